@@ -1,0 +1,91 @@
+// ProcSource: the one door to the operating system's process information.
+//
+// Thread safety: a ProcSource may be used from many threads at once (the
+// scanner calls it from oneTBB tasks). A ProcHandle it returns belongs to one
+// thread at a time.
+//
+// Every /proc path the program reads goes through here, so tests can point
+// memstats at a directory tree shaped like /proc (tests/fixtures/) or at a
+// fake that records reads and injects failures.
+//
+// Errors: a process that exited is reported as absl::NotFoundError (ENOENT,
+// ESRCH); a file the caller may not read as absl::PermissionDeniedError. The
+// scanner counts both and carries on.
+#ifndef MEMSTATS_SCAN_PROC_SOURCE_H_
+#define MEMSTATS_SCAN_PROC_SOURCE_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace memstats::scan {
+
+// One process, opened once. The live implementation holds a directory fd on
+// /proc/PID, so a process that exits afterwards reads as NotFound and a
+// recycled pid is never read by mistake.
+class ProcHandle {
+ public:
+  virtual ~ProcHandle() = default;
+  virtual int pid() const = 0;
+
+  // Reads the whole file /proc/PID/<name>, e.g. "status", "smaps_rollup".
+  virtual absl::StatusOr<std::string> ReadFile(std::string_view name) = 0;
+
+  // Reads out.size() pagemap entries starting at virtual page number
+  // first_vpn. Entries beyond the end of the file read as 0 (not present).
+  virtual absl::Status ReadPagemap(uint64_t first_vpn,
+                                   std::span<uint64_t> out) = 0;
+
+  // Finds present or swapped pages in [start, end) with the PAGEMAP_SCAN
+  // ioctl (Linux 6.7+): fills `ranges` with [start, end) byte ranges.
+  // Returns UnimplementedError when the kernel or source cannot do it.
+  struct Range {
+    uint64_t start;
+    uint64_t end;
+  };
+  virtual absl::Status ScanPresent(uint64_t start, uint64_t end,
+                                   std::vector<Range>& ranges) {
+    return absl::UnimplementedError("PAGEMAP_SCAN not supported");
+  }
+};
+
+class ProcSource {
+ public:
+  virtual ~ProcSource() = default;
+
+  // Numeric entries of the process directory, ascending.
+  virtual absl::StatusOr<std::vector<int>> ListPids() = 0;
+
+  virtual absl::StatusOr<std::unique_ptr<ProcHandle>> OpenProcess(int pid) = 0;
+
+  // Reads a file of the proc root, e.g. "meminfo", "sysvipc/shm".
+  virtual absl::StatusOr<std::string> ReadSystemFile(std::string_view name) = 0;
+
+  // Reads out.size() 8-byte entries of /proc/kpagecount or /proc/kpageflags
+  // starting at first_pfn. Entries past the end of the file read as 0.
+  virtual absl::Status ReadKpagecount(uint64_t first_pfn,
+                                      std::span<uint64_t> out) = 0;
+  virtual absl::Status ReadKpageflags(uint64_t first_pfn,
+                                      std::span<uint64_t> out) = 0;
+
+  // A short description for messages ("/proc", "tests/fixtures/basic").
+  virtual std::string Describe() const = 0;
+};
+
+// Maps an errno from a /proc read to a Status: ENOENT/ESRCH -> NotFound,
+// EACCES/EPERM -> PermissionDenied, others -> Internal. `what` names the file.
+absl::Status ErrnoToStatus(int err, std::string_view what);
+
+// The real /proc, or any directory shaped like it (--procfs-root).
+// REQUIRES: root names an existing directory.
+std::unique_ptr<ProcSource> NewLiveProcSource(std::string root = "/proc");
+
+}  // namespace memstats::scan
+
+#endif  // MEMSTATS_SCAN_PROC_SOURCE_H_
