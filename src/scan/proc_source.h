@@ -37,6 +37,9 @@ class ProcHandle {
   // Reads the whole file /proc/PID/<name>, e.g. "status", "smaps_rollup".
   virtual absl::StatusOr<std::string> ReadFile(std::string_view name) = 0;
 
+  // Reads the target of the symbolic link /proc/PID/<name> ("exe").
+  virtual absl::StatusOr<std::string> ReadLink(std::string_view name) = 0;
+
   // Reads out.size() pagemap entries starting at virtual page number
   // first_vpn. Entries beyond the end of the file read as 0 (not present).
   virtual absl::Status ReadPagemap(uint64_t first_vpn,
@@ -68,7 +71,8 @@ class ProcSource {
   virtual absl::StatusOr<std::string> ReadSystemFile(std::string_view name) = 0;
 
   // Reads out.size() 8-byte entries of /proc/kpagecount or /proc/kpageflags
-  // starting at first_pfn. Entries past the end of the file read as 0.
+  // starting at first_pfn. Past the end of the file (a PFN beyond the end of
+  // RAM) kpagecount entries read as 0 and kpageflags entries as KPF_NOPAGE.
   virtual absl::Status ReadKpagecount(uint64_t first_pfn,
                                       std::span<uint64_t> out) = 0;
   virtual absl::Status ReadKpageflags(uint64_t first_pfn,
@@ -82,9 +86,10 @@ class ProcSource {
 // EACCES/EPERM -> PermissionDenied, others -> Internal. `what` names the file.
 absl::Status ErrnoToStatus(int err, std::string_view what);
 
-// The real /proc, or any directory shaped like it (--procfs-root).
-// REQUIRES: root names an existing directory.
-std::unique_ptr<ProcSource> NewLiveProcSource(std::string root = "/proc");
+// The real /proc, or any directory shaped like it (--procfs-root). Fails
+// when root cannot be opened as a directory.
+absl::StatusOr<std::unique_ptr<ProcSource>> NewLiveProcSource(
+    std::string root = "/proc");
 
 }  // namespace memstats::scan
 

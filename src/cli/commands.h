@@ -1,0 +1,21 @@
+// One Register function per subcommand (ninja's tool table, as CLI11
+// subcommands). Each adds its subcommand to `app` and, when the
+// subcommand is chosen, stores in `run` what main calls after parsing.
+#ifndef MEMSTATS_CLI_COMMANDS_H_
+#define MEMSTATS_CLI_COMMANDS_H_
+
+#include <functional>
+
+#include "CLI/CLI.hpp"
+#include "cli/common.h"
+
+namespace memstats::cli {
+
+using RunFn = std::function<int()>;
+
+void RegisterGroupsCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterSingleCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+
+}  // namespace memstats::cli
+
+#endif  // MEMSTATS_CLI_COMMANDS_H_

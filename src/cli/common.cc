@@ -1,0 +1,263 @@
+#include "cli/common.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "render/groups.h"
+#include "scan/memory_budget.h"
+#include "scan/parsers.h"
+#include "scan/scanner.h"
+
+namespace memstats::cli {
+namespace {
+
+// The default --mem-limit: this fraction of MemAvailable (README says so).
+constexpr uint64_t kDefaultLimitDivisor = 4;
+
+// Facts about the machine memstats itself runs on (not --procfs-root).
+struct SelfMemory {
+  uint64_t mem_available = 0;
+  uint64_t own_rss = 0;
+};
+
+SelfMemory ReadSelfMemory() {
+  SelfMemory m;
+  auto proc = scan::NewLiveProcSource("/proc");
+  if (!proc.ok()) return m;
+  if (auto text = (*proc)->ReadSystemFile("meminfo"); text.ok()) {
+    if (auto info = scan::ParseMeminfo(*text); info.ok()) {
+      if (auto it = info->find("MemAvailable"); it != info->end()) {
+        m.mem_available = it->second;
+      }
+    }
+  }
+  if (auto text = (*proc)->ReadSystemFile("self/statm"); text.ok()) {
+    std::istringstream in(*text);
+    uint64_t size = 0, resident = 0;
+    if (in >> size >> resident) m.own_rss = resident * 4096;
+  }
+  return m;
+}
+
+// "\rscanning 120/431 processes" on a terminal, at most ten times a second.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled) {}
+  ~Progress() { Finish(); }
+  // Clears the progress line.
+  void Finish() {
+    if (enabled_ && shown_.exchange(false)) {
+      std::cerr << "\r\033[K" << std::flush;
+    }
+    enabled_ = false;
+  }
+  void Update(size_t done, size_t total) {
+    if (!enabled_) return;
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
+    int64_t last = last_ms_.load(std::memory_order_relaxed);
+    if (now - last < 100 && done != total) return;
+    if (!last_ms_.compare_exchange_strong(last, now)) return;
+    shown_.store(true);
+    std::cerr << absl::StrFormat("\rmemstats: scanning %d/%d processes", done,
+                                 total)
+              << std::flush;
+  }
+
+ private:
+  std::atomic<bool> enabled_;
+  std::atomic<int64_t> last_ms_{0};
+  std::atomic<bool> shown_{false};
+};
+
+void Warn(const std::string& msg) { std::cerr << "memstats: " << msg << "\n"; }
+
+}  // namespace
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
+  app.add_option("--filter", o.filter_text,
+                 "Only processes matching this filter expression")
+      ->option_text("EXPR");
+  app.add_option("--threads", o.threads,
+                 "Scan threads (default: all cores)")
+      ->option_text("N");
+  app.add_option("--mem-limit", o.mem_limit_mib,
+                 "Cap on memstats's own memory in MiB (default: a quarter of "
+                 "MemAvailable)")
+      ->option_text("MiB");
+  app.add_option("--procfs-root", o.procfs_root,
+                 "Read this /proc-shaped directory instead of /proc")
+      ->option_text("DIR");
+  app.add_flag("--list-processes", o.list_processes,
+               "Also list every process with its own numbers");
+  app.add_flag("--json", o.json, "Print one JSON document (bytes) on stdout");
+  app.add_option("--units", o.units, "Units: B, KiB, MiB, GiB or auto")
+      ->option_text("UNIT");
+}
+
+filters::Filter ParseFilterOrThrow(const std::string& text) {
+  auto parsed = filters::ParseFilter(text, filters::SystemUserResolver());
+  if (auto* err = std::get_if<filters::FilterError>(&parsed)) {
+    throw UsageError(filters::FormatFilterError(text, *err));
+  }
+  return std::get<filters::Filter>(std::move(parsed));
+}
+
+std::vector<filters::Filter> ParseFilterListOrThrow(const std::string& text,
+                                                    const std::string& option) {
+  auto parsed = filters::ParseFilterList(text, filters::SystemUserResolver());
+  if (auto* err = std::get_if<filters::FilterError>(&parsed)) {
+    throw UsageError(
+        absl::StrCat(option, ": ", filters::FormatFilterError(text, *err)));
+  }
+  return std::get<std::vector<filters::Filter>>(std::move(parsed));
+}
+
+Context MakeContext(const GlobalOptions& opts) {
+  Context ctx;
+  ctx.opts = opts;
+  auto unit = render::ParseUnit(opts.units);
+  if (!unit) {
+    throw UsageError(absl::StrCat("--units: expected B, KiB, MiB, GiB or auto, "
+                                  "got '",
+                                  opts.units, "'"));
+  }
+  ctx.unit = *unit;
+  if (opts.threads) {
+    if (*opts.threads < 1) {
+      throw UsageError(absl::StrCat("--threads: must be at least 1, got ",
+                                    *opts.threads));
+    }
+    ctx.threads = *opts.threads;
+  } else {
+    ctx.threads =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  if (opts.mem_limit_mib && *opts.mem_limit_mib == 0) {
+    throw UsageError("--mem-limit: must be at least 1 MiB");
+  }
+
+  struct stat st;
+  if (::stat(opts.procfs_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw UsageError(absl::StrCat("--procfs-root: '", opts.procfs_root,
+                                  "' is not a directory"));
+  }
+  auto source = scan::NewLiveProcSource(opts.procfs_root);
+  if (!source.ok()) {
+    throw UsageError(absl::StrCat("--procfs-root: ", source.status().message()));
+  }
+  auto pids = (*source)->ListPids();
+  if (!pids.ok() || pids->empty()) {
+    throw UsageError(absl::StrCat("--procfs-root: '", opts.procfs_root,
+                                  "' holds no process directories"));
+  }
+  ctx.source = std::move(*source);
+  if (!opts.filter_text.empty()) {
+    ctx.filter = ParseFilterOrThrow(opts.filter_text);
+  }
+
+  SelfMemory self = ReadSelfMemory();
+  if (opts.mem_limit_mib) {
+    ctx.mem_limit_bytes = *opts.mem_limit_mib << 20;
+  } else if (self.mem_available > 0) {
+    ctx.mem_limit_bytes = self.mem_available / kDefaultLimitDivisor;
+  } else {
+    ctx.mem_limit_bytes = ~uint64_t{0};
+  }
+  return ctx;
+}
+
+int RunGroups(Context& ctx,
+              const std::vector<std::unique_ptr<splitters::Splitter>>& splits) {
+  SelfMemory self = ReadSelfMemory();
+  scan::MemoryBudget budget(ctx.mem_limit_bytes, self.own_rss);
+  if (budget.used() > budget.limit()) {
+    Warn(absl::StrFormat(
+        "error: --mem-limit %d MiB is below memstats's own %d MiB at start",
+        ctx.mem_limit_bytes >> 20, self.own_rss >> 20));
+    return kExitMemLimit;
+  }
+
+  scan::ScanOptions options;
+  options.threads = ctx.threads;
+  options.budget = &budget;
+  options.pfn_limit = scan::RamEndPfn(*ctx.source);
+  options.env_keys = ctx.filter.EnvKeys();
+  for (const auto& s : splits) {
+    for (const auto& k : s->EnvKeys()) options.env_keys.insert(k);
+  }
+  Progress progress(::isatty(STDERR_FILENO) == 1);
+  options.progress = [&progress](size_t done, size_t total) {
+    progress.Update(done, total);
+  };
+  const filters::Filter& filter = ctx.filter;
+  auto scan = scan::Scan(*ctx.source, options,
+                         [&filter](const scan::ProcessIdentity& p,
+                                   const scan::ParentMap& parents) {
+                           return filter.Matches(p, parents);
+                         });
+  progress.Finish();
+  if (!scan.ok()) {
+    if (absl::IsResourceExhausted(scan.status())) {
+      Warn(absl::StrCat("error: ", scan.status().message()));
+      return kExitMemLimit;
+    }
+    Warn(absl::StrCat("error: cannot scan ", ctx.source->Describe(), ": ",
+                      scan.status().message()));
+    return kExitFailure;
+  }
+
+  std::vector<sets::Grouping> groupings;
+  for (const auto& s : splits) {
+    groupings.push_back(splitters::Split(*s, scan->processes, scan->parents));
+  }
+  auto report = sets::BuildReport(*scan, groupings, ctx.opts.list_processes,
+                                  *ctx.source, &budget);
+  if (!report.ok()) {
+    if (absl::IsResourceExhausted(report.status())) {
+      Warn(absl::StrFormat(
+          "error: memory limit of %d MiB reached while accounting; no "
+          "numbers were printed. Raise --mem-limit or narrow --filter",
+          ctx.mem_limit_bytes >> 20));
+      return kExitMemLimit;
+    }
+    Warn(absl::StrCat("error: ", report.status().message()));
+    return kExitFailure;
+  }
+
+  const scan::ScanStats& st = report->scan;
+  if (st.unreadable > 0) {
+    std::string pids;
+    for (size_t i = 0; i < st.unreadable_pids.size() && i < 10; ++i) {
+      absl::StrAppend(&pids, i ? ", " : "", st.unreadable_pids[i]);
+    }
+    if (st.unreadable_pids.size() > 10) absl::StrAppend(&pids, ", ...");
+    Warn(absl::StrFormat("warning: %d processes could not be read "
+                         "(permission denied): %s",
+                         st.unreadable, pids));
+  }
+  if (!report->page_level) {
+    Warn(absl::StrCat("warning: ", report->page_level_note));
+  }
+
+  // Render into memory first: stdout gets the whole report or nothing.
+  std::ostringstream out;
+  if (ctx.opts.json) {
+    render::RenderGroupsJson(*report, out);
+  } else {
+    render::RenderGroupsText(*report, ctx.unit, out);
+  }
+  std::cout << out.str() << std::flush;
+  return kExitOk;
+}
+
+}  // namespace memstats::cli

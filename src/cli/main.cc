@@ -1,0 +1,45 @@
+// memstats: how much memory a process, or a group of processes, really
+// costs. main only parses the command line and maps errors to exit codes;
+// each subcommand lives in its own file.
+#include <exception>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "cli/commands.h"
+#include "cli/common.h"
+
+int main(int argc, char** argv) {
+  using namespace memstats::cli;
+  CLI::App app{
+      "memstats: true memory of processes and groups of processes, from the "
+      "kernel's page tables (RSS of distinct pages, USS, PSS)",
+      "memstats"};
+  app.set_version_flag("--version", "memstats 0.1.0");
+  app.require_subcommand(1);
+  GlobalOptions global;
+  AddGlobalOptions(app, global);
+  RunFn run;
+  RegisterGroupsCommand(app, global, run);
+  RegisterSingleCommand(app, global, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "memstats: error: " << e.what() << "\n"
+              << "Run 'memstats --help' for usage.\n";
+    return kExitBadInput;
+  }
+  try {
+    return run();
+  } catch (const UsageError& e) {
+    std::cerr << "memstats: error: " << e.what();
+    std::string_view what = e.what();
+    if (what.empty() || what.back() != '\n') std::cerr << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "memstats: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,93 @@
+#include "render/groups.h"
+
+namespace memstats::render {
+namespace {
+
+using nlohmann::json;
+using sets::GroupTotals;
+constexpr uint64_t kPage = 4096;
+
+json Totals(const GroupTotals& g, bool page_level) {
+  auto pages = [&](uint64_t n) -> json {
+    return page_level ? json(n * kPage) : json(nullptr);
+  };
+  return json{
+      {"processes", g.processes},
+      {"rss", pages(g.rss_total_pages())},
+      {"anon_rss", pages(g.rss_pages[0])},
+      {"shmem_rss", pages(g.rss_pages[1])},
+      {"file_rss", pages(g.rss_pages[2])},
+      {"uss", pages(g.uss_total_pages())},
+      {"anon_uss", pages(g.uss_pages[0])},
+      {"shmem_uss", pages(g.uss_pages[1])},
+      {"file_uss", pages(g.uss_pages[2])},
+      {"hugetlb", pages(g.rss_pages[3])},
+      {"pss", g.pss_bytes},
+      {"swap_rss", pages(g.swap_rss_pages)},
+      {"swap_uss", pages(g.swap_uss_pages)},
+      {"swap_pss", g.swap_pss_bytes},
+      {"sysv_shm_rss", g.sysv_rss_bytes},
+      {"rss_sum", g.smaps_rss_bytes},
+      {"private_sum", g.smaps_private_bytes},
+      {"page_tables", g.vm_pte_bytes},
+  };
+}
+
+}  // namespace
+
+json GroupsJson(const sets::Report& report) {
+  const scan::ScanStats& s = report.scan;
+  json doc;
+  doc["schema_version"] = kJsonSchemaVersion;
+  doc["page_level"] = report.page_level;
+  if (!report.page_level) doc["page_level_note"] = report.page_level_note;
+  doc["scan"] = json{
+      {"processes_scanned", s.scanned},
+      {"filtered_out", s.filtered_out},
+      {"kernel_threads", s.kernel_threads},
+      {"vanished", s.vanished},
+      {"unreadable", s.unreadable},
+      {"unreadable_pids", s.unreadable_pids},
+      {"zero_pages_excluded", report.zero_pages},
+      {"invalid_pfns_excluded", report.invalid_pfns + s.out_of_range_pfns},
+      {"seconds", s.seconds},
+      {"threads", s.threads},
+  };
+  json splits = json::array();
+  for (const sets::SplitReport& split : report.splits) {
+    json groups = json::array();
+    for (const sets::GroupReport& g : split.groups) {
+      json j = Totals(g.totals, report.page_level);
+      j["name"] = g.name;
+      if (!report.processes.empty()) j["pids"] = g.pids;
+      groups.push_back(std::move(j));
+    }
+    splits.push_back(json{{"splitter", split.splitter},
+                          {"groups", std::move(groups)},
+                          {"totals", Totals(split.totals, report.page_level)}});
+  }
+  doc["splits"] = std::move(splits);
+  if (!report.processes.empty()) {
+    json procs = json::array();
+    for (const sets::ProcessReport& p : report.processes) {
+      json j = Totals(p.totals, report.page_level);
+      j.erase("processes");
+      j["pid"] = p.pid;
+      j["ppid"] = p.ppid;
+      j["uid"] = p.uid;
+      j["comm"] = p.comm;
+      j["cmdline"] = p.cmdline;
+      procs.push_back(std::move(j));
+    }
+    doc["processes"] = std::move(procs);
+  }
+  return doc;
+}
+
+void RenderGroupsJson(const sets::Report& report, std::ostream& out) {
+  out << GroupsJson(report).dump(2, ' ', false,
+                                 json::error_handler_t::replace)
+      << "\n";
+}
+
+}  // namespace memstats::render

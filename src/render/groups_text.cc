@@ -1,0 +1,113 @@
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "render/groups.h"
+#include "render/text_table.h"
+
+namespace memstats::render {
+namespace {
+
+using Align = TextTable::Align;
+using sets::GroupTotals;
+constexpr uint64_t kPage = 4096;
+constexpr size_t kMaxNameWidth = 48;
+
+// Long names (cgroup paths, filters, command lines) keep their start and
+// their end.
+std::string Shorten(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t keep = (max - 3) / 2;
+  return s.substr(0, keep) + "..." + s.substr(s.size() - (max - 3 - keep));
+}
+
+std::string Name(const std::string& raw) {
+  return EscapeForTerminal(Shorten(raw, kMaxNameWidth));
+}
+
+// The memory columns shared by group and process tables.
+void AddMemoryColumns(TextTable& t) {
+  for (const char* h : {"RSS", "ANON", "SHMEM", "FILE", "USS", "ANON_USS",
+                        "PSS", "SWAP", "SWAP_USS", "SYSV_SHM"}) {
+    t.AddColumn(h, Align::kRight);
+  }
+}
+
+std::vector<std::string> MemoryCells(const GroupTotals& g, bool page_level,
+                                     Unit u) {
+  auto pages = [&](uint64_t n) {
+    return page_level ? FormatBytes(n * kPage, u) : std::string("-");
+  };
+  return {pages(g.rss_total_pages()),
+          pages(g.rss_pages[0]),
+          pages(g.rss_pages[1]),
+          pages(g.rss_pages[2]),
+          pages(g.uss_total_pages()),
+          pages(g.uss_pages[0]),
+          FormatBytes(g.pss_bytes, u),
+          pages(g.swap_rss_pages),
+          pages(g.swap_uss_pages),
+          FormatBytes(g.sysv_rss_bytes, u)};
+}
+
+void Append(std::vector<std::string>& row, std::vector<std::string> more) {
+  row.insert(row.end(), more.begin(), more.end());
+}
+
+}  // namespace
+
+void RenderGroupsText(const sets::Report& report, Unit unit,
+                      std::ostream& out) {
+  const scan::ScanStats& s = report.scan;
+  out << absl::StrFormat(
+      "memstats: %d processes scanned, %d filtered out, %d kernel threads "
+      "(excluded), %d vanished, %d unreadable; %.2f s with %d threads\n",
+      s.scanned, s.filtered_out, s.kernel_threads, s.vanished, s.unreadable,
+      s.seconds, s.threads);
+  if (!report.page_level) {
+    out << "page-level numbers unavailable: " << report.page_level_note
+        << "\n";
+  }
+  for (const sets::SplitReport& split : report.splits) {
+    out << "\nsplit by " << EscapeForTerminal(split.splitter) << "\n";
+    TextTable t;
+    t.AddColumn("GROUP", Align::kLeft);
+    t.AddColumn("PROCS", Align::kRight);
+    AddMemoryColumns(t);
+    for (const sets::GroupReport& g : split.groups) {
+      std::vector<std::string> row = {Name(g.name),
+                                      absl::StrCat(g.totals.processes)};
+      Append(row, MemoryCells(g.totals, report.page_level, unit));
+      t.AddRow(std::move(row));
+    }
+    t.AddRule();
+    std::vector<std::string> total = {"TOTAL",
+                                      absl::StrCat(split.totals.processes)};
+    Append(total, MemoryCells(split.totals, report.page_level, unit));
+    t.AddRow(std::move(total));
+    t.Print(out);
+  }
+  if (!report.processes.empty()) {
+    out << "\nprocesses\n";
+    TextTable t;
+    t.AddColumn("PID", Align::kRight);
+    t.AddColumn("PPID", Align::kRight);
+    t.AddColumn("UID", Align::kRight);
+    t.AddColumn("COMM", Align::kLeft);
+    AddMemoryColumns(t);
+    t.AddColumn("COMMAND", Align::kLeft);
+    for (const sets::ProcessReport& p : report.processes) {
+      std::vector<std::string> row = {absl::StrCat(p.pid),
+                                      absl::StrCat(p.ppid),
+                                      absl::StrCat(p.uid),
+                                      EscapeForTerminal(p.comm)};
+      Append(row, MemoryCells(p.totals, report.page_level, unit));
+      row.push_back(EscapeForTerminal(Shorten(p.cmdline, 80)));
+      t.AddRow(std::move(row));
+    }
+    t.Print(out);
+  }
+}
+
+}  // namespace memstats::render

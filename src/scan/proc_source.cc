@@ -1,0 +1,238 @@
+#include "scan/proc_source.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "scan/pagemap.h"
+
+namespace memstats::scan {
+
+absl::Status ErrnoToStatus(int err, std::string_view what) {
+  std::string msg = absl::StrCat(absl::string_view(what.data(), what.size()), ": ",
+                                 std::strerror(err));
+  switch (err) {
+    case ENOENT:
+    case ESRCH:
+      return absl::NotFoundError(msg);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { Reset(); }
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+// Reads a whole file. Files in /proc report size 0, so read until EOF.
+absl::StatusOr<std::string> ReadAll(int fd, std::string_view what) {
+  std::string out;
+  size_t len = 0;
+  out.resize(4096);
+  while (true) {
+    if (len == out.size()) out.resize(out.size() * 2);
+    ssize_t n = ::read(fd, out.data() + len, out.size() - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoToStatus(errno, what);
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
+  }
+  out.resize(len);
+  return out;
+}
+
+// O_NOFOLLOW: a --procfs-root tree may sit in a directory others can write;
+// never follow a link planted at the final component.
+absl::StatusOr<std::string> ReadFileAt(int dirfd, std::string_view name,
+                                       std::string_view what) {
+  std::string path(name);
+  Fd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) return ErrnoToStatus(errno, what);
+  return ReadAll(fd.get(), what);
+}
+
+// pread of 8-byte entries; a short read (end of file) leaves `fill` in the
+// rest of `out`.
+absl::Status PreadEntries(int fd, uint64_t first, std::span<uint64_t> out,
+                          uint64_t fill, std::string_view what) {
+  char* buf = reinterpret_cast<char*>(out.data());
+  size_t want = out.size_bytes();
+  size_t got = 0;
+  off_t offset = static_cast<off_t>(first * sizeof(uint64_t));
+  while (got < want) {
+    ssize_t n = ::pread(fd, buf + got, want - got, offset + got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      // Past the end of kpageflags the kernel may answer EINVAL.
+      if (errno == EINVAL && got % 8 == 0) break;
+      return ErrnoToStatus(errno, what);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  for (size_t i = got / sizeof(uint64_t); i < out.size(); ++i) out[i] = fill;
+  return absl::OkStatus();
+}
+
+class LiveProcHandle : public ProcHandle {
+ public:
+  LiveProcHandle(int pid, Fd dir, std::string what)
+      : pid_(pid), dir_(std::move(dir)), what_(std::move(what)) {}
+
+  int pid() const override { return pid_; }
+
+  absl::StatusOr<std::string> ReadFile(std::string_view name) override {
+    return ReadFileAt(dir_.get(), name, absl::StrCat(what_, "/", std::string(name)));
+  }
+
+  absl::StatusOr<std::string> ReadLink(std::string_view name) override {
+    std::string path(name);
+    std::string out(4096, '\0');
+    ssize_t n = ::readlinkat(dir_.get(), path.c_str(), out.data(), out.size());
+    if (n < 0) return ErrnoToStatus(errno, absl::StrCat(what_, "/", std::string(name)));
+    out.resize(static_cast<size_t>(n));
+    return out;
+  }
+
+  absl::Status ReadPagemap(uint64_t first_vpn,
+                           std::span<uint64_t> out) override {
+    if (!pagemap_.valid()) {
+      pagemap_ = Fd(::openat(dir_.get(), "pagemap",
+                             O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+      if (!pagemap_.valid())
+        return ErrnoToStatus(errno, absl::StrCat(what_, "/pagemap"));
+    }
+    return PreadEntries(pagemap_.get(), first_vpn, out, 0,
+                        absl::StrCat(what_, "/pagemap"));
+  }
+
+ private:
+  int pid_;
+  Fd dir_;
+  Fd pagemap_;
+  std::string what_;
+};
+
+class LiveProcSource : public ProcSource {
+ public:
+  LiveProcSource(std::string root, Fd root_fd)
+      : root_(std::move(root)), root_fd_(std::move(root_fd)) {}
+
+  absl::StatusOr<std::vector<int>> ListPids() override {
+    int fd = ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoToStatus(errno, root_);
+    DIR* dir = ::fdopendir(fd);
+    if (dir == nullptr) {
+      ::close(fd);
+      return ErrnoToStatus(errno, root_);
+    }
+    std::vector<int> pids;
+    while (struct dirent* e = ::readdir(dir)) {
+      int pid;
+      if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+          absl::SimpleAtoi(e->d_name, &pid) && pid > 0) {
+        pids.push_back(pid);
+      }
+    }
+    ::closedir(dir);
+    std::sort(pids.begin(), pids.end());
+    return pids;
+  }
+
+  absl::StatusOr<std::unique_ptr<ProcHandle>> OpenProcess(int pid) override {
+    std::string name = absl::StrCat(pid);
+    std::string what = absl::StrCat(root_, "/", pid);
+    Fd dir(::openat(root_fd_.get(), name.c_str(),
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!dir.valid()) return ErrnoToStatus(errno, what);
+    return std::unique_ptr<ProcHandle>(
+        new LiveProcHandle(pid, std::move(dir), std::move(what)));
+  }
+
+  absl::StatusOr<std::string> ReadSystemFile(std::string_view name) override {
+    return ReadFileAt(root_fd_.get(), name, absl::StrCat(root_, "/", std::string(name)));
+  }
+
+  absl::Status ReadKpagecount(uint64_t first_pfn,
+                              std::span<uint64_t> out) override {
+    return ReadK(kpagecount_, "kpagecount", first_pfn, out, 0);
+  }
+  absl::Status ReadKpageflags(uint64_t first_pfn,
+                              std::span<uint64_t> out) override {
+    return ReadK(kpageflags_, "kpageflags", first_pfn, out,
+                 1ULL << kKpfNoPage);
+  }
+
+  std::string Describe() const override { return root_; }
+
+ private:
+  struct Lazy {
+    std::once_flag once;
+    Fd fd;
+    absl::Status status;
+  };
+
+  absl::Status ReadK(Lazy& f, const char* name, uint64_t first,
+                     std::span<uint64_t> out, uint64_t fill) {
+    std::string what = absl::StrCat(root_, "/", std::string(name));
+    std::call_once(f.once, [&] {
+      f.fd = Fd(::openat(root_fd_.get(), name,
+                         O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+      if (!f.fd.valid()) f.status = ErrnoToStatus(errno, what);
+    });
+    if (!f.status.ok()) return f.status;
+    return PreadEntries(f.fd.get(), first, out, fill, what);
+  }
+
+  std::string root_;
+  Fd root_fd_;
+  Lazy kpagecount_;
+  Lazy kpageflags_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ProcSource>> NewLiveProcSource(
+    std::string root) {
+  Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoToStatus(errno, root);
+  return std::unique_ptr<ProcSource>(
+      new LiveProcSource(std::move(root), std::move(fd)));
+}
+
+}  // namespace memstats::scan

@@ -1,0 +1,331 @@
+#include "scan/scanner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_format.h"
+#include "scan/pagemap.h"
+#include "tbb/blocked_range.h"
+#include "tbb/parallel_for.h"
+#include "tbb/task_arena.h"
+
+namespace memstats::scan {
+namespace {
+
+// Entries read from pagemap per pread: 64 KiB of entries covers 32 MiB of
+// address space.
+constexpr size_t kPagemapChunk = 8192;
+
+enum class Outcome { kRecord, kFiltered, kKernelThread, kVanished, kUnreadable };
+
+// Why a process could not be read, from the status of the failing read.
+Outcome FailureOutcome(const absl::Status& s) {
+  return absl::IsPermissionDenied(s) ? Outcome::kUnreadable : Outcome::kVanished;
+}
+
+// Grows `v` to hold `extra` more elements, charging the budget first.
+template <typename T>
+bool Reserve(std::vector<T>& v, size_t extra, MemoryBudget* budget) {
+  size_t need = v.size() + extra;
+  if (need <= v.capacity()) return true;
+  size_t cap = std::max(need, v.capacity() * 2);
+  if (budget != nullptr &&
+      !budget->TryCharge((cap - v.capacity()) * sizeof(T))) {
+    return false;
+  }
+  v.reserve(cap);
+  return true;
+}
+
+class ProcessReader {
+ public:
+  ProcessReader(ProcSource& source, const ScanOptions& options,
+                const ParentMap& parents, const KeepFn& keep)
+      : source_(source), options_(options), parents_(parents), keep_(keep) {}
+
+  // Reads one process into `rec`. `zero_pfns` counts present entries with
+  // PFN 0. Returns kVanished with budget_exceeded set when the budget ran
+  // out.
+  Outcome Read(int pid, ProcessRecord& rec, uint64_t& zero_pfns,
+               uint64_t& bad_pfns, bool& budget_exceeded) {
+    auto handle_or = source_.OpenProcess(pid);
+    if (!handle_or.ok()) return FailureOutcome(handle_or.status());
+    ProcHandle& h = **handle_or;
+
+    auto stat_text = h.ReadFile("stat");
+    if (!stat_text.ok()) return FailureOutcome(stat_text.status());
+    auto stat = ParseStat(*stat_text);
+    // A stat we cannot parse is a process we cannot read, not a crash.
+    if (!stat.ok()) return Outcome::kUnreadable;
+    if (stat->flags & kPfKthread) return Outcome::kKernelThread;
+
+    auto status_text = h.ReadFile("status");
+    if (!status_text.ok()) return FailureOutcome(status_text.status());
+    auto status = ParseStatus(*status_text);
+    if (!status.ok()) return Outcome::kUnreadable;
+    if (status->kthread.value_or(false)) return Outcome::kKernelThread;
+
+    ProcessIdentity& id = rec.id;
+    id.pid = pid;
+    id.ppid = status->ppid;
+    id.uid = status->uid;
+    id.comm = status->name;
+    rec.vm_pte_bytes = status->vm_pte_bytes;
+
+    auto cmdline = h.ReadFile("cmdline");
+    if (absl::IsNotFound(cmdline.status())) return Outcome::kVanished;
+    if (cmdline.ok()) id.cmdline = ParseCmdline(*cmdline);
+    // exe is unreadable for zombies and for other users' processes when not
+    // root; an empty exe is enough for both.
+    auto exe = h.ReadLink("exe");
+    if (exe.ok()) id.exe = std::move(*exe);
+    auto cgroup = h.ReadFile("cgroup");
+    if (cgroup.ok()) id.cgroup = ParseCgroup(*cgroup);
+    if (!options_.env_keys.empty()) {
+      auto environ = h.ReadFile("environ");
+      if (environ.ok()) id.env = ParseEnviron(*environ, options_.env_keys);
+    }
+
+    if (!keep_(id, parents_)) return Outcome::kFiltered;
+
+    auto rollup_text = h.ReadFile("smaps_rollup");
+    if (!rollup_text.ok()) return FailureOutcome(rollup_text.status());
+    auto rollup = ParseSmapsRollup(*rollup_text);
+    if (!rollup.ok()) return Outcome::kUnreadable;
+    rec.smaps = *rollup;
+
+    auto maps_text = h.ReadFile("maps");
+    if (!maps_text.ok()) return FailureOutcome(maps_text.status());
+    auto maps = ParseMaps(*maps_text);
+    if (!maps.ok()) return Outcome::kUnreadable;
+    for (const MapEntry& m : *maps) {
+      if (IsSysvMapping(m)) rec.sysv_shmids.push_back(static_cast<int>(m.inode));
+    }
+    std::sort(rec.sysv_shmids.begin(), rec.sysv_shmids.end());
+    rec.sysv_shmids.erase(
+        std::unique(rec.sysv_shmids.begin(), rec.sysv_shmids.end()),
+        rec.sysv_shmids.end());
+
+    if (!options_.read_pages) return Outcome::kRecord;
+    for (const MapEntry& m : *maps) {
+      // [vsyscall] sits above the user address range pagemap covers.
+      if (m.path == "[vsyscall]") continue;
+      absl::Status s = ReadMapping(h, m, rec, zero_pfns, bad_pfns);
+      if (!s.ok()) {
+        if (absl::IsResourceExhausted(s)) {
+          budget_exceeded = true;
+          return Outcome::kVanished;
+        }
+        return FailureOutcome(s);
+      }
+    }
+    return Outcome::kRecord;
+  }
+
+ private:
+  absl::Status ReadMapping(ProcHandle& h, const MapEntry& m,
+                           ProcessRecord& rec, uint64_t& zero_pfns,
+                           uint64_t& bad_pfns) {
+    const uint64_t limit =
+        options_.pfn_limit ? options_.pfn_limit : ~uint64_t{0};
+    thread_local std::vector<uint64_t> buf(kPagemapChunk);
+    uint64_t vpn = m.start >> kPageShift;
+    const uint64_t end = m.end >> kPageShift;
+    while (vpn < end) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(end - vpn, buf.size()));
+      std::span<uint64_t> entries(buf.data(), n);
+      absl::Status s = h.ReadPagemap(vpn, entries);
+      if (!s.ok()) return s;
+      if (!Reserve(rec.pages, 0, options_.budget)) return Exhausted();
+      for (uint64_t e : entries) {
+        if (PmIsPresent(e)) {
+          uint64_t pfn = PmPfn(e);
+          if (pfn == 0) {
+            ++zero_pfns;
+            continue;
+          }
+          if (pfn >= limit) {
+            ++bad_pfns;
+            continue;
+          }
+          if (!rec.pages.empty() &&
+              rec.pages.back().pfn + rec.pages.back().count == pfn) {
+            ++rec.pages.back().count;
+          } else {
+            if (!Reserve(rec.pages, 1, options_.budget)) return Exhausted();
+            rec.pages.push_back({pfn, 1});
+          }
+        } else if (PmIsSwapped(e)) {
+          if (!Reserve(rec.swap, 1, options_.budget)) return Exhausted();
+          rec.swap.push_back(PmSwapKey(e));
+        }
+      }
+      vpn += n;
+    }
+    return absl::OkStatus();
+  }
+
+  static absl::Status Exhausted() {
+    return absl::ResourceExhaustedError("memory limit");
+  }
+
+  ProcSource& source_;
+  const ScanOptions& options_;
+  const ParentMap& parents_;
+  const KeepFn& keep_;
+};
+
+// pid -> ppid for every listed process, from stat (cheap). Processes that
+// vanish here simply have no entry.
+ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
+                      tbb::task_arena& arena) {
+  std::vector<int> ppid(pids.size(), -1);
+  arena.execute([&] {
+    tbb::parallel_for(size_t{0}, pids.size(), [&](size_t i) {
+      auto h = source.OpenProcess(pids[i]);
+      if (!h.ok()) return;
+      auto text = (*h)->ReadFile("stat");
+      if (!text.ok()) return;
+      auto stat = ParseStat(*text);
+      if (stat.ok()) ppid[i] = stat->ppid;
+    });
+  });
+  ParentMap parents;
+  parents.reserve(pids.size());
+  for (size_t i = 0; i < pids.size(); ++i) {
+    if (ppid[i] >= 0) parents[pids[i]] = ppid[i];
+  }
+  return parents;
+}
+
+}  // namespace
+
+// iomem lines look like "  00100000-bfffffff : System RAM", nested by
+// indentation; the end address is inclusive.
+uint64_t RamEndPfn(ProcSource& source) {
+  auto text = source.ReadSystemFile("iomem");
+  if (!text.ok()) return 0;
+  uint64_t end_pfn = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    if (!absl::EndsWith(line, ": System RAM")) continue;
+    line = absl::StripLeadingAsciiWhitespace(line);
+    size_t dash = line.find('-');
+    size_t space = line.find(' ');
+    if (dash == absl::string_view::npos || space == absl::string_view::npos ||
+        space < dash) {
+      continue;
+    }
+    uint64_t last = 0;
+    if (!absl::SimpleHexAtoi(line.substr(dash + 1, space - dash - 1), &last)) {
+      continue;
+    }
+    end_pfn = std::max(end_pfn, (last >> kPageShift) + 1);
+  }
+  return end_pfn > 1 ? end_pfn : 0;
+}
+
+absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
+                                const KeepFn& keep) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto pids_or = source.ListPids();
+  if (!pids_or.ok()) return pids_or.status();
+  const std::vector<int>& pids = *pids_or;
+
+  ScanResult result;
+  ScanStats& stats = result.stats;
+  stats.listed = pids.size();
+  stats.threads = std::max(1, options.threads);
+  tbb::task_arena arena(stats.threads);
+  result.parents = ReadParents(source, pids, arena);
+
+  std::vector<ProcessRecord> records(pids.size());
+  std::vector<Outcome> outcomes(pids.size(), Outcome::kVanished);
+  std::atomic<uint64_t> zero_pfns{0};
+  std::atomic<uint64_t> bad_pfns{0};
+  std::atomic<size_t> done{0};
+  std::atomic<bool> exhausted{false};
+  ProcessReader reader(source, options, result.parents, keep);
+
+  arena.execute([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<size_t>(0, pids.size(), 1),
+        [&](const tbb::blocked_range<size_t>& r) {
+          for (size_t i = r.begin(); i != r.end(); ++i) {
+            if (exhausted.load(std::memory_order_relaxed)) return;
+            uint64_t zeros = 0, bad = 0;
+            bool over = false;
+            outcomes[i] = reader.Read(pids[i], records[i], zeros, bad, over);
+            bad_pfns.fetch_add(bad, std::memory_order_relaxed);
+            if (over) exhausted.store(true);
+            if (outcomes[i] != Outcome::kRecord) {
+              if (options.budget != nullptr) {
+                options.budget->Release(
+                    records[i].pages.capacity() * sizeof(PfnRun) +
+                    records[i].swap.capacity() * sizeof(uint64_t));
+              }
+              records[i] = ProcessRecord();
+            }
+            zero_pfns.fetch_add(zeros, std::memory_order_relaxed);
+            size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+            if (options.progress) options.progress(d, pids.size());
+          }
+        });
+  });
+  if (exhausted.load()) {
+    uint64_t limit_mib = options.budget ? options.budget->limit() >> 20 : 0;
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "memory limit of %d MiB reached after reading %d of %d processes; "
+        "no numbers were printed. Raise --mem-limit or narrow --filter",
+        limit_mib, done.load(), pids.size()));
+  }
+
+  for (size_t i = 0; i < pids.size(); ++i) {
+    switch (outcomes[i]) {
+      case Outcome::kRecord:
+        result.processes.push_back(std::move(records[i]));
+        break;
+      case Outcome::kFiltered:
+        ++stats.filtered_out;
+        break;
+      case Outcome::kKernelThread:
+        ++stats.kernel_threads;
+        break;
+      case Outcome::kVanished:
+        ++stats.vanished;
+        break;
+      case Outcome::kUnreadable:
+        ++stats.unreadable;
+        stats.unreadable_pids.push_back(pids[i]);
+        break;
+    }
+  }
+  stats.scanned = result.processes.size();
+  stats.zero_pfn_entries = zero_pfns.load();
+  stats.out_of_range_pfns = bad_pfns.load();
+  bool any_real_pfn = false;
+  for (const ProcessRecord& r : result.processes) {
+    if (!r.pages.empty()) {
+      any_real_pfn = true;
+      break;
+    }
+  }
+  stats.pfns_hidden = stats.zero_pfn_entries > 0 && !any_real_pfn;
+
+  auto shm = source.ReadSystemFile("sysvipc/shm");
+  if (shm.ok()) {
+    auto segs = ParseSysvShm(*shm);
+    if (segs.ok()) result.sysv = std::move(*segs);
+  }
+  stats.seconds = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+  return result;
+}
+
+}  // namespace memstats::scan

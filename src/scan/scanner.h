@@ -1,0 +1,84 @@
+// Scanner: reads every process once, in parallel, through a ProcSource.
+//
+// Thread safety: one Scan() at a time per Scanner; Scan() itself runs its
+// work on a oneTBB arena of `threads` threads.
+//
+// For each pid it reads the identity (stat, status, cmdline, exe, cgroup and
+// the environment variables asked for), asks `keep` whether the process is
+// wanted, and for the wanted ones reads smaps_rollup, maps and the pagemap
+// entries of every mapping. Processes that exit mid-scan are counted as
+// vanished and dropped whole (a half-read process would make totals
+// silently wrong); processes it may not read are counted as unreadable.
+#ifndef MEMSTATS_SCAN_SCANNER_H_
+#define MEMSTATS_SCAN_SCANNER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "scan/memory_budget.h"
+#include "scan/parsers.h"
+#include "scan/proc_source.h"
+#include "scan/process_record.h"
+
+namespace memstats::scan {
+
+// pid -> ppid of every process listed, read before the filter runs.
+using ParentMap = absl::flat_hash_map<int, int>;
+
+using KeepFn = std::function<bool(const ProcessIdentity&, const ParentMap&)>;
+
+struct ScanOptions {
+  int threads = 1;
+  uint64_t pfn_limit = 0;
+  absl::flat_hash_set<std::string> env_keys;  // variables to read
+  bool read_pages = true;                     // pagemap (page-level numbers)
+  MemoryBudget* budget = nullptr;             // may be null: no cap
+  // PFNs at or above this are not RAM (device memory behind VM_PFNMAP
+  // mappings, or garbage): counted in ScanStats::out_of_range_pfns and left
+  // out. 0 means no limit. See RamEndPfn().
+  // Called from the scan threads as processes finish; must be thread-safe.
+  std::function<void(size_t done, size_t total)> progress;
+};
+
+struct ScanStats {
+  size_t listed = 0;          // pids in the process directory
+  size_t scanned = 0;         // wanted and read whole (records returned)
+  size_t filtered_out = 0;    // rejected by `keep`
+  size_t kernel_threads = 0;  // excluded
+  size_t vanished = 0;        // exited during the scan
+  size_t unreadable = 0;      // memory files not readable (permissions)
+  std::vector<int> unreadable_pids;  // ascending
+  // Present pagemap entries that read PFN 0: PFNs are hidden from us (no
+  // CAP_SYS_ADMIN); page-level numbers must not be computed.
+  uint64_t zero_pfn_entries = 0;
+  bool pfns_hidden = false;
+  uint64_t out_of_range_pfns = 0;
+  double seconds = 0;
+  int threads = 1;
+};
+
+struct ScanResult {
+  std::vector<ProcessRecord> processes;  // ascending pid
+  ScanStats stats;
+  ParentMap parents;
+  std::vector<SysvSegment> sysv;  // empty when /proc/sysvipc/shm is missing
+};
+
+// One past the highest PFN of "System RAM" in <root>/iomem, or 0 when the
+// file is unreadable or shows no RAM (addresses read as 0 without root).
+uint64_t RamEndPfn(ProcSource& source);
+
+// Fails with ResourceExhaustedError when the memory budget is exceeded, and
+// with the ProcSource's error when the process list cannot be read.
+absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
+                                const KeepFn& keep);
+
+}  // namespace memstats::scan
+
+#endif  // MEMSTATS_SCAN_SCANNER_H_

@@ -1,0 +1,81 @@
+// Accounting: per-group RSS, USS and swap from page lists, for one split.
+//
+// Cost: one pass over every page reference plus one over the distinct
+// pages, whatever the number of groups. Records are visited group by group;
+// a per-page "last group" word tells whether this group has seen the page
+// already (count it once for the group's RSS) and whether another group saw
+// it before (then it is in no group's USS). There is no per-group set and
+// no "union of the other groups" loop.
+//
+// USS: a page is in group G's USS when only G's processes reference it among
+// those scanned and no process outside the scan maps it (PageCatalog's
+// mapped_outside, from kpagecount). Swap USS has no kernel count to compare
+// with, so it means "referenced by no other scanned group".
+#ifndef MEMSTATS_SETS_ACCOUNTING_H_
+#define MEMSTATS_SETS_ACCOUNTING_H_
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "scan/memory_budget.h"
+#include "scan/parsers.h"
+#include "scan/process_record.h"
+#include "sets/page_catalog.h"
+
+namespace memstats::sets {
+
+// Distinct swap entries of a scan (sorted), with an index like PageCatalog.
+class SwapCatalog {
+ public:
+  explicit SwapCatalog(const std::vector<scan::ProcessRecord>& records);
+  size_t size() const { return keys_.size(); }
+  // REQUIRES: key was referenced by one of the records.
+  uint32_t IndexOf(uint64_t key) const;
+
+ private:
+  std::vector<uint64_t> keys_;
+};
+
+// Numbers for one group, in pages where page-level, in bytes otherwise.
+struct GroupTotals {
+  uint64_t processes = 0;
+  // Page-level (valid only when the report says page_level): indexed by
+  // PageKind (anon, shmem, file, hugetlb).
+  std::array<uint64_t, kNumKinds> rss_pages{};
+  std::array<uint64_t, kNumKinds> uss_pages{};
+  uint64_t swap_rss_pages = 0;
+  uint64_t swap_uss_pages = 0;
+  // From smaps_rollup, summed over members (always available).
+  uint64_t pss_bytes = 0;
+  uint64_t swap_pss_bytes = 0;
+  uint64_t smaps_rss_bytes = 0;      // sum of members' Rss
+  uint64_t smaps_private_bytes = 0;  // sum of members' Private_* (their USS)
+  uint64_t smaps_swap_bytes = 0;
+  // SysV segments attached by any member, each counted once: their rss.
+  uint64_t sysv_rss_bytes = 0;
+  uint64_t vm_pte_bytes = 0;  // page tables of the members
+
+  // RSS and USS over anon + shmem + file (hugetlb is reported apart, as
+  // smaps does).
+  uint64_t rss_total_pages() const {
+    return rss_pages[0] + rss_pages[1] + rss_pages[2];
+  }
+  uint64_t uss_total_pages() const {
+    return uss_pages[0] + uss_pages[1] + uss_pages[2];
+  }
+};
+
+// Accounts `records` split into `num_groups` groups; group_of[r] is the
+// group of records[r]. `pages` may be null (PFNs hidden): page-level fields
+// stay 0. Fails only when `budget` refuses the per-page array.
+absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
+    const std::vector<scan::ProcessRecord>& records,
+    const std::vector<uint32_t>& group_of, uint32_t num_groups,
+    const PageCatalog* pages, const SwapCatalog& swap,
+    const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget);
+
+}  // namespace memstats::sets
+
+#endif  // MEMSTATS_SETS_ACCOUNTING_H_

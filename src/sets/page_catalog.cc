@@ -1,0 +1,116 @@
+#include "sets/page_catalog.h"
+
+#include <algorithm>
+
+#include "scan/pagemap.h"
+
+namespace memstats::sets {
+
+using scan::KpfHas;
+
+PageKind KindFromFlags(uint64_t f) {
+  if (KpfHas(f, scan::kKpfNoPage) || KpfHas(f, scan::kKpfZeroPage)) {
+    return PageKind::kIgnored;
+  }
+  if (KpfHas(f, scan::kKpfHuge) && !KpfHas(f, scan::kKpfThp)) {
+    return PageKind::kHugetlb;
+  }
+  if (KpfHas(f, scan::kKpfAnon)) return PageKind::kAnon;
+  if (KpfHas(f, scan::kKpfSwapbacked)) return PageKind::kShmem;
+  return PageKind::kFile;
+}
+
+namespace {
+
+// Largest span of PFNs read from kpageflags/kpagecount in one pread: 32 KiB
+// of entries. Gaps inside a span cost 8 bytes a PFN, far less than a read.
+constexpr uint64_t kMaxSpan = 4096;
+
+bool Charge(scan::MemoryBudget* budget, uint64_t bytes) {
+  return budget == nullptr || budget->TryCharge(bytes);
+}
+
+}  // namespace
+
+uint64_t PageCatalog::NextReferenced(uint64_t pfn) const {
+  uint64_t w = pfn >> 6;
+  if (w >= bits_.size()) return UINT64_MAX;
+  uint64_t word = bits_[w] & (~uint64_t{0} << (pfn & 63));
+  while (word == 0) {
+    if (++w >= bits_.size()) return UINT64_MAX;
+    word = bits_[w];
+  }
+  return (w << 6) + static_cast<uint64_t>(std::countr_zero(word));
+}
+
+absl::StatusOr<PageCatalog> PageCatalog::Build(
+    const std::vector<scan::ProcessRecord>& records, scan::ProcSource& source,
+    scan::MemoryBudget* budget) {
+  PageCatalog c;
+  uint64_t max_pfn = 0;
+  for (const auto& r : records) {
+    for (const auto& run : r.pages) {
+      max_pfn = std::max(max_pfn, run.pfn + run.count - 1);
+    }
+  }
+  const uint64_t words = max_pfn / 64 + 1;
+  if (!Charge(budget, words * 12)) {
+    return absl::ResourceExhaustedError("memory limit (page bitmap)");
+  }
+  c.bits_.assign(words, 0);
+  for (const auto& r : records) {
+    for (const auto& run : r.pages) {
+      for (uint64_t p = run.pfn; p < run.pfn + run.count; ++p) {
+        c.bits_[p >> 6] |= uint64_t{1} << (p & 63);
+      }
+    }
+  }
+  c.rank_.resize(words);
+  uint32_t total = 0;
+  for (uint64_t w = 0; w < words; ++w) {
+    c.rank_[w] = total;
+    total += static_cast<uint32_t>(std::popcount(c.bits_[w]));
+  }
+
+  // References per distinct page, to compare with the kernel's mapcount.
+  if (!Charge(budget, uint64_t{total} * 5)) {
+    return absl::ResourceExhaustedError("memory limit (page catalog)");
+  }
+  std::vector<uint32_t> refs(total, 0);
+  for (const auto& r : records) {
+    for (const auto& run : r.pages) {
+      uint32_t base = c.IndexOf(run.pfn);
+      for (uint64_t k = 0; k < run.count; ++k) ++refs[base + k];
+    }
+  }
+
+  c.info_.assign(total, 0);
+  std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
+  for (uint64_t p = c.NextReferenced(0); p <= max_pfn;
+       p = c.NextReferenced(p)) {
+    uint64_t span = std::min<uint64_t>(kMaxSpan, max_pfn + 1 - p);
+    std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
+    absl::Status s = source.ReadKpageflags(p, f);
+    if (s.ok()) s = source.ReadKpagecount(p, n);
+    if (!s.ok()) return s;
+    for (uint64_t k = 0; k < span; ++k, ++p) {
+      if (!c.Referenced(p)) continue;
+      uint32_t idx = c.IndexOf(p);
+      PageKind kind = KindFromFlags(f[k]);
+      if (kind == PageKind::kIgnored) {
+        if (scan::KpfHas(f[k], scan::kKpfNoPage)) {
+          ++c.invalid_pfns_;
+        } else {
+          ++c.zero_pages_;
+        }
+      }
+      uint8_t info = static_cast<uint8_t>(kind);
+      if (n[k] > refs[idx]) info |= kOutsideBit;
+      c.info_[idx] = info;
+    }
+  }
+  if (budget != nullptr) budget->Release(uint64_t{total} * 4);  // refs freed
+  return c;
+}
+
+}  // namespace memstats::sets

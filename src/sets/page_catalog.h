@@ -1,0 +1,93 @@
+// PageCatalog: the distinct physical pages a scan saw, and what each one is.
+//
+// Built once per scan and shared by every split (read-only after Build, so
+// safe to read from many threads). A PFN's position among the distinct PFNs
+// (its index) is its rank in a bitmap over the PFN space, so consecutive
+// PFNs of a run have consecutive indices and no hashing is needed. Memory:
+// one bit per PFN up to the highest PFN seen, plus one byte per distinct
+// page.
+//
+// For every distinct page it keeps:
+//  - its kind, from /proc/kpageflags: anon (KPF_ANON), shmem (swap-backed
+//    but not anon: shared anonymous, tmpfs, SysV, memfd), file (page cache),
+//    hugetlb (KPF_HUGE without KPF_THP), or ignored (the zero page or huge
+//    zero page, KPF_ZERO_PAGE; a PFN with no page, KPF_NOPAGE);
+//  - whether a process outside the scanned set maps it: /proc/kpagecount
+//    (the page's mapcount) exceeds the references the scan saw.
+#ifndef MEMSTATS_SETS_PAGE_CATALOG_H_
+#define MEMSTATS_SETS_PAGE_CATALOG_H_
+
+#include <bit>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "scan/memory_budget.h"
+#include "scan/proc_source.h"
+#include "scan/process_record.h"
+
+namespace memstats::sets {
+
+enum class PageKind : uint8_t {
+  kAnon = 0,
+  kShmem = 1,
+  kFile = 2,
+  kHugetlb = 3,
+  kIgnored = 4,
+};
+inline constexpr int kNumKinds = 4;  // kinds that are counted (not ignored)
+
+// Kind of a page from its kpageflags word.
+PageKind KindFromFlags(uint64_t kpageflags);
+
+class PageCatalog {
+ public:
+  // Reads kpageflags and kpagecount for every distinct PFN in `records`,
+  // in ranges. Fails with the ProcSource's error (e.g. PermissionDenied
+  // without root) or ResourceExhausted when `budget` refuses.
+  static absl::StatusOr<PageCatalog> Build(
+      const std::vector<scan::ProcessRecord>& records,
+      scan::ProcSource& source, scan::MemoryBudget* budget);
+
+  size_t size() const { return info_.size(); }
+
+  // REQUIRES: pfn was referenced by one of the records given to Build.
+  uint32_t IndexOf(uint64_t pfn) const {
+    uint64_t w = pfn >> 6;
+    uint64_t below = bits_[w] & ((uint64_t{1} << (pfn & 63)) - 1);
+    return rank_[w] + static_cast<uint32_t>(std::popcount(below));
+  }
+
+  PageKind kind(uint32_t i) const {
+    return static_cast<PageKind>(info_[i] & kKindMask);
+  }
+  bool mapped_outside(uint32_t i) const { return info_[i] & kOutsideBit; }
+
+  // Distinct pages left out: zero pages, and PFNs that name no page.
+  uint64_t zero_pages() const { return zero_pages_; }
+  uint64_t invalid_pfns() const { return invalid_pfns_; }
+
+  uint64_t bytes_used() const {
+    return bits_.capacity() * 8 + rank_.capacity() * 4 + info_.capacity();
+  }
+
+ private:
+  bool Referenced(uint64_t pfn) const {
+    return (bits_[pfn >> 6] >> (pfn & 63)) & 1;
+  }
+  // The first referenced PFN >= pfn, or UINT64_MAX.
+  uint64_t NextReferenced(uint64_t pfn) const;
+
+  static constexpr uint8_t kKindMask = 0x7;
+  static constexpr uint8_t kOutsideBit = 0x80;
+
+  std::vector<uint64_t> bits_;  // bit p set: PFN p is referenced
+  std::vector<uint32_t> rank_;  // set bits in bits_[0..w)
+  std::vector<uint8_t> info_;   // per distinct page: kind | outside bit
+  uint64_t zero_pages_ = 0;
+  uint64_t invalid_pfns_ = 0;
+};
+
+}  // namespace memstats::sets
+
+#endif  // MEMSTATS_SETS_PAGE_CATALOG_H_

@@ -1,0 +1,70 @@
+// Report: the plain numbers a command prints, built from one scan and any
+// number of groupings. Renderers format a Report and compute nothing.
+#ifndef MEMSTATS_SETS_REPORT_H_
+#define MEMSTATS_SETS_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "scan/memory_budget.h"
+#include "scan/proc_source.h"
+#include "scan/scanner.h"
+#include "sets/accounting.h"
+
+namespace memstats::sets {
+
+// A split of the scanned records into groups (what a splitter produces).
+struct Grouping {
+  std::string splitter;
+  std::vector<std::string> names;  // group id -> name
+  std::vector<uint32_t> group_of;  // record index -> group id
+};
+
+struct GroupReport {
+  std::string name;
+  std::vector<int> pids;  // ascending
+  GroupTotals totals;
+};
+
+struct SplitReport {
+  std::string splitter;
+  // Groups with at least one process, largest RSS first (PSS first when
+  // page-level numbers are unavailable).
+  std::vector<GroupReport> groups;
+  GroupTotals totals;  // every group taken together as one group
+};
+
+struct ProcessReport {
+  int pid = 0;
+  int ppid = 0;
+  uint32_t uid = 0;
+  std::string comm;
+  std::string cmdline;  // argv joined by spaces
+  GroupTotals totals;   // the process as a group of one
+};
+
+struct Report {
+  scan::ScanStats scan;
+  // False when PFNs are hidden (not root) or kpageflags/kpagecount cannot
+  // be read: page-level fields must not be shown. `page_level_note` says why.
+  bool page_level = true;
+  std::string page_level_note;
+  uint64_t zero_pages = 0;    // distinct zero pages left out
+  uint64_t invalid_pfns = 0;  // distinct PFNs naming no page, left out
+  std::vector<SplitReport> splits;
+  std::vector<ProcessReport> processes;  // with --list-processes
+};
+
+// Accounts every grouping over the same scan. Fails only on the memory
+// budget or a ProcSource error other than permissions.
+absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
+                                   const std::vector<Grouping>& groupings,
+                                   bool list_processes,
+                                   scan::ProcSource& source,
+                                   scan::MemoryBudget* budget);
+
+}  // namespace memstats::sets
+
+#endif  // MEMSTATS_SETS_REPORT_H_
