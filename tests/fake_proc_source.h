@@ -1,0 +1,147 @@
+// FakeProcSource: an in-memory /proc for unit tests. It records which files
+// were read and can inject faults: a pid that vanishes after N reads, a
+// file that answers EACCES, a truncated file.
+#ifndef MEMSTATS_TESTS_FAKE_PROC_SOURCE_H_
+#define MEMSTATS_TESTS_FAKE_PROC_SOURCE_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "scan/pagemap.h"
+#include "scan/proc_source.h"
+
+namespace memstats::testing {
+
+class FakeProcSource : public scan::ProcSource {
+ public:
+  struct Process {
+    std::map<std::string, std::string> files;  // "status" -> text
+    std::string exe;
+    std::map<uint64_t, uint64_t> pagemap;      // vpn -> entry
+    // Faults.
+    int vanish_after_reads = -1;  // NotFound once this many reads were made
+    std::map<std::string, int> file_errno;  // "smaps_rollup" -> EACCES
+  };
+
+  Process& Add(int pid) { return procs_[pid]; }
+  void SetKpage(uint64_t pfn, uint64_t flags, uint64_t count) {
+    kpageflags_[pfn] = flags;
+    kpagecount_[pfn] = count;
+  }
+  void SetSystemFile(const std::string& name, std::string text) {
+    system_[name] = std::move(text);
+  }
+  void DenyKpage() { kpage_errno_ = EACCES; }
+
+  // Every read as "PID/file" or "kpageflags@PFN", in order.
+  std::vector<std::string> reads() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return reads_;
+  }
+
+  absl::StatusOr<std::vector<int>> ListPids() override {
+    std::vector<int> pids;
+    for (const auto& [pid, p] : procs_) pids.push_back(pid);
+    return pids;
+  }
+
+  absl::StatusOr<std::unique_ptr<scan::ProcHandle>> OpenProcess(
+      int pid) override {
+    auto it = procs_.find(pid);
+    if (it == procs_.end()) return absl::NotFoundError(absl::StrCat(pid));
+    return std::unique_ptr<scan::ProcHandle>(new Handle(this, pid, &it->second));
+  }
+
+  absl::StatusOr<std::string> ReadSystemFile(std::string_view name) override {
+    Record(std::string(name));
+    auto it = system_.find(std::string(name));
+    if (it == system_.end()) return absl::NotFoundError(std::string(name));
+    return it->second;
+  }
+
+  absl::Status ReadKpagecount(uint64_t first, std::span<uint64_t> out) override {
+    return ReadK(kpagecount_, first, out, 0, "kpagecount");
+  }
+  absl::Status ReadKpageflags(uint64_t first, std::span<uint64_t> out) override {
+    return ReadK(kpageflags_, first, out, uint64_t{1} << scan::kKpfNoPage,
+                 "kpageflags");
+  }
+  std::string Describe() const override { return "fake"; }
+
+ private:
+  class Handle : public scan::ProcHandle {
+   public:
+    Handle(FakeProcSource* src, int pid, Process* p)
+        : src_(src), pid_(pid), p_(p) {}
+    int pid() const override { return pid_; }
+    absl::StatusOr<std::string> ReadFile(std::string_view name) override {
+      std::string n(name);
+      if (absl::Status s = Touch(n); !s.ok()) return s;
+      auto it = p_->files.find(n);
+      if (it == p_->files.end()) return absl::NotFoundError(n);
+      return it->second;
+    }
+    absl::StatusOr<std::string> ReadLink(std::string_view name) override {
+      if (absl::Status s = Touch(std::string(name)); !s.ok()) return s;
+      if (p_->exe.empty()) return absl::NotFoundError("exe");
+      return p_->exe;
+    }
+    absl::Status ReadPagemap(uint64_t vpn, std::span<uint64_t> out) override {
+      if (absl::Status s = Touch("pagemap"); !s.ok()) return s;
+      for (size_t i = 0; i < out.size(); ++i) {
+        auto it = p_->pagemap.find(vpn + i);
+        out[i] = it == p_->pagemap.end() ? 0 : it->second;
+      }
+      return absl::OkStatus();
+    }
+
+   private:
+    absl::Status Touch(const std::string& name) {
+      src_->Record(absl::StrCat(pid_, "/", name));
+      if (p_->vanish_after_reads >= 0 && reads_++ >= p_->vanish_after_reads) {
+        return absl::NotFoundError(absl::StrCat(pid_, " vanished"));
+      }
+      auto e = p_->file_errno.find(name);
+      if (e != p_->file_errno.end()) {
+        return scan::ErrnoToStatus(e->second, name);
+      }
+      return absl::OkStatus();
+    }
+    FakeProcSource* src_;
+    int pid_;
+    Process* p_;
+    int reads_ = 0;
+  };
+
+  void Record(std::string what) {
+    std::lock_guard<std::mutex> l(mu_);
+    reads_.push_back(std::move(what));
+  }
+
+  absl::Status ReadK(const std::map<uint64_t, uint64_t>& m, uint64_t first,
+                     std::span<uint64_t> out, uint64_t fill,
+                     const char* name) {
+    Record(absl::StrCat(name, "@", first));
+    if (kpage_errno_ != 0) return scan::ErrnoToStatus(kpage_errno_, name);
+    for (size_t i = 0; i < out.size(); ++i) {
+      auto it = m.find(first + i);
+      out[i] = it == m.end() ? fill : it->second;
+    }
+    return absl::OkStatus();
+  }
+
+  std::map<int, Process> procs_;
+  std::map<std::string, std::string> system_;
+  std::map<uint64_t, uint64_t> kpageflags_, kpagecount_;
+  int kpage_errno_ = 0;
+  mutable std::mutex mu_;
+  std::vector<std::string> reads_;
+};
+
+}  // namespace memstats::testing
+
+#endif  // MEMSTATS_TESTS_FAKE_PROC_SOURCE_H_

@@ -1,0 +1,195 @@
+// The scanner against a fake /proc that fails in the ways a live one does.
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "fake_proc_source.h"
+#include "gtest/gtest.h"
+#include "scan/pagemap.h"
+#include "scan/scanner.h"
+#include "test_util.h"
+
+namespace memstats::scan {
+namespace {
+
+using testing::FakeProcSource;
+
+constexpr uint64_t kBase = 0x10000;  // first mapped address
+constexpr uint64_t kBaseVpn = kBase >> kPageShift;
+
+// A process with one 8-page mapping at kBase; `pfns` gives the PFN of each
+// present page from the start of the mapping (0 = not present).
+FakeProcSource::Process& AddProcess(FakeProcSource& src, int pid,
+                                    std::vector<uint64_t> pfns,
+                                    std::string comm = "worker") {
+  FakeProcSource::Process& p = src.Add(pid);
+  p.files["stat"] = absl::StrCat(pid, " (", comm, ") S 1 ", pid, " ", pid,
+                                 " 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100");
+  p.files["status"] = absl::StrCat("Name:\t", comm, "\nPPid:\t1\nUid:\t1000\t",
+                                   "1000\t1000\t1000\nVmPTE:\t      48 kB\n");
+  p.files["cmdline"] = absl::StrCat(comm, std::string(1, '\0'), "--flag",
+                                    std::string(1, '\0'));
+  p.files["cgroup"] = "0::/user.slice\n";
+  p.files["smaps_rollup"] =
+      "00010000-7ffff000 ---p 00000000 00:00 0    [rollup]\n"
+      "Rss:                  32 kB\nPss:                  32 kB\n";
+  p.files["maps"] = "00010000-00018000 rw-p 00000000 00:00 0 \n";
+  p.exe = "/usr/bin/" + comm;
+  for (size_t i = 0; i < pfns.size(); ++i) {
+    if (pfns[i] != 0) p.pagemap[kBaseVpn + i] = kPmPresent | pfns[i];
+  }
+  return p;
+}
+
+KeepFn KeepAll() {
+  return [](const ProcessIdentity&, const ParentMap&) { return true; };
+}
+
+ScanOptions Options() {
+  ScanOptions o;
+  o.threads = 2;
+  return o;
+}
+
+TEST(ScannerFaultTest, ReadsIdentityAndMergesRuns) {
+  FakeProcSource src;
+  AddProcess(src, 10, {100, 101, 102, 0, 200, 0, 0, 300});
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  ASSERT_EQ(r->processes.size(), 1u);
+  const ProcessRecord& rec = r->processes[0];
+  EXPECT_EQ(rec.id.pid, 10);
+  EXPECT_EQ(rec.id.uid, 1000u);
+  EXPECT_EQ(rec.id.comm, "worker");
+  EXPECT_EQ(rec.id.exe, "/usr/bin/worker");
+  EXPECT_EQ(rec.id.cmdline, (std::vector<std::string>{"worker", "--flag"}));
+  EXPECT_EQ(rec.id.cgroup, "/user.slice");
+  EXPECT_EQ(rec.smaps.rss, 32u * 1024);
+  EXPECT_EQ(rec.vm_pte_bytes, 48u * 1024);
+  EXPECT_EQ(rec.pages, (std::vector<PfnRun>{{100, 3}, {200, 1}, {300, 1}}));
+  EXPECT_EQ(r->stats.scanned, 1u);
+  EXPECT_FALSE(r->stats.pfns_hidden);
+}
+
+TEST(ScannerFaultTest, VanishedMidReadIsCountedAndDroppedWhole) {
+  FakeProcSource src;
+  AddProcess(src, 10, {100});
+  // stat, status, cmdline, exe, cgroup, smaps_rollup, maps: gone at pagemap.
+  AddProcess(src, 11, {101}).vanish_after_reads = 7;
+  AddProcess(src, 12, {102}).vanish_after_reads = 0;
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  ASSERT_EQ(r->processes.size(), 1u);
+  EXPECT_EQ(r->processes[0].id.pid, 10);
+  EXPECT_EQ(r->stats.vanished, 2u);
+  EXPECT_EQ(r->stats.unreadable, 0u);
+}
+
+TEST(ScannerFaultTest, PermissionDeniedIsCountedAndNamed) {
+  FakeProcSource src;
+  AddProcess(src, 10, {100});
+  AddProcess(src, 11, {101}).file_errno["smaps_rollup"] = EACCES;
+  AddProcess(src, 12, {102}).file_errno["pagemap"] = EPERM;
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  EXPECT_EQ(r->processes.size(), 1u);
+  EXPECT_EQ(r->stats.unreadable, 2u);
+  EXPECT_EQ(r->stats.unreadable_pids, (std::vector<int>{11, 12}));
+}
+
+TEST(ScannerFaultTest, TruncatedOrGarbageFilesMakeAProcessUnreadable) {
+  FakeProcSource src;
+  AddProcess(src, 10, {100});
+  AddProcess(src, 11, {101}).files["smaps_rollup"] = "Rss:  notanumber kB\n";
+  AddProcess(src, 12, {102}).files["maps"] = "00010000-000";
+  AddProcess(src, 13, {103}).files["status"] = "Name:\tx\n";  // no PPid/Uid
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  EXPECT_EQ(r->processes.size(), 1u);
+  EXPECT_EQ(r->stats.unreadable_pids, (std::vector<int>{11, 12, 13}));
+}
+
+TEST(ScannerFaultTest, KernelThreadsAreExcluded) {
+  FakeProcSource src;
+  AddProcess(src, 2, {}, "kthreadd").files["stat"] =
+      "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 24";
+  AddProcess(src, 10, {100});
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  EXPECT_EQ(r->stats.kernel_threads, 1u);
+  EXPECT_EQ(r->processes.size(), 1u);
+}
+
+TEST(ScannerFaultTest, ZeroPfnsMeanPfnsAreHidden) {
+  FakeProcSource src;
+  FakeProcSource::Process& p = AddProcess(src, 10, {});
+  p.pagemap[kBaseVpn] = kPmPresent;  // present, PFN 0
+  p.pagemap[kBaseVpn + 1] = kPmPresent;
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  EXPECT_TRUE(r->stats.pfns_hidden);
+  EXPECT_EQ(r->stats.zero_pfn_entries, 2u);
+  EXPECT_TRUE(r->processes[0].pages.empty());
+}
+
+TEST(ScannerFaultTest, PfnsBeyondRamAreCountedAndLeftOut) {
+  FakeProcSource src;
+  AddProcess(src, 10, {100, uint64_t{1} << 40});
+  src.SetSystemFile("iomem", "00001000-0009fbff : System RAM\n"
+                             "00100000-bfffffff : System RAM\n");
+  ScanOptions o = Options();
+  o.pfn_limit = RamEndPfn(src);
+  EXPECT_EQ(o.pfn_limit, 0xc0000u);
+  auto r = Scan(src, o, KeepAll());
+  ASSERT_OK(r);
+  EXPECT_EQ(r->stats.out_of_range_pfns, 1u);
+  EXPECT_EQ(r->processes[0].pages, (std::vector<PfnRun>{{100, 1}}));
+}
+
+TEST(ScannerFaultTest, SwapEntriesAreKept) {
+  FakeProcSource src;
+  FakeProcSource::Process& p = AddProcess(src, 10, {});
+  p.pagemap[kBaseVpn] = kPmSwapped | (uint64_t{7} << 5) | 1;  // type 1
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  EXPECT_EQ(r->processes[0].swap, (std::vector<uint64_t>{(1ULL << 50) | 7}));
+}
+
+TEST(ScannerFaultTest, FilterSeesIdentityAndEnvironment) {
+  FakeProcSource src;
+  AddProcess(src, 10, {100}).files["environ"] =
+      std::string("APP=web\0SECRET=x\0", 17);
+  AddProcess(src, 11, {101}).files["environ"] = std::string("APP=db\0", 7);
+  ScanOptions o = Options();
+  o.env_keys = {"APP"};
+  auto r = Scan(src, o, [](const ProcessIdentity& p, const ParentMap&) {
+    auto it = p.env.find("APP");
+    return it != p.env.end() && it->second == "web";
+  });
+  ASSERT_OK(r);
+  ASSERT_EQ(r->processes.size(), 1u);
+  EXPECT_EQ(r->processes[0].id.pid, 10);
+  // Only the variable asked for is kept.
+  EXPECT_EQ(r->processes[0].id.env.size(), 1u);
+  EXPECT_EQ(r->stats.filtered_out, 1u);
+  // The filtered-out process's memory files were never read.
+  for (const std::string& read : src.reads()) {
+    EXPECT_NE(read, "11/smaps_rollup");
+    EXPECT_NE(read, "11/pagemap");
+  }
+}
+
+TEST(ScannerFaultTest, MemoryBudgetStopsTheScan) {
+  FakeProcSource src;
+  std::vector<uint64_t> pfns;
+  for (uint64_t i = 0; i < 8; ++i) pfns.push_back(100 + 2 * i);  // no runs
+  AddProcess(src, 10, pfns);
+  MemoryBudget budget(64);
+  ScanOptions o = Options();
+  o.budget = &budget;
+  auto r = Scan(src, o, KeepAll());
+  EXPECT_TRUE(absl::IsResourceExhausted(r.status())) << r.status();
+  EXPECT_TRUE(budget.exceeded());
+}
+
+}  // namespace
+}  // namespace memstats::scan
