@@ -1,0 +1,605 @@
+// End-to-end tests: start memstats_layout_helper (a parent and K children with
+// a known memory layout), run the memstats binary on them, and check its JSON
+// to the page, and against tests/e2e/independent_pagemap.py.
+//
+// Layout (see layout_helper.cc): N MiB MAP_SHARED|MAP_ANONYMOUS and S MiB SysV
+// shm mapped by every process; C MiB copy-on-write anon shared by all; P MiB
+// private anon in the parent; M MiB private anon per child; Z MiB of
+// zero-page reads per child (must count as nothing). The parent's environment
+// has MEMSTATS_E2E_ROLE=parent, even children =childA, odd children =childB.
+//
+// Tolerance: each process's own runtime (stacks, libc .data/.bss, ld.so,
+// environment rewrite) adds at most kNoisePerProcess of anon pages, plus
+// shared file pages. Shmem numbers are exact; anon numbers are checked within
+// [expected, expected + kNoisePerProcess * processes in the group].
+//
+// Needs root (pagemap PFNs). CI runs as root and treats skips as failures.
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+extern char** environ;
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMiB = 1 << 20;
+constexpr int64_t kNoisePerProcess = 512 * 1024;
+constexpr const char* kEnvKey = "MEMSTATS_E2E_ROLE";
+
+// The layout every test uses.
+constexpr int64_t kShared = 64, kSysv = 32, kCow = 48, kParentPriv = 16,
+                  kChildPriv = 24, kZero = 64;
+constexpr int kChildren = 3;
+
+struct RunResult {
+  int exit_code = -1;  // 128+signal when killed
+  std::string out, err;
+  std::string Describe() const {
+    return "exit=" + std::to_string(exit_code) + "\nstderr:\n" + err +
+           "\nstdout (first 2000):\n" + out.substr(0, 2000);
+  }
+};
+
+// fork + exec with the given fds as stdin/stdout/stderr (-1: /dev/null).
+pid_t Spawn(std::vector<std::string> argv, std::vector<std::string> env, int in,
+            int out, int err) {
+  std::vector<char*> args, envp;
+  for (auto& a : argv) args.push_back(a.data());
+  for (auto& e : env) envp.push_back(e.data());
+  args.push_back(nullptr);
+  envp.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  dup2(in >= 0 ? in : devnull, 0);
+  dup2(out >= 0 ? out : devnull, 1);
+  dup2(err >= 0 ? err : devnull, 2);
+  execve(args[0], args.data(), envp.data());
+  dprintf(2, "e2e_test: exec %s: %s\n", args[0], strerror(errno));
+  _exit(127);
+}
+
+std::vector<std::string> Environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  return env;
+}
+
+// Waits up to timeout_ms for pid, then SIGKILLs it; returns the exit code
+// (128+signal when killed).
+int Reap(pid_t pid, int timeout_ms) {
+  int status = 0;
+  for (int waited = 0; waitpid(pid, &status, WNOHANG) != pid; waited += 10) {
+    if (waited >= timeout_ms) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    usleep(10000);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Runs argv to completion, capturing stdout and stderr; kills it after
+// timeout_s seconds.
+RunResult RunCommand(std::vector<std::string> argv, int timeout_s = 120) {
+  RunResult r;
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return r;
+  pid_t pid = Spawn(argv, Environment(), -1, out[1], err[1]);
+  close(out[1]);
+  close(err[1]);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  bool timed_out = false;
+  for (int open_fds = 2; open_fds > 0 && pid > 0;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      r.err += "\n[e2e_test: killed after timeout]";
+      timed_out = true;
+      break;
+    }
+    if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR)
+      break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[65536];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  // Both pipes at EOF: the process is exiting; give it a moment.
+  r.exit_code = pid > 0 ? Reap(pid, timed_out ? 0 : 10000) : -1;
+  return r;
+}
+
+// The layout helper, running: started in the constructor, stopped (stdin
+// closed, then reaped) by Stop() or the destructor.
+class LayoutHelper {
+ public:
+  LayoutHelper() {
+    std::vector<std::string> env;
+    const std::string prefix = std::string(kEnvKey) + "=";
+    for (const std::string& e : Environment())
+      if (e.rfind(prefix, 0) != 0) env.push_back(e);
+    env.push_back(prefix + "parent");
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
+      error_ = "pipe failed";
+      return;
+    }
+    auto n = [](int64_t v) { return std::to_string(v); };
+    pid_ = Spawn(
+        {LAYOUT_HELPER, "--shared-mib", n(kShared), "--sysv-mib", n(kSysv),
+         "--cow-mib", n(kCow), "--parent-private-mib", n(kParentPriv),
+         "--child-private-mib", n(kChildPriv), "--zero-mib", n(kZero),
+         "--children", n(kChildren), "--env-key", kEnvKey},
+        env, in[0], out[1], 2);
+    close(in[0]);
+    close(out[1]);
+    stdin_ = in[1];
+    // Read the ready line (up to 60 s: touching ~500 MiB takes well under 1 s).
+    std::string line;
+    pollfd pfd = {out[0], POLLIN, 0};
+    while (pid_ > 0 && line.find('\n') == std::string::npos &&
+           poll(&pfd, 1, 60000) > 0) {
+      char buf[4096];
+      ssize_t got = read(out[0], buf, sizeof buf);
+      if (got <= 0) break;
+      line.append(buf, static_cast<size_t>(got));
+    }
+    close(out[0]);
+    ParseReady(line);
+  }
+  ~LayoutHelper() { Stop(); }
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  pid_t parent() const { return parent_; }
+  const std::vector<pid_t>& children() const { return children_; }
+  int shmid() const { return shmid_; }
+  // Closes the helper's stdin and reaps it (SIGKILL after 10 s); returns its
+  // exit code.
+  int Stop() {
+    if (stdin_ >= 0) close(stdin_);
+    stdin_ = -1;
+    int code = pid_ > 0 ? Reap(pid_, 10000) : -1;
+    pid_ = -1;
+    return code;
+  }
+
+ private:
+  // "ready parent=<pid> children=<pid>,<pid>,... shmid=<id>\n"
+  void ParseReady(const std::string& line) {
+    std::istringstream in(line);
+    std::string word, p, c, s;
+    in >> word >> p >> c >> s;
+    if (word != "ready" || p.rfind("parent=", 0) != 0 ||
+        c.rfind("children=", 0) != 0 || s.rfind("shmid=", 0) != 0) {
+      error_ = "bad ready line from the helper: '" + line + "'";
+      return;
+    }
+    parent_ = std::stoi(p.substr(7));
+    std::stringstream cs(c.substr(9));
+    for (std::string x; std::getline(cs, x, ',');)
+      children_.push_back(std::stoi(x));
+    shmid_ = std::stoi(s.substr(6));
+  }
+
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  pid_t parent_ = -1;
+  std::vector<pid_t> children_;
+  int shmid_ = -1;
+  std::string error_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The value of `key` in /proc/PID/environ ("" when absent).
+std::string EnvOf(pid_t pid, const std::string& key) {
+  std::stringstream env(ReadFile("/proc/" + std::to_string(pid) + "/environ"));
+  for (std::string kv; std::getline(env, kv, '\0');)
+    if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
+  return "";
+}
+
+// The shmids listed in /proc/sysvipc/shm (removed but attached ones too).
+std::set<int> ShmIds() {
+  std::istringstream lines(ReadFile("/proc/sysvipc/shm"));
+  std::set<int> ids;
+  std::string line;
+  std::getline(lines, line);  // header
+  for (long key, id; lines >> key >> id && std::getline(lines, line);)
+    ids.insert(static_cast<int>(id));
+  return ids;
+}
+
+std::string Join(const std::vector<pid_t>& pids) {
+  std::string s;
+  for (pid_t p : pids) s += (s.empty() ? "" : ",") + std::to_string(p);
+  return s;
+}
+
+// The fixture serializes the tests among themselves with a lock file (ctest
+// -j runs each test in its own process): two helpers at once would share the
+// helper binary's file pages and change each other's file USS.
+class E2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0)
+      GTEST_SKIP() << "needs root: pagemap shows PFNs only with CAP_SYS_ADMIN";
+    lock_fd_ =
+        open("/tmp/memstats_e2e_test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ >= 0) flock(lock_fd_, LOCK_EX);
+  }
+  void TearDown() override {
+    if (lock_fd_ >= 0) close(lock_fd_);
+  }
+
+  std::vector<pid_t> ChildrenWithRole(const LayoutHelper& h, int parity) {
+    std::vector<pid_t> v;
+    for (size_t i = 0; i < h.children().size(); ++i)
+      if (static_cast<int>(i % 2) == parity) v.push_back(h.children()[i]);
+    return v;
+  }
+
+  // Runs memstats; returns its parsed JSON (null on failure, with a test
+  // failure).
+  json Memstats(std::vector<std::string> args) {
+    args.insert(args.begin(), MEMSTATS_BINARY);
+    RunResult r = RunCommand(args);
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << "invalid JSON\n" << r.Describe();
+    if (r.exit_code != 0 || j.is_discarded()) return json();
+    EXPECT_EQ(j.value("schema_version", 0), 1);
+    EXPECT_TRUE(j.value("page_level", false))
+        << "no page-level numbers while running as root";
+    EXPECT_TRUE(j.contains("scan"));
+    return j;
+  }
+
+  json Checker(const std::map<std::string, std::vector<pid_t>>& groups) {
+    std::vector<std::string> args = {PYTHON3, INDEPENDENT_CHECKER};
+    for (const auto& [name, pids] : groups) {
+      args.push_back("--group");
+      args.push_back(name + "=" + Join(pids));
+    }
+    RunResult r = RunCommand(args);
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    json j = json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.Describe();
+    return j.is_discarded() ? json() : j;
+  }
+
+  int lock_fd_ = -1;
+};
+
+const json* FindSplit(const json& j, const std::string& splitter) {
+  if (!j.contains("splits")) return nullptr;
+  for (const auto& s : j["splits"])
+    if (s.value("splitter", "") == splitter) return &s;
+  return nullptr;
+}
+
+const json* FindGroup(const json& split, const std::string& name) {
+  for (const auto& g : split["groups"])
+    if (g.value("name", "") == name) return &g;
+  return nullptr;
+}
+
+int64_t I(const json& g, const char* field) {
+  if (!g.contains(field) || !g[field].is_number()) {
+    ADD_FAILURE() << "missing numeric field " << field << " in " << g.dump();
+    return -1;
+  }
+  return g[field].get<int64_t>();
+}
+
+// What the layout implies for one group.
+struct Expect {
+  int processes;
+  int64_t shmem_uss;  // exact (bytes)
+  int64_t anon_rss;   // lower bound (bytes); upper = + noise * processes
+  int64_t anon_uss;   // lower bound (bytes); upper = + noise * processes
+};
+
+// The page-set numbers, which memstats and independent_pagemap.py both print.
+void CheckPages(const json& g, const Expect& e, const std::string& where) {
+  SCOPED_TRACE(where + ": " + g.dump());
+  const int64_t noise = kNoisePerProcess * e.processes;
+  EXPECT_EQ(I(g, "processes"), e.processes);
+  EXPECT_EQ(I(g, "shmem_rss"), (kShared + kSysv) * kMiB);
+  EXPECT_EQ(I(g, "shmem_uss"), e.shmem_uss);
+  EXPECT_GE(I(g, "anon_rss"), e.anon_rss);
+  EXPECT_LE(I(g, "anon_rss"), e.anon_rss + noise);
+  EXPECT_GE(I(g, "anon_uss"), e.anon_uss);
+  EXPECT_LE(I(g, "anon_uss"), e.anon_uss + noise);
+  EXPECT_GT(I(g, "file_rss"), 0);
+  EXPECT_EQ(I(g, "anon_rss") + I(g, "shmem_rss") + I(g, "file_rss"),
+            I(g, "rss"));
+  EXPECT_EQ(I(g, "anon_uss") + I(g, "shmem_uss") + I(g, "file_uss"),
+            I(g, "uss"));
+  EXPECT_LE(I(g, "uss"), I(g, "rss"));
+  EXPECT_LE(I(g, "file_uss"), I(g, "file_rss"));
+  EXPECT_EQ(I(g, "rss") % 4096, 0);
+  EXPECT_EQ(I(g, "uss") % 4096, 0);
+}
+
+// Page-set numbers plus the fields only memstats prints.
+void CheckGroup(const json& g, const Expect& e, const std::string& where) {
+  CheckPages(g, e, where);
+  SCOPED_TRACE(where + ": " + g.dump());
+  EXPECT_EQ(I(g, "sysv_shm_rss"), kSysv * kMiB);
+  EXPECT_EQ(I(g, "swap_rss"), 0);  // no swap on the test machines
+  EXPECT_EQ(I(g, "swap_uss"), 0);
+  EXPECT_EQ(I(g, "hugetlb"), 0);
+  ASSERT_TRUE(g.contains("pss") && g["pss"].is_number());
+  const double pss = g["pss"].get<double>();
+  EXPECT_LE(pss, static_cast<double>(I(g, "rss")));
+  EXPECT_GE(pss, static_cast<double>(I(g, "anon_uss") + I(g, "shmem_uss")));
+}
+
+// Union over all processes of the layout: everything is the group's own.
+Expect Everything() {
+  const int64_t anon = (kCow + kParentPriv + kChildren * kChildPriv) * kMiB;
+  return {kChildren + 1, (kShared + kSysv) * kMiB, anon, anon};
+}
+
+// Totals of a split must be the union of its groups.
+void CheckTotals(const json& split, const std::string& where) {
+  ASSERT_TRUE(split.contains("totals")) << where;
+  CheckGroup(split["totals"], Everything(), where + " totals");
+  int64_t rss = 0, uss = 0;
+  for (const auto& g : split["groups"]) {
+    rss += I(g, "rss");
+    uss += I(g, "uss");
+  }
+  EXPECT_GE(rss, I(split["totals"], "rss")) << where;
+  EXPECT_LE(uss, I(split["totals"], "uss")) << where;
+}
+
+Expect ParentAlone() {
+  return {1, 0, (kCow + kParentPriv) * kMiB, kParentPriv * kMiB};
+}
+Expect Children(int n) {
+  return {n, 0, (kCow + n * kChildPriv) * kMiB, n * kChildPriv * kMiB};
+}
+constexpr int kChildA = (kChildren + 1) / 2, kChildB = kChildren / 2;
+
+// Fields that memstats and the checker must report identically. file_uss
+// (and so uss) is left out on purpose: a page-cache page is in USS when
+// kpagecount equals the group's own mappings, and the kpagecount of shared
+// library pages (libc text the helper uses and few others do) moves whenever
+// any process on the machine maps them -- the checker's python, memstats
+// itself, any short-lived process (fault-around maps 16 pages per fault).
+// Measured here: the helper parent's file_uss jumped between 0 and 77824
+// bytes across six checker runs on unchanged processes (no large folios
+// involved). uss - file_uss is compared exactly instead.
+const char* const kPageFields[] = {"processes", "rss",      "anon_rss",
+                                   "shmem_rss", "file_rss", "anon_uss",
+                                   "shmem_uss"};
+
+// Whether two checker outputs have the same stable page-set numbers.
+bool SamePages(const json& a, const json& b) {
+  if (!a.is_object() || !b.is_object() ||
+      a["groups"].size() != b["groups"].size())
+    return false;
+  auto same = [](const json& x, const json& y) {
+    for (const char* f : kPageFields)
+      if (x.value(f, int64_t{-1}) != y.value(f, int64_t{-2})) return false;
+    return true;
+  };
+  for (const auto& [name, g] : a["groups"].items())
+    if (!b["groups"].contains(name) || !same(g, b["groups"][name]))
+      return false;
+  return same(a["totals"], b["totals"]);
+}
+
+// The checker and the helper alone, without memstats: the test machinery
+// itself must agree with the layout.
+TEST_F(E2eTest, HelperLayoutMatchesIndependentChecker) {
+  LayoutHelper h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  ASSERT_EQ(h.children().size(), static_cast<size_t>(kChildren));
+  EXPECT_EQ(EnvOf(h.parent(), kEnvKey), "parent");
+  for (size_t i = 0; i < h.children().size(); ++i)
+    EXPECT_EQ(EnvOf(h.children()[i], kEnvKey), i % 2 == 0 ? "childA" : "childB")
+        << "child " << i;
+  EXPECT_EQ(ShmIds().count(h.shmid()), 1u)
+      << "removed segment still listed while attached";
+
+  json c = Checker({{"parent", {h.parent()}},
+                    {"childA", ChildrenWithRole(h, 0)},
+                    {"childB", ChildrenWithRole(h, 1)}});
+  ASSERT_TRUE(c.is_object());
+  CheckPages(c["groups"]["parent"], ParentAlone(), "checker parent");
+  CheckPages(c["groups"]["childA"], Children(kChildA), "checker childA");
+  CheckPages(c["groups"]["childB"], Children(kChildB), "checker childB");
+  CheckPages(c["totals"], Everything(), "checker totals");
+  // Every child read Z MiB of anonymous memory: all zero-page entries.
+  EXPECT_EQ(c["skipped"]["zero_page_entries"].get<int64_t>(),
+            kChildren * kZero * kMiB / 4096);
+
+  // The segment was IPC_RMID'ed at once: it is gone with the helper.
+  EXPECT_EQ(h.Stop(), 0);
+  EXPECT_EQ(ShmIds().count(h.shmid()), 0u) << "SysV segment leaked";
+}
+
+TEST_F(E2eTest, GroupsByEnvAndPidsMatchLayout) {
+  LayoutHelper h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  const std::string p = std::to_string(h.parent());
+  json j = Memstats({"--filter", "descendants(" + p + ")", "groups",
+                     "--split-env", kEnvKey, "--split-pids", p, "--json"});
+  ASSERT_TRUE(j.is_object());
+
+  const json* env = FindSplit(j, std::string("env:") + kEnvKey);
+  ASSERT_NE(env, nullptr) << j.dump();
+  ASSERT_EQ((*env)["groups"].size(), 3u) << env->dump();
+  const json* g = FindGroup(*env, "parent");
+  ASSERT_NE(g, nullptr);
+  CheckGroup(*g, ParentAlone(), "env parent");
+  ASSERT_NE(g = FindGroup(*env, "childA"), nullptr);
+  CheckGroup(*g, Children(kChildA), "env childA");
+  ASSERT_NE(g = FindGroup(*env, "childB"), nullptr);
+  CheckGroup(*g, Children(kChildB), "env childB");
+  CheckTotals(*env, "env");
+
+  const json* pids = FindSplit(j, "pids");
+  ASSERT_NE(pids, nullptr) << j.dump();
+  ASSERT_EQ((*pids)["groups"].size(), 2u) << pids->dump();
+  ASSERT_NE(g = FindGroup(*pids, p), nullptr);
+  CheckGroup(*g, ParentAlone(), "pids parent");
+  ASSERT_NE(g = FindGroup(*pids, "Other"), nullptr);
+  CheckGroup(*g, Children(kChildren), "pids Other");
+  CheckTotals(*pids, "pids");
+}
+
+TEST_F(E2eTest, SingleGroupIsTheUnion) {
+  LayoutHelper h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  json j =
+      Memstats({"--filter", "descendants(" + std::to_string(h.parent()) + ")",
+                "single", "--json"});
+  ASSERT_TRUE(j.is_object());
+  const json* single = FindSplit(j, "single");
+  ASSERT_NE(single, nullptr) << j.dump();
+  ASSERT_EQ((*single)["groups"].size(), 1u);
+  const json* all = FindGroup(*single, "all");
+  ASSERT_NE(all, nullptr);
+  CheckGroup(*all, Everything(), "single all");
+  // Everything the layout allocated is the group's own, so its PSS holds all
+  // of it; PSS never exceeds the union RSS.
+  const double pss = (*all)["pss"].get<double>();
+  EXPECT_GE(pss, static_cast<double>((kShared + kSysv + kCow + kParentPriv +
+                                      kChildren * kChildPriv) *
+                                     kMiB));
+  EXPECT_LE(pss, static_cast<double>(I(*all, "rss")));
+  // The single group is the same set as the totals of any split.
+  const json& t = (*single)["totals"];
+  for (const char* f :
+       {"rss", "uss", "anon_rss", "anon_uss", "shmem_rss", "file_rss"})
+    EXPECT_EQ(I(t, f), I(*all, f)) << f;
+}
+
+// memstats and the independent checker must agree to the page. The helper's
+// processes do not change while they wait; as insurance against the page
+// cache changing under us (reclaim, migration), the checker runs before and
+// after memstats and the comparison only counts when both runs agree.
+TEST_F(E2eTest, MatchesIndependentChecker) {
+  LayoutHelper h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  const std::string p = std::to_string(h.parent());
+  const std::map<std::string, std::vector<pid_t>> env_groups = {
+      {"parent", {h.parent()}},
+      {"childA", ChildrenWithRole(h, 0)},
+      {"childB", ChildrenWithRole(h, 1)}};
+  const std::map<std::string, std::vector<pid_t>> pid_groups = {
+      {p, {h.parent()}}, {"Other", h.children()}};
+  json m, single, c_env, c_pids;
+  bool stable = false;
+  for (int attempt = 0; attempt < 3 && !stable; ++attempt) {
+    json before_env = Checker(env_groups), before_pids = Checker(pid_groups);
+    m = Memstats({"--filter", "descendants(" + p + ")", "groups", "--split-env",
+                  kEnvKey, "--split-pids", p, "--json"});
+    single =
+        Memstats({"--filter", "descendants(" + p + ")", "single", "--json"});
+    c_env = Checker(env_groups);
+    c_pids = Checker(pid_groups);
+    if (HasFailure()) return;
+    stable = SamePages(before_env, c_env) && SamePages(before_pids, c_pids);
+  }
+  ASSERT_TRUE(stable) << "pages kept changing while memstats ran";
+
+  auto compare = [&](const json& mine, const json& theirs,
+                     const std::string& where) {
+    SCOPED_TRACE(where + "\nmemstats: " + mine.dump() +
+                 "\nchecker: " + theirs.dump());
+    for (const char* f : kPageFields) EXPECT_EQ(I(mine, f), I(theirs, f)) << f;
+    EXPECT_EQ(I(mine, "uss") - I(mine, "file_uss"),
+              I(theirs, "uss") - I(theirs, "file_uss"));
+    EXPECT_LE(I(mine, "file_uss"), I(mine, "file_rss"));
+  };
+  const json* env = FindSplit(m, std::string("env:") + kEnvKey);
+  const json* pids = FindSplit(m, "pids");
+  const json* all = FindSplit(single, "single");
+  ASSERT_TRUE(env && pids && all);
+  for (const auto& [name, unused] : env_groups) {
+    const json* g = FindGroup(*env, name);
+    ASSERT_NE(g, nullptr) << name;
+    compare(*g, c_env["groups"][name], "env " + name);
+  }
+  compare((*env)["totals"], c_env["totals"], "env totals");
+  for (const auto& [name, unused] : pid_groups) {
+    const json* g = FindGroup(*pids, name);
+    ASSERT_NE(g, nullptr) << name;
+    compare(*g, c_pids["groups"][name], "pids " + name);
+  }
+  compare((*pids)["totals"], c_pids["totals"], "pids totals");
+  const json* g = FindGroup(*all, "all");
+  ASSERT_NE(g, nullptr);
+  compare(*g, c_env["totals"], "single all");
+}
+
+// Whole machine, by uid: the command works and the numbers are consistent.
+TEST_F(E2eTest, WholeMachineSplitUidSmoke) {
+  json j = Memstats({"groups", "--split-uid", "--json"});
+  ASSERT_TRUE(j.is_object());
+  const json* uid = FindSplit(j, "uid");
+  ASSERT_NE(uid, nullptr) << j.dump();
+  ASSERT_FALSE((*uid)["groups"].empty());
+  int64_t rss = 0, uss = 0;
+  for (const auto& g : (*uid)["groups"]) {
+    SCOPED_TRACE(g.dump());
+    EXPECT_LE(I(g, "uss"), I(g, "rss"));
+    EXPECT_EQ(I(g, "anon_rss") + I(g, "shmem_rss") + I(g, "file_rss"),
+              I(g, "rss"));
+    rss += I(g, "rss");
+    uss += I(g, "uss");
+  }
+  const json& t = (*uid)["totals"];
+  EXPECT_GE(rss, I(t, "rss"));
+  EXPECT_LE(uss, I(t, "rss"));
+  EXPECT_LE(I(t, "uss"), I(t, "rss"));
+  EXPECT_GT(j["scan"].value("processes_scanned", 0), 0);
+}
+
+}  // namespace
