@@ -178,6 +178,7 @@ Context MakeContext(const GlobalOptions& opts) {
 
 int RunGroups(Context& ctx,
               const std::vector<std::unique_ptr<splitters::Splitter>>& splits) {
+  const auto t0 = std::chrono::steady_clock::now();
   SelfMemory self = ReadSelfMemory();
   scan::MemoryBudget budget(ctx.mem_limit_bytes, self.own_rss);
   if (budget.used() > budget.limit()) {
@@ -234,6 +235,10 @@ int RunGroups(Context& ctx,
     return kExitFailure;
   }
 
+  // The time reported covers the scan and the accounting.
+  report->scan.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   const scan::ScanStats& st = report->scan;
   if (st.unreadable > 0) {
     std::string pids;
