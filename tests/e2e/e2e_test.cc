@@ -29,6 +29,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -600,6 +601,38 @@ TEST_F(E2eTest, WholeMachineSplitUidSmoke) {
   EXPECT_LE(uss, I(t, "rss"));
   EXPECT_LE(I(t, "uss"), I(t, "rss"));
   EXPECT_GT(j["scan"].value("processes_scanned", 0), 0);
+}
+
+// Without CAP_SYS_ADMIN pagemap hides PFNs: memstats must say so, print no
+// page-level number, still report PSS, and exit 0. Runs memstats as nobody.
+TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
+  RunResult r = RunCommand({"/usr/bin/setpriv", "--reuid=65534",
+                            "--regid=65534", "--clear-groups", MEMSTATS_BINARY,
+                            "single", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.err.find("physical page numbers are hidden"), std::string::npos)
+      << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["page_level"], false);
+  EXPECT_GT(j["scan"]["unreadable"].get<int>(), 0);  // other users' processes
+  const json& g = j["splits"][0]["groups"][0];
+  EXPECT_GE(g["processes"].get<int>(), 1);  // memstats itself
+  for (const char* f : {"rss", "anon_rss", "shmem_rss", "file_rss", "uss",
+                        "anon_uss", "swap_rss", "swap_uss"}) {
+    EXPECT_TRUE(g[f].is_null()) << f << " = " << g[f];
+  }
+  EXPECT_GT(g["pss"].get<int64_t>(), 0);
+
+  RunResult text = RunCommand({"/usr/bin/setpriv", "--reuid=65534",
+                               "--regid=65534", "--clear-groups",
+                               MEMSTATS_BINARY, "single"});
+  ASSERT_EQ(text.exit_code, 0) << text.Describe();
+  EXPECT_NE(text.out.find("page-level numbers unavailable"), std::string::npos);
+  // The group row shows '-' in the six page-level columns before PSS.
+  EXPECT_TRUE(std::regex_search(
+      text.out, std::regex(R"(\nall +[0-9]+( +-){6} +[0-9.]+[KMG]? )")))
+      << text.out;
 }
 
 }  // namespace
