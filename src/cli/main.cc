@@ -27,6 +27,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports a missing subcommand before an unknown word; name the
+    // word, which is what the user typed wrong.
+    std::vector<std::string> rest = app.remaining();
+    if (app.get_subcommands().empty() && !rest.empty() &&
+        rest.front().rfind("-", 0) != 0) {
+      std::cerr << "memstats: error: unknown subcommand '" << rest.front()
+                << "' (expected groups or single)\n"
+                << "Run 'memstats --help' for usage.\n";
+      return kExitBadInput;
+    }
     std::cerr << "memstats: error: " << e.what() << "\n"
               << "Run 'memstats --help' for usage.\n";
     return kExitBadInput;

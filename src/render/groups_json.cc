@@ -49,7 +49,8 @@ json GroupsJson(const sets::Report& report) {
       {"unreadable", s.unreadable},
       {"unreadable_pids", s.unreadable_pids},
       {"zero_pages_excluded", report.zero_pages},
-      {"invalid_pfns_excluded", report.invalid_pfns + s.out_of_range_pfns},
+      {"invalid_pfns_excluded", report.invalid_pfns},
+      {"beyond_ram_entries_excluded", s.out_of_range_pfns},
       {"seconds", s.seconds},
       {"threads", s.threads},
   };

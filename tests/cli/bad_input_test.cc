@@ -46,11 +46,9 @@ TEST(BadInput, UnknownSubcommandOption) {
                      kUsageHint);
 }
 
-// CLI11 checks for a required subcommand before it complains about the
-// extra word, so the message does not name 'frob'.
 TEST(BadInput, UnknownSubcommand) {
-  ExpectBadInput({"frob"}, std::string("memstats: error: A subcommand is "
-                                       "required\n") +
+  ExpectBadInput({"frob"}, std::string("memstats: error: unknown subcommand "
+                                       "'frob' (expected groups or single)\n") +
                                kUsageHint);
 }
 

@@ -166,10 +166,11 @@ void ExpectScan(const json& doc, int scanned, int filtered_out) {
   // The zero page is one distinct PFN, left out; all PFNs are RAM.
   EXPECT_EQ(s.at("zero_pages_excluded"), scanned == 0 ? 0 : 1);
   EXPECT_EQ(s.at("invalid_pfns_excluded"), 0);
+  EXPECT_EQ(s.at("beyond_ram_entries_excluded"), 0);
   EXPECT_TRUE(s.at("seconds").is_number());
   EXPECT_GE(s.at("seconds").get<double>(), 0.0);
   EXPECT_EQ(s.at("threads"), 1);
-  EXPECT_EQ(s.size(), 10u) << s.dump();
+  EXPECT_EQ(s.size(), 11u) << s.dump();
 }
 
 // Checks a split: its name, its groups in order (name, totals, pids when
