@@ -46,7 +46,7 @@ struct FilterError {
 // Renders: "invalid filter: <message>\n  <text>\n  <spaces>^\n  expected <expected>\n"
 std::string FormatFilterError(std::string_view text, const FilterError& err);
 
-class Node;  // opaque AST node, defined in filter.cc
+class Node;  // opaque AST node, defined in node.h
 
 class Filter {
  public:
