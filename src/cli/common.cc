@@ -192,6 +192,11 @@ int RunGroups(Context& ctx,
   options.threads = ctx.threads;
   options.budget = &budget;
   options.pfn_limit = scan::RamEndPfn(*ctx.source);
+  // Page-level accounting needs kpageflags (root); without it PSS can only
+  // come from smaps, so read smaps_rollup during the scan.
+  uint64_t probe = 0;
+  options.read_smaps =
+      !ctx.source->ReadKpageflags(0, std::span<uint64_t>(&probe, 1)).ok();
   options.env_keys = ctx.filter.EnvKeys();
   for (const auto& s : splits) {
     for (const auto& k : s->EnvKeys()) options.env_keys.insert(k);
@@ -215,6 +220,12 @@ int RunGroups(Context& ctx,
     Warn(absl::StrCat("error: cannot scan ", ctx.source->Describe(), ": ",
                       scan.status().message()));
     return kExitFailure;
+  }
+
+  if (scan->stats.pfns_hidden && !options.read_smaps) {
+    // kpageflags was readable but pagemap hides PFNs (root without
+    // CAP_SYS_ADMIN): PSS must come from smaps after all.
+    scan::ReadSmapsRollups(*ctx.source, *scan, ctx.threads);
   }
 
   std::vector<sets::Grouping> groupings;

@@ -23,12 +23,15 @@ json Totals(const GroupTotals& g, bool page_level) {
       {"file_uss", pages(g.uss_pages[2])},
       {"hugetlb", pages(g.rss_pages[3])},
       {"pss", g.pss_bytes},
+      {"pss_anon", g.pss_kind_bytes[0]},
+      {"pss_shmem", g.pss_kind_bytes[1]},
+      {"pss_file", g.pss_kind_bytes[2]},
       {"swap_rss", pages(g.swap_rss_pages)},
       {"swap_uss", pages(g.swap_uss_pages)},
       {"swap_pss", g.swap_pss_bytes},
       {"sysv_shm_rss", g.sysv_rss_bytes},
-      {"rss_sum", g.smaps_rss_bytes},
-      {"private_sum", g.smaps_private_bytes},
+      {"rss_sum", g.rss_sum_bytes},
+      {"private_sum", g.private_sum_bytes},
       {"page_tables", g.vm_pte_bytes},
   };
 }

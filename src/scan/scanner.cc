@@ -94,12 +94,6 @@ class ProcessReader {
 
     if (!keep_(id, parents_)) return Outcome::kFiltered;
 
-    auto rollup_text = h.ReadFile("smaps_rollup");
-    if (!rollup_text.ok()) return FailureOutcome(rollup_text.status());
-    auto rollup = ParseSmapsRollup(*rollup_text);
-    if (!rollup.ok()) return Outcome::kUnreadable;
-    rec.smaps = *rollup;
-
     auto maps_text = h.ReadFile("maps");
     if (!maps_text.ok()) return FailureOutcome(maps_text.status());
     auto maps = ParseMaps(*maps_text);
@@ -112,8 +106,34 @@ class ProcessReader {
         std::unique(rec.sysv_shmids.begin(), rec.sysv_shmids.end()),
         rec.sysv_shmids.end());
 
-    if (!options_.read_pages) return Outcome::kRecord;
-    for (const MapEntry& m : *maps) {
+    if (options_.read_pages) {
+      Outcome o = ReadPages(h, *maps, rec, zero_pfns, bad_pfns,
+                            budget_exceeded);
+      if (o != Outcome::kRecord) return o;
+    }
+    if (options_.read_smaps || !rec.swap.empty()) {
+      auto rollup = ReadRollup(h);
+      if (!rollup.ok()) return FailureOutcome(rollup.status());
+      rec.smaps = *rollup;
+    }
+    return Outcome::kRecord;
+  }
+
+  // smaps_rollup, parsed. An unparsable file reads as PermissionDenied: the
+  // process is counted unreadable rather than given wrong numbers.
+  static absl::StatusOr<SmapsTotals> ReadRollup(ProcHandle& h) {
+    auto text = h.ReadFile("smaps_rollup");
+    if (!text.ok()) return text.status();
+    auto rollup = ParseSmapsRollup(*text);
+    if (!rollup.ok()) return absl::PermissionDeniedError(rollup.status().message());
+    return rollup;
+  }
+
+ private:
+  Outcome ReadPages(ProcHandle& h, const std::vector<MapEntry>& maps,
+                    ProcessRecord& rec, uint64_t& zero_pfns,
+                    uint64_t& bad_pfns, bool& budget_exceeded) {
+    for (const MapEntry& m : maps) {
       // [vsyscall] sits above the user address range pagemap covers.
       if (m.path == "[vsyscall]") continue;
       absl::Status s = ReadMapping(h, m, rec, zero_pfns, bad_pfns);
@@ -128,7 +148,6 @@ class ProcessReader {
     return Outcome::kRecord;
   }
 
- private:
   absl::Status ReadMapping(ProcHandle& h, const MapEntry& m,
                            ProcessRecord& rec, uint64_t& zero_pfns,
                            uint64_t& bad_pfns) {
@@ -205,6 +224,47 @@ ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
 }
 
 }  // namespace
+
+void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads) {
+  std::vector<ProcessRecord>& recs = result.processes;
+  std::vector<Outcome> outcomes(recs.size(), Outcome::kRecord);
+  tbb::task_arena arena(std::max(1, threads));
+  arena.execute([&] {
+    tbb::parallel_for(size_t{0}, recs.size(), [&](size_t i) {
+      auto h = source.OpenProcess(recs[i].id.pid);
+      if (!h.ok()) {
+        outcomes[i] = FailureOutcome(h.status());
+        return;
+      }
+      auto rollup = ProcessReader::ReadRollup(**h);
+      if (!rollup.ok()) {
+        outcomes[i] = FailureOutcome(rollup.status());
+        return;
+      }
+      recs[i].smaps = *rollup;
+    });
+  });
+  size_t kept = 0;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    switch (outcomes[i]) {
+      case Outcome::kRecord:
+        if (kept != i) recs[kept] = std::move(recs[i]);
+        ++kept;
+        break;
+      case Outcome::kUnreadable:
+        ++result.stats.unreadable;
+        result.stats.unreadable_pids.push_back(recs[i].id.pid);
+        break;
+      default:
+        ++result.stats.vanished;
+        break;
+    }
+  }
+  recs.resize(kept);
+  std::sort(result.stats.unreadable_pids.begin(),
+            result.stats.unreadable_pids.end());
+  result.stats.scanned = kept;
+}
 
 // iomem lines look like "  00100000-bfffffff : System RAM", nested by
 // indentation; the end address is inclusive.

@@ -38,6 +38,12 @@ struct ScanOptions {
   uint64_t pfn_limit = 0;
   absl::flat_hash_set<std::string> env_keys;  // variables to read
   bool read_pages = true;                     // pagemap (page-level numbers)
+  // smaps_rollup for every process. Page-level accounting does not need it
+  // (PSS comes from kpagecount): then it is read only for processes with
+  // swap entries, for SwapPss. The kernel computes smaps by walking every
+  // page table and takes the process's mmap lock, so skipping it is the
+  // largest saving of a scan.
+  bool read_smaps = true;
   MemoryBudget* budget = nullptr;             // may be null: no cap
   // PFNs at or above this are not RAM (device memory behind VM_PFNMAP
   // mappings, or garbage): counted in ScanStats::out_of_range_pfns and left
@@ -69,6 +75,11 @@ struct ScanResult {
   ParentMap parents;
   std::vector<SysvSegment> sysv;  // empty when /proc/sysvipc/shm is missing
 };
+
+// Reads smaps_rollup for every record of `result` that has not read it
+// (after a scan with read_smaps off found PFNs hidden). Records whose
+// process vanished or turned unreadable are dropped and counted.
+void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads);
 
 // One past the highest PFN of "System RAM" in <root>/iomem, or 0 when the
 // file is unreadable or shows no RAM (addresses read as 0 without root).

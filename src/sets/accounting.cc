@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
+#include "scan/pagemap.h"
 
 namespace memstats::sets {
 
@@ -75,12 +76,16 @@ absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     for (; k < order.size() && group_of[order[k]] == g; ++k) {
       const scan::ProcessRecord& r = records[order[k]];
       ++t.processes;
-      t.pss_bytes += r.smaps.pss;
       t.swap_pss_bytes += r.smaps.swap_pss;
-      t.smaps_rss_bytes += r.smaps.rss;
-      t.smaps_private_bytes += r.smaps.private_clean + r.smaps.private_dirty;
-      t.smaps_swap_bytes += r.smaps.swap;
       t.vm_pte_bytes += r.vm_pte_bytes;
+      if (pages == nullptr) {
+        t.pss_bytes += r.smaps.pss;
+        t.pss_kind_bytes[0] += r.smaps.pss_anon;
+        t.pss_kind_bytes[1] += r.smaps.pss_shmem;
+        t.pss_kind_bytes[2] += r.smaps.pss_file;
+        t.rss_sum_bytes += r.smaps.rss;
+        t.private_sum_bytes += r.smaps.private_clean + r.smaps.private_dirty;
+      }
       shmids.insert(shmids.end(), r.sysv_shmids.begin(), r.sysv_shmids.end());
     }
     std::sort(shmids.begin(), shmids.end());
@@ -102,16 +107,29 @@ absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     for (uint32_t r : order) {
       const uint32_t g = group_of[r];
       GroupTotals& t = out[g];
+      std::array<uint64_t, 3> pss_fixed{};  // kPssShift fixed point
+      uint64_t refs = 0, once = 0;
       for (const scan::PfnRun& run : records[r].pages) {
         const uint32_t base = pages->IndexOf(run.pfn);
         for (uint32_t i = base; i < base + run.count; ++i) {
-          if (!owners.Visit(i, g)) continue;
-          PageKind kind = pages->kind(i);
-          if (kind != PageKind::kIgnored) {
-            ++t.rss_pages[static_cast<int>(kind)];
-          }
+          const PageKind kind = pages->kind(i);
+          if (kind == PageKind::kIgnored) continue;
+          const int k = static_cast<int>(kind);
+          if (owners.Visit(i, g)) ++t.rss_pages[k];
+          if (kind == PageKind::kHugetlb) continue;  // not in Rss or Pss
+          pss_fixed[k] += pages->pss_share(i);
+          ++refs;
+          once += pages->mapped_once(i);
         }
       }
+      for (int k = 0; k < 3; ++k) {
+        // Per process, as smaps rounds: whole bytes.
+        const uint64_t bytes = pss_fixed[k] >> kPssShift;
+        t.pss_kind_bytes[k] += bytes;
+        t.pss_bytes += bytes;
+      }
+      t.rss_sum_bytes += refs * scan::kPageSize;
+      t.private_sum_bytes += once * scan::kPageSize;
     }
     for (uint32_t i = 0; i < owners.size(); ++i) {
       uint32_t g = owners.SoleOwner(i);

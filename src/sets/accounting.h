@@ -47,12 +47,18 @@ struct GroupTotals {
   std::array<uint64_t, kNumKinds> uss_pages{};
   uint64_t swap_rss_pages = 0;
   uint64_t swap_uss_pages = 0;
-  // From smaps_rollup, summed over members (always available).
+  // PSS, and its anon/shmem/file parts. With page-level data it comes from
+  // kpagecount (page_size / mapcount for every page a member maps);
+  // without, from the members' smaps_rollup Pss, Pss_Anon, Pss_Shmem,
+  // Pss_File.
   uint64_t pss_bytes = 0;
+  std::array<uint64_t, 3> pss_kind_bytes{};
+  // Sum of the members' own RSS, and of their pages mapped by nobody else
+  // (smaps Private_*): from the page references, or from smaps.
+  uint64_t rss_sum_bytes = 0;
+  uint64_t private_sum_bytes = 0;
+  // Only smaps_rollup gives SwapPss; read for processes that have swap.
   uint64_t swap_pss_bytes = 0;
-  uint64_t smaps_rss_bytes = 0;      // sum of members' Rss
-  uint64_t smaps_private_bytes = 0;  // sum of members' Private_* (their USS)
-  uint64_t smaps_swap_bytes = 0;
   // SysV segments attached by any member, each counted once: their rss.
   uint64_t sysv_rss_bytes = 0;
   uint64_t vm_pte_bytes = 0;  // page tables of the members
@@ -69,7 +75,7 @@ struct GroupTotals {
 
 // Accounts `records` split into `num_groups` groups; group_of[r] is the
 // group of records[r]. `pages` may be null (PFNs hidden): page-level fields
-// stay 0. Fails only when `budget` refuses the per-page array.
+// stay 0 and PSS comes from the records' smaps. Fails only when `budget` refuses the per-page array.
 absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const std::vector<scan::ProcessRecord>& records,
     const std::vector<uint32_t>& group_of, uint32_t num_groups,

@@ -73,7 +73,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   }
 
   // References per distinct page, to compare with the kernel's mapcount.
-  if (!Charge(budget, uint64_t{total} * 5)) {
+  if (!Charge(budget, uint64_t{total} * 9)) {
     return absl::ResourceExhaustedError("memory limit (page catalog)");
   }
   std::vector<uint32_t> refs(total, 0);
@@ -85,6 +85,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   }
 
   c.info_.assign(total, 0);
+  c.pss_share_.assign(total, 0);
   std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
   for (uint64_t p = c.NextReferenced(0); p <= max_pfn;
        p = c.NextReferenced(p)) {
@@ -106,7 +107,11 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
       }
       uint8_t info = static_cast<uint8_t>(kind);
       if (n[k] > refs[idx]) info |= kOutsideBit;
+      const uint64_t mapcount = std::max<uint64_t>(n[k], refs[idx]);
+      if (mapcount == 1) info |= kOnceBit;
       c.info_[idx] = info;
+      c.pss_share_[idx] =
+          static_cast<uint32_t>((scan::kPageSize << kPssShift) / mapcount);
     }
   }
   if (budget != nullptr) budget->Release(uint64_t{total} * 4);  // refs freed

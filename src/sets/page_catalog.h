@@ -13,7 +13,13 @@
 //    hugetlb (KPF_HUGE without KPF_THP), or ignored (the zero page or huge
 //    zero page, KPF_ZERO_PAGE; a PFN with no page, KPF_NOPAGE);
 //  - whether a process outside the scanned set maps it: /proc/kpagecount
-//    (the page's mapcount) exceeds the references the scan saw.
+//    (the page's mapcount) exceeds the references the scan saw;
+//  - its share of PSS per reference, page_size / mapcount, in fixed point
+//    (kPssShift bits, as the kernel's smaps does). The mapcount used is at
+//    least the references seen, so a page unmapped between the pagemap and
+//    kpagecount reads never counts more than once. For a transparent huge
+//    page the kernel reports the folio's average mapcount, so PSS matches
+//    smaps only up to that averaging.
 #ifndef MEMSTATS_SETS_PAGE_CATALOG_H_
 #define MEMSTATS_SETS_PAGE_CATALOG_H_
 
@@ -36,6 +42,7 @@ enum class PageKind : uint8_t {
   kIgnored = 4,
 };
 inline constexpr int kNumKinds = 4;  // kinds that are counted (not ignored)
+inline constexpr int kPssShift = 12;
 
 // Kind of a page from its kpageflags word.
 PageKind KindFromFlags(uint64_t kpageflags);
@@ -62,13 +69,18 @@ class PageCatalog {
     return static_cast<PageKind>(info_[i] & kKindMask);
   }
   bool mapped_outside(uint32_t i) const { return info_[i] & kOutsideBit; }
+  // Mapped once in all the system (smaps counts it as Private).
+  bool mapped_once(uint32_t i) const { return info_[i] & kOnceBit; }
+  // page_size / mapcount << kPssShift.
+  uint32_t pss_share(uint32_t i) const { return pss_share_[i]; }
 
   // Distinct pages left out: zero pages, and PFNs that name no page.
   uint64_t zero_pages() const { return zero_pages_; }
   uint64_t invalid_pfns() const { return invalid_pfns_; }
 
   uint64_t bytes_used() const {
-    return bits_.capacity() * 8 + rank_.capacity() * 4 + info_.capacity();
+    return bits_.capacity() * 8 + rank_.capacity() * 4 + info_.capacity() +
+           pss_share_.capacity() * 4;
   }
 
  private:
@@ -80,10 +92,12 @@ class PageCatalog {
 
   static constexpr uint8_t kKindMask = 0x7;
   static constexpr uint8_t kOutsideBit = 0x80;
+  static constexpr uint8_t kOnceBit = 0x40;
 
   std::vector<uint64_t> bits_;  // bit p set: PFN p is referenced
   std::vector<uint32_t> rank_;  // set bits in bits_[0..w)
-  std::vector<uint8_t> info_;   // per distinct page: kind | outside bit
+  std::vector<uint8_t> info_;   // per distinct page: kind | flag bits
+  std::vector<uint32_t> pss_share_;  // per distinct page
   uint64_t zero_pages_ = 0;
   uint64_t invalid_pfns_ = 0;
 };

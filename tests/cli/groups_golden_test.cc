@@ -5,10 +5,10 @@
 //
 // In pages of 4 KiB, shown by the default "auto" unit as K:
 //   uid 0 {P1,P2}: RSS 155 = 620.0K (anon 50 = 200.0K, shmem 100 = 400.0K,
-//     file 5 = 20.0K), USS 150 = 600.0K, PSS 366+240 = 606.0K,
+//     file 5 = 20.0K), USS 150 = 600.0K, PSS 366+240 = 606.7K,
 //     swap 2 = 8.0K, swap USS 2 = 8.0K
-//   uid 1000 {bash}: RSS 13 = 52.0K, USS 8 = 32.0K, PSS 38.0K, SysV 8.0K
-//   all: RSS 163 = 652.0K, USS 158 = 632.0K, PSS 644.0K
+//   uid 1000 {bash}: RSS 13 = 52.0K, USS 8 = 32.0K, PSS 38.7K, SysV 8.0K
+//   all: RSS 163 = 652.0K, USS 158 = 632.0K, PSS 645.3K
 //   P1 alone: RSS 145 = 580.0K, USS 40 = 160.0K, swap 1, swap USS 0
 //   P2 alone: RSS 110 = 440.0K, USS 10 = 40.0K, swap 2, swap USS 1
 #include <string>
@@ -36,26 +36,26 @@ TEST(GroupsGolden, SplitUidEnvComm) {
                std::string(kHeader) + R"(
 split by uid
 GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM
-0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.0K  8.0K      8.0K        0B
-1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.0K    0B        0B      8.0K
+0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.7K  8.0K      8.0K        0B
+1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K
 -----------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  644.0K  8.0K      8.0K      8.0K
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K
 
 split by env:APP
 GROUP    PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM
-web          1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.0K  4.0K        0B        0B
+web          1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B
 db           1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B
-(unset)      1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.0K    0B        0B      8.0K
+(unset)      1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K
 -------------------------------------------------------------------------------------------------
-TOTAL        3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  644.0K  8.0K      8.0K      8.0K
+TOTAL        3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K
 
 split by comm
 GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM
-P1         1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.0K  4.0K        0B        0B
+P1         1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B
 P2         1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B
-bash       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.0K    0B        0B      8.0K
+bash       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K
 -----------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  644.0K  8.0K      8.0K      8.0K
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K
 )");
 }
 
@@ -63,9 +63,9 @@ TEST(GroupsGolden, Single) {
   ExpectGolden({"single"}, std::string(kHeader) + R"(
 split by single
 GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM
-all        3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  644.0K  8.0K      8.0K      8.0K
+all        3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K
 -----------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  644.0K  8.0K      8.0K      8.0K
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K
 )");
 }
 
@@ -74,10 +74,10 @@ TEST(GroupsGolden, GroupsDefaultsToUid) {
   ExpectGolden({"groups"}, std::string(kHeader) + R"(
 split by uid
 GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM
-0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.0K  8.0K      8.0K        0B
-1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.0K    0B        0B      8.0K
+0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.7K  8.0K      8.0K        0B
+1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K
 -----------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  644.0K  8.0K      8.0K      8.0K
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K
 )");
 }
 
@@ -89,16 +89,16 @@ TEST(GroupsGolden, ListProcesses) {
                std::string(kHeader) + R"(
 split by uid
 GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM
-0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.0K  8.0K      8.0K        0B
-1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.0K    0B        0B      8.0K
+0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.7K  8.0K      8.0K        0B
+1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K
 -----------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  644.0K  8.0K      8.0K      8.0K
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K
 
 processes
 PID  PPID   UID  COMM     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  COMMAND
-100     1     0  P1    580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.0K  4.0K        0B        0B  p1 --serve
+100     1     0  P1    580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B  p1 --serve
 200   100     0  P2    440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B  p2 --db
-300     1  1000  bash   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.0K    0B        0B      8.0K  -bash
+300     1  1000  bash   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K  -bash
 )");
 }
 
@@ -113,18 +113,18 @@ TEST(GroupsGolden, SplitPidsAndCustom) {
                std::string(kHeader) + R"(
 split by pids
 GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM
-Other      2  612.0K  192.0K  400.0K  20.0K  192.0K    192.0K  404.0K  4.0K        0B      8.0K
+Other      2  612.0K  192.0K  400.0K  20.0K  192.0K    192.0K  405.3K  4.0K        0B      8.0K
 200        1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B
 -----------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  644.0K  8.0K      8.0K      8.0K
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K
 
 split by custom
 GROUP            PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM
-env_kv(APP,web)      1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.0K  4.0K        0B        0B
+env_kv(APP,web)      1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B
 uid(0)               1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B
-Other                1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.0K    0B        0B      8.0K
+Other                1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K
 ---------------------------------------------------------------------------------------------------------
-TOTAL                3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  644.0K  8.0K      8.0K      8.0K
+TOTAL                3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K
 )");
 }
 
@@ -134,9 +134,9 @@ TEST(GroupsGolden, UnitsKiB) {
                std::string(kHeader) + R"(
 split by single
 GROUP  PROCS  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM
-all        3  652   232    400    20  632       232  644     8         8         8
+all        3  652   232    400    20  632       232  645     8         8         8
 ----------------------------------------------------------------------------------
-TOTAL      3  652   232    400    20  632       232  644     8         8         8
+TOTAL      3  652   232    400    20  632       232  645     8         8         8
 
 processes
 PID  PPID   UID  COMM  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  COMMAND
@@ -146,14 +146,14 @@ PID  PPID   UID  COMM  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_US
 )");
 }
 
-// Bytes: 163 pages = 667648, PSS 644 kB = 659456.
+// Bytes: 163 pages = 667648, PSS 644 kB = 660820.
 TEST(GroupsGolden, UnitsBytes) {
   ExpectGolden({"single", "--units", "B"}, std::string(kHeader) + R"(
 split by single
 GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM
-all        3  667648  237568  409600  20480  647168    237568  659456  8192      8192      8192
+all        3  667648  237568  409600  20480  647168    237568  660820  8192      8192      8192
 -----------------------------------------------------------------------------------------------
-TOTAL      3  667648  237568  409600  20480  647168    237568  659456  8192      8192      8192
+TOTAL      3  667648  237568  409600  20480  647168    237568  660820  8192      8192      8192
 )");
 }
 

@@ -9,6 +9,11 @@
 //        0x50         zero page, 4 times in P2           counts nowhere
 //   swap (type 0)     P2: offsets 7, 8; P1: offset 8
 //   SysV shmid 32769  rss 8192 bytes, attached by bash
+//   PSS comes from kpagecount (page-level): page_size / mapcount per page
+//   in the kernel's 12-bit fixed point, summed per process and kind, so a
+//   libc page (mapcount 3) is (4096 << 12) / 3 = 5592405, and 5 of them
+//   27962025 >> 12 = 6826 bytes.
+//   smaps_rollup is read only for processes with swap (SwapPss):
 //   smaps_rollup kB   Rss / Pss / Private / Swap / SwapPss / VmPTE
 //                     P1 580/366/160/4/2/48, P2 440/240/40/8/6/44,
 //                     bash 52/38/32/0/0/40
@@ -34,7 +39,7 @@ struct Totals {
   uint64_t rss, anon_rss, shmem_rss, file_rss;
   uint64_t uss, anon_uss, shmem_uss, file_uss;
   uint64_t hugetlb;
-  uint64_t pss;
+  uint64_t pss, pss_anon, pss_shmem, pss_file;
   uint64_t swap_rss, swap_uss, swap_pss;
   uint64_t sysv_shm_rss;
   uint64_t rss_sum, private_sum, page_tables;
@@ -47,7 +52,9 @@ constexpr Totals kP1 = {
     .file_rss = Pages(5),
     .uss = Pages(40), .anon_uss = Pages(40), .shmem_uss = 0, .file_uss = 0,
     .hugetlb = 0,
-    .pss = KB(366),
+    // 40 own + 100 shared by 2 + 5 libc shared by 3.
+    .pss = 375466, .pss_anon = Pages(40), .pss_shmem = Pages(50),
+    .pss_file = 6826,
     // Offset 8 is shared with P2: in P1's swap RSS, not in its swap USS.
     .swap_rss = Pages(1), .swap_uss = 0, .swap_pss = KB(2),
     .sysv_shm_rss = 0,
@@ -60,7 +67,8 @@ constexpr Totals kP2 = {
     .file_rss = 0,
     .uss = Pages(10), .anon_uss = Pages(10), .shmem_uss = 0, .file_uss = 0,
     .hugetlb = 0,
-    .pss = KB(240),
+    .pss = KB(240), .pss_anon = Pages(10), .pss_shmem = Pages(50),
+    .pss_file = 0,
     .swap_rss = Pages(2), .swap_uss = Pages(1), .swap_pss = KB(6),
     .sysv_shm_rss = 0,
     .rss_sum = KB(440), .private_sum = KB(40), .page_tables = KB(44)};
@@ -73,7 +81,8 @@ constexpr Totals kBash = {
     .file_rss = Pages(5),
     .uss = Pages(8), .anon_uss = Pages(8), .shmem_uss = 0, .file_uss = 0,
     .hugetlb = 0,
-    .pss = KB(38),
+    .pss = Pages(8) + 6826, .pss_anon = Pages(8), .pss_shmem = 0,
+    .pss_file = 6826,
     .swap_rss = 0, .swap_uss = 0, .swap_pss = 0,
     .sysv_shm_rss = 8192,
     .rss_sum = KB(52), .private_sum = KB(32), .page_tables = KB(40)};
@@ -87,7 +96,8 @@ constexpr Totals kUid0 = {
     .uss = Pages(150), .anon_uss = Pages(50), .shmem_uss = Pages(100),
     .file_uss = 0,
     .hugetlb = 0,
-    .pss = KB(366 + 240),
+    .pss = 375466 + KB(240), .pss_anon = Pages(50), .pss_shmem = Pages(100),
+    .pss_file = 6826,
     .swap_rss = Pages(2), .swap_uss = Pages(2), .swap_pss = KB(2 + 6),
     .sysv_shm_rss = 0,
     .rss_sum = KB(580 + 440), .private_sum = KB(160 + 40),
@@ -103,7 +113,8 @@ constexpr Totals kAll = {
     .uss = Pages(158), .anon_uss = Pages(58), .shmem_uss = Pages(100),
     .file_uss = 0,
     .hugetlb = 0,
-    .pss = KB(366 + 240 + 38),
+    .pss = 375466 + KB(240) + Pages(8) + 6826, .pss_anon = Pages(58),
+    .pss_shmem = Pages(100), .pss_file = 2 * 6826,
     .swap_rss = Pages(2), .swap_uss = Pages(2), .swap_pss = KB(8),
     .sysv_shm_rss = 8192,
     .rss_sum = KB(580 + 440 + 52), .private_sum = KB(160 + 40 + 32),
@@ -127,6 +138,9 @@ void ExpectTotals(const json& j, const Totals& t, bool has_processes,
       {"file_uss", t.file_uss},
       {"hugetlb", t.hugetlb},
       {"pss", t.pss},
+      {"pss_anon", t.pss_anon},
+      {"pss_shmem", t.pss_shmem},
+      {"pss_file", t.pss_file},
       {"swap_rss", t.swap_rss},
       {"swap_uss", t.swap_uss},
       {"swap_pss", t.swap_pss},
