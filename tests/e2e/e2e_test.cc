@@ -2,11 +2,12 @@
 // a known memory layout), run the memstats binary on them, and check its JSON
 // to the page, and against tests/e2e/independent_pagemap.py.
 //
-// Layout (see layout_helper.cc): N MiB MAP_SHARED|MAP_ANONYMOUS and S MiB SysV
-// shm mapped by every process; C MiB copy-on-write anon shared by all; P MiB
-// private anon in the parent; M MiB private anon per child; Z MiB of
-// zero-page reads per child (must count as nothing). The parent's environment
-// has MEMSTATS_E2E_ROLE=parent, even children =childA, odd children =childB.
+// Layout (layout_helper.cc; the sizes are in layout_process.h): N MiB
+// MAP_SHARED|MAP_ANONYMOUS and S MiB SysV shm mapped by every process; C MiB
+// copy-on-write anon shared by all; P MiB private anon in the parent; M MiB
+// private anon per child; Z MiB of zero-page reads per child (must count as
+// nothing). The parent's environment has MEMSTATS_E2E_ROLE=parent, even
+// children =childA, odd children =childB.
 //
 // Tolerance: each process's own runtime (stacks, libc .data/.bss, ld.so,
 // environment rewrite) adds at most kNoisePerProcess of anon pages, plus
@@ -14,19 +15,11 @@
 // [expected, expected + kNoisePerProcess * processes in the group].
 //
 // Needs root (pagemap PFNs). CI runs as root and treats skips as failures.
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/file.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -35,196 +28,18 @@
 #include <string>
 #include <vector>
 
+#include "e2e/layout_process.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "subprocess.h"
 
-extern char** environ;
-
+namespace memstats::testing {
 namespace {
 
 using nlohmann::json;
 
 constexpr int64_t kMiB = 1 << 20;
 constexpr int64_t kNoisePerProcess = 512 * 1024;
-constexpr const char* kEnvKey = "MEMSTATS_E2E_ROLE";
-
-// The layout every test uses.
-constexpr int64_t kShared = 64, kSysv = 32, kCow = 48, kParentPriv = 16,
-                  kChildPriv = 24, kZero = 64;
-constexpr int kChildren = 3;
-
-struct RunResult {
-  int exit_code = -1;  // 128+signal when killed
-  std::string out, err;
-  std::string Describe() const {
-    return "exit=" + std::to_string(exit_code) + "\nstderr:\n" + err +
-           "\nstdout (first 2000):\n" + out.substr(0, 2000);
-  }
-};
-
-// fork + exec with the given fds as stdin/stdout/stderr (-1: /dev/null).
-pid_t Spawn(std::vector<std::string> argv, std::vector<std::string> env, int in,
-            int out, int err) {
-  std::vector<char*> args, envp;
-  for (auto& a : argv) args.push_back(a.data());
-  for (auto& e : env) envp.push_back(e.data());
-  args.push_back(nullptr);
-  envp.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid != 0) return pid;
-  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  dup2(in >= 0 ? in : devnull, 0);
-  dup2(out >= 0 ? out : devnull, 1);
-  dup2(err >= 0 ? err : devnull, 2);
-  execve(args[0], args.data(), envp.data());
-  dprintf(2, "e2e_test: exec %s: %s\n", args[0], strerror(errno));
-  _exit(127);
-}
-
-std::vector<std::string> Environment() {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
-  return env;
-}
-
-// Waits up to timeout_ms for pid, then SIGKILLs it; returns the exit code
-// (128+signal when killed).
-int Reap(pid_t pid, int timeout_ms) {
-  int status = 0;
-  for (int waited = 0; waitpid(pid, &status, WNOHANG) != pid; waited += 10) {
-    if (waited >= timeout_ms) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    usleep(10000);
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-// Runs argv to completion, capturing stdout and stderr; kills it after
-// timeout_s seconds.
-RunResult RunCommand(std::vector<std::string> argv, int timeout_s = 120) {
-  RunResult r;
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return r;
-  pid_t pid = Spawn(argv, Environment(), -1, out[1], err[1]);
-  close(out[1]);
-  close(err[1]);
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  bool timed_out = false;
-  for (int open_fds = 2; open_fds > 0 && pid > 0;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      r.err += "\n[e2e_test: killed after timeout]";
-      timed_out = true;
-      break;
-    }
-    if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR)
-      break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[65536];
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (auto& f : fds)
-    if (f.fd >= 0) close(f.fd);
-  // Both pipes at EOF: the process is exiting; give it a moment.
-  r.exit_code = pid > 0 ? Reap(pid, timed_out ? 0 : 10000) : -1;
-  return r;
-}
-
-// The layout helper, running: started in the constructor, stopped (stdin
-// closed, then reaped) by Stop() or the destructor.
-class LayoutHelper {
- public:
-  LayoutHelper() {
-    std::vector<std::string> env;
-    const std::string prefix = std::string(kEnvKey) + "=";
-    for (const std::string& e : Environment())
-      if (e.rfind(prefix, 0) != 0) env.push_back(e);
-    env.push_back(prefix + "parent");
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
-      error_ = "pipe failed";
-      return;
-    }
-    auto n = [](int64_t v) { return std::to_string(v); };
-    pid_ = Spawn(
-        {LAYOUT_HELPER, "--shared-mib", n(kShared), "--sysv-mib", n(kSysv),
-         "--cow-mib", n(kCow), "--parent-private-mib", n(kParentPriv),
-         "--child-private-mib", n(kChildPriv), "--zero-mib", n(kZero),
-         "--children", n(kChildren), "--env-key", kEnvKey},
-        env, in[0], out[1], 2);
-    close(in[0]);
-    close(out[1]);
-    stdin_ = in[1];
-    // Read the ready line (up to 60 s: touching ~500 MiB takes well under 1 s).
-    std::string line;
-    pollfd pfd = {out[0], POLLIN, 0};
-    while (pid_ > 0 && line.find('\n') == std::string::npos &&
-           poll(&pfd, 1, 60000) > 0) {
-      char buf[4096];
-      ssize_t got = read(out[0], buf, sizeof buf);
-      if (got <= 0) break;
-      line.append(buf, static_cast<size_t>(got));
-    }
-    close(out[0]);
-    ParseReady(line);
-  }
-  ~LayoutHelper() { Stop(); }
-
-  bool ok() const { return error_.empty(); }
-  const std::string& error() const { return error_; }
-  pid_t parent() const { return parent_; }
-  const std::vector<pid_t>& children() const { return children_; }
-  int shmid() const { return shmid_; }
-  // Closes the helper's stdin and reaps it (SIGKILL after 10 s); returns its
-  // exit code.
-  int Stop() {
-    if (stdin_ >= 0) close(stdin_);
-    stdin_ = -1;
-    int code = pid_ > 0 ? Reap(pid_, 10000) : -1;
-    pid_ = -1;
-    return code;
-  }
-
- private:
-  // "ready parent=<pid> children=<pid>,<pid>,... shmid=<id>\n"
-  void ParseReady(const std::string& line) {
-    std::istringstream in(line);
-    std::string word, p, c, s;
-    in >> word >> p >> c >> s;
-    if (word != "ready" || p.rfind("parent=", 0) != 0 ||
-        c.rfind("children=", 0) != 0 || s.rfind("shmid=", 0) != 0) {
-      error_ = "bad ready line from the helper: '" + line + "'";
-      return;
-    }
-    parent_ = std::stoi(p.substr(7));
-    std::stringstream cs(c.substr(9));
-    for (std::string x; std::getline(cs, x, ',');)
-      children_.push_back(std::stoi(x));
-    shmid_ = std::stoi(s.substr(6));
-  }
-
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  pid_t parent_ = -1;
-  std::vector<pid_t> children_;
-  int shmid_ = -1;
-  std::string error_;
-};
 
 std::string ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -636,3 +451,4 @@ TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
 }
 
 }  // namespace
+}  // namespace memstats::testing

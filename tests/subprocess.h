@@ -1,0 +1,195 @@
+// Runs programs as subprocesses for the tests that drive a built binary
+// (tests/cli, tests/e2e): Spawn() starts one with chosen stdin/stdout/stderr,
+// WaitOrKill() reaps it with a time limit, and RunCommand() runs one to
+// completion and captures what a user would see.
+//
+// Failures to start a program are test failures (ADD_FAILURE), not return
+// values: every caller is a test.
+#ifndef MEMSTATS_TESTS_SUBPROCESS_H_
+#define MEMSTATS_TESTS_SUBPROCESS_H_
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace memstats::testing {
+
+struct RunResult {
+  int exit_code = -1;  // 128 + signal when killed; -1 when it did not start
+  std::string out;
+  std::string err;
+
+  // For failure messages: the exit code, stderr and the start of stdout.
+  std::string Describe() const {
+    return "exit=" + std::to_string(exit_code) + "\nstderr:\n" + err +
+           "\nstdout (first 2000):\n" + out.substr(0, 2000);
+  }
+};
+
+// This process's environment, as "KEY=value" strings.
+inline std::vector<std::string> CurrentEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  return env;
+}
+
+// Starts argv[0] (a path; PATH is not searched) with `argv`, and with `env`
+// as its whole environment (nullopt: this process's). `in`, `out` and `err`
+// become its fds 0, 1 and 2; -1 means /dev/null. The caller's other fds
+// should be O_CLOEXEC, or the child inherits them.
+// On success returns the child's pid, which the caller must reap
+// (WaitOrKill). Otherwise adds a test failure and returns -1.
+inline pid_t Spawn(const std::vector<std::string>& argv,
+                   const std::optional<std::vector<std::string>>& env, int in,
+                   int out, int err) {
+  if (argv.empty()) {
+    ADD_FAILURE() << "Spawn: empty argv";
+    return -1;
+  }
+  // posix_spawn takes char* const[]; it does not write through them.
+  auto c_strings = [](const std::vector<std::string>& v) {
+    std::vector<char*> c;
+    for (const std::string& s : v) c.push_back(const_cast<char*>(s.c_str()));
+    c.push_back(nullptr);
+    return c;
+  };
+  std::vector<char*> c_argv = c_strings(argv);
+  std::vector<char*> c_env;
+  if (env.has_value()) c_env = c_strings(*env);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const int fds[3] = {in, out, err};
+  for (int target = 0; target < 3; ++target) {
+    if (fds[target] < 0) {
+      posix_spawn_file_actions_addopen(&actions, target, "/dev/null",
+                                       target == 0 ? O_RDONLY : O_WRONLY, 0);
+    } else if (fds[target] != target) {
+      posix_spawn_file_actions_adddup2(&actions, fds[target], target);
+    }
+  }
+  pid_t pid = -1;
+  const int rc =
+      ::posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(),
+                    env.has_value() ? c_env.data() : environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "posix_spawn " << argv[0] << ": " << std::strerror(rc);
+    return -1;
+  }
+  return pid;
+}
+
+// Waits up to timeout_ms for `pid` to exit; after that SIGKILLs and reaps it.
+// Returns its exit code: 128 + signal when a signal ended it, -1 when `pid`
+// is not a child of this process. Sets *killed (when given) to whether this
+// call sent the SIGKILL.
+inline int WaitOrKill(pid_t pid, int timeout_ms, bool* killed = nullptr) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(std::max(timeout_ms, 0));
+  if (killed != nullptr) *killed = false;
+  int status = 0;
+  for (;;) {
+    const pid_t got = ::waitpid(pid, &status, WNOHANG);
+    if (got == pid) break;
+    if (got < 0 && errno != EINTR) return -1;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      if (killed != nullptr) *killed = true;
+      while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// Runs `argv` (see Spawn) to completion with stdin on /dev/null, capturing
+// stdout and stderr. After timeout_s seconds the child is killed (exit code
+// 128 + SIGKILL, and a note at the end of `err`). Adds a test failure, and
+// returns exit_code -1, when the command cannot be started.
+inline RunResult RunCommand(
+    const std::vector<std::string>& argv,
+    const std::optional<std::vector<std::string>>& env = std::nullopt,
+    int timeout_s = 120) {
+  RunResult result;
+  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
+    for (int fd : {out[0], out[1], err[0], err[1]})
+      if (fd >= 0) ::close(fd);
+    return result;
+  }
+  const pid_t pid = Spawn(argv, env, -1, out[1], err[1]);
+  ::close(out[1]);
+  ::close(err[1]);
+
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  auto ms_left = [&deadline] {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1 << 30));
+  };
+  // Drain both pipes together, so a child filling one cannot block.
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  for (int open_fds = 2; open_fds > 0 && pid > 0 && ms_left() > 0;) {
+    if (::poll(fds, 2, ms_left()) < 0) {
+      if (errno == EINTR) continue;
+      ADD_FAILURE() << "poll: " << std::strerror(errno);
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[65536];
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (pollfd& f : fds)
+    if (f.fd >= 0) ::close(f.fd);
+  if (pid < 0) return result;
+
+  // Both pipes at EOF: the child is exiting; it gets what is left of the
+  // time limit.
+  bool killed = false;
+  result.exit_code = WaitOrKill(pid, ms_left(), &killed);
+  if (killed) {
+    result.err += "\n[RunCommand: " + argv[0] + " killed after " +
+                  std::to_string(timeout_s) + " s]";
+  }
+  return result;
+}
+
+}  // namespace memstats::testing
+
+#endif  // MEMSTATS_TESTS_SUBPROCESS_H_
