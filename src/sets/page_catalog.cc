@@ -22,9 +22,13 @@ PageKind KindFromFlags(uint64_t f) {
 
 namespace {
 
-// Largest span of PFNs read from kpageflags/kpagecount in one pread: 32 KiB
-// of entries. Gaps inside a span cost 8 bytes a PFN, far less than a read.
+// The kernel builds every kpageflags/kpagecount entry it returns (tens of
+// ns each), so reads cover referenced PFNs only: a span runs from a
+// referenced PFN to the last referenced one before a gap longer than
+// kMaxGap unreferenced PFNs (a short gap costs less than another pread), and
+// holds at most kMaxSpan entries (32 KiB).
 constexpr uint64_t kMaxSpan = 4096;
+constexpr uint64_t kMaxGap = 16;
 
 bool Charge(scan::MemoryBudget* budget, uint64_t bytes) {
   return budget == nullptr || budget->TryCharge(bytes);
@@ -89,7 +93,13 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
   for (uint64_t p = c.NextReferenced(0); p <= max_pfn;
        p = c.NextReferenced(p)) {
-    uint64_t span = std::min<uint64_t>(kMaxSpan, max_pfn + 1 - p);
+    uint64_t last = p;  // last referenced PFN of the span
+    for (uint64_t q = c.NextReferenced(p + 1);
+         q <= max_pfn && q - last <= kMaxGap + 1 && q - p < kMaxSpan;
+         q = c.NextReferenced(q + 1)) {
+      last = q;
+    }
+    const uint64_t span = last - p + 1;
     std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
     absl::Status s = source.ReadKpageflags(p, f);
     if (s.ok()) s = source.ReadKpagecount(p, n);

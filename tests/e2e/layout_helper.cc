@@ -23,6 +23,15 @@
 //   --zero-mib Z          each child mmaps private anon and only READS it, so
 //                         every page maps the kernel zero page (counts
 //                         nothing).
+//   --file-mib F          a regular file (O_TMPFILE in --file-dir, default
+//                         /var/tmp: unlinked from the start, never left
+//                         behind) written by the parent and mapped
+//                         MAP_SHARED, read page by page by every child: page
+//                         cache, the "file" kind.
+//   --reserve-gib R       each child reserves R GiB of private anonymous
+//   --reserve-touch-mib T address space (MAP_NORESERVE) and writes T MiB of
+//                         it, one page every R GiB / (T MiB / 4 KiB): a
+//                         sparse mapping, for the benchmarks.
 //   --children K          number of children (default 3).
 //   --env-key KEY         environment variable used to tell processes apart
 //                         (default MEMSTATS_E2E_ROLE).
@@ -76,6 +85,10 @@ struct Options {
   size_t parent_private_mib = 0;
   size_t child_private_mib = 0;
   size_t zero_mib = 0;
+  size_t file_mib = 0;
+  const char* file_dir = "/var/tmp";
+  size_t reserve_gib = 0;
+  size_t reserve_touch_mib = 0;
   int children = 3;
   const char* env_key = "MEMSTATS_E2E_ROLE";
 };
@@ -112,7 +125,9 @@ void WriteStr(int fd, const char* s) { WriteAll(fd, s, strlen(s)); }
   WriteStr(2,
            "\nusage: memstats_layout_helper [--shared-mib N] [--sysv-mib S]"
            " [--cow-mib C] [--parent-private-mib P] [--child-private-mib M]"
-           " [--zero-mib Z] [--children K] [--env-key KEY]\n");
+           " [--zero-mib Z] [--file-mib F] [--file-dir DIR]"
+           " [--reserve-gib R --reserve-touch-mib T] [--children K]"
+           " [--env-key KEY]\n");
   _exit(2);
 }
 
@@ -144,6 +159,14 @@ Options ParseArgs(int argc, char** argv) {
       o.child_private_mib = ParseSize(v);
     else if (strcmp(a, "--zero-mib") == 0)
       o.zero_mib = ParseSize(v);
+    else if (strcmp(a, "--file-mib") == 0)
+      o.file_mib = ParseSize(v);
+    else if (strcmp(a, "--file-dir") == 0)
+      o.file_dir = v;
+    else if (strcmp(a, "--reserve-gib") == 0)
+      o.reserve_gib = ParseSize(v);
+    else if (strcmp(a, "--reserve-touch-mib") == 0)
+      o.reserve_touch_mib = ParseSize(v);
     else if (strcmp(a, "--children") == 0) {
       size_t k = ParseSize(v);
       if (k > 1000) Usage("too many children");
@@ -204,10 +227,44 @@ void AppendStr(char* buf, size_t cap, size_t* len, const char* s) {
   *len += n;
 }
 
+// A MAP_SHARED read-only mapping of an unnamed regular file of `mib` MiB
+// in `dir`, filled with distinct page contents.
+char* MapFile(size_t mib, const char* dir) {
+  if (mib == 0) return nullptr;
+  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) Die("open O_TMPFILE");
+  static char page[kPage];
+  for (size_t off = 0; off < mib * kMiB; off += kPage) {
+    memset(page, static_cast<int>((off / kPage) * 7 + 1), sizeof page);
+    memcpy(page, &off, sizeof off);
+    if (pwrite(fd, page, kPage, static_cast<off_t>(off)) != kPage)
+      Die("pwrite");
+  }
+  void* p = mmap(nullptr, mib * kMiB, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) Die("mmap file");
+  close(fd);
+  return static_cast<char*>(p);
+}
+
+// Reserves `gib` GiB and writes `touch_mib` MiB of it, evenly spread.
+void ReserveSparse(size_t gib, size_t touch_mib, unsigned salt) {
+  if (gib == 0 || touch_mib == 0) return;
+  const size_t size = gib << 30;
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) Die("mmap reserve");
+  if (madvise(p, size, MADV_NOHUGEPAGE) != 0) Die("madvise reserve");
+  const size_t pages = touch_mib * kMiB / kPage;
+  const size_t stride = size / pages / kPage * kPage;
+  volatile char* v = static_cast<char*>(p);
+  for (size_t i = 0; i < pages; ++i) v[i * stride] = static_cast<char>(salt);
+}
+
 struct Layout {
   char* shared = nullptr;
   char* sysv = nullptr;
   char* cow = nullptr;
+  char* file = nullptr;
 };
 
 [[noreturn]] void ChildMain(const Options& o, const Layout& l, int index,
@@ -224,6 +281,9 @@ struct Layout {
   TouchRead(l.shared, o.shared_mib);
   TouchRead(l.sysv, o.sysv_mib);
   TouchRead(l.cow, o.cow_mib);
+  TouchRead(l.file, o.file_mib);
+  ReserveSparse(o.reserve_gib, o.reserve_touch_mib,
+                0x60u + static_cast<unsigned>(index));
   char* priv = MapAnon(o.child_private_mib, MAP_PRIVATE);
   TouchWrite(priv, o.child_private_mib, 0x40u + static_cast<unsigned>(index));
   char* zero = MapAnon(o.zero_mib, MAP_PRIVATE);
@@ -280,6 +340,8 @@ int main(int argc, char** argv) {
 
   l.cow = MapAnon(o.cow_mib, MAP_PRIVATE);
   TouchWrite(l.cow, o.cow_mib, 0x33);
+  l.file = MapFile(o.file_mib, o.file_dir);
+  TouchRead(l.file, o.file_mib);
 
   int ready[2];
   int release[2];

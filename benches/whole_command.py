@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Whole-command benchmark: memstats against the pagemap floor, same processes.
+
+Starts a workload of known shape with the project's layout helper
+(tests/e2e/layout_helper.cc), then in one run times
+  - benches/pagemap_floor (plain pagemap reads; and with --scan, PAGEMAP_SCAN
+    first), the cost floor of page-level accounting, and
+  - memstats groups with three splitters (uid, an env variable, comm),
+each with 1 and 2 threads on the same processes, and prints the ratios and
+memstats's peak RSS (from wait4 of the child). Needs root. Usage:
+
+  sudo benches/whole_command.py [--build build] [--scenario NAME ...]
+
+Scenarios: shared200 (200 processes, each mapping ~1.2 GB of shared
+anonymous, SysV, file and copy-on-write memory), sparse (20 processes that
+each reserve 64 GiB and touch 256 MiB) and dense (20 processes that each
+touch 256 MiB: what sparse must cost), big8g (60 processes sharing 8 GB; slow
+to set up, run it by name).
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+SCENARIOS = {
+    "shared200": dict(children=199, shared=400, sysv=300, file=300, cow=200,
+                      child_private=8),
+    "sparse": dict(children=19, reserve_gib=64, reserve_touch=256),
+    "dense": dict(children=19, child_private=256),
+    "big8g": dict(children=59, shared=4096, sysv=2048, file=1024, cow=1024,
+                  child_private=8),
+}
+DEFAULT = ["shared200", "sparse", "dense"]
+
+
+def start_helper(build, shape):
+    args = [os.path.join(build, "tests/e2e/memstats_layout_helper"),
+            "--children", str(shape["children"])]
+    for key, flag in [("shared", "--shared-mib"), ("sysv", "--sysv-mib"),
+                      ("file", "--file-mib"), ("cow", "--cow-mib"),
+                      ("child_private", "--child-private-mib"),
+                      ("reserve_gib", "--reserve-gib"),
+                      ("reserve_touch", "--reserve-touch-mib")]:
+        if key in shape:
+            args += [flag, str(shape[key])]
+    env = dict(os.environ, MEMSTATS_E2E_ROLE="parent")
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            env=env, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("ready"):
+        sys.exit("layout helper failed: " + line)
+    fields = dict(f.split("=", 1) for f in line.split()[1:])
+    pids = [fields["parent"]] + [p for p in fields["children"].split(",") if p]
+    return proc, pids
+
+
+def run(argv):
+    """Runs argv; returns (wall seconds, peak RSS in MiB, stdout)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("failed: " + " ".join(argv))
+    return wall, usage.ru_maxrss / 1024.0, out
+
+
+def best(argv, repeat):
+    runs = [run(argv) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--scenario", action="append")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    floor = os.path.join(a.build, "benches/pagemap_floor")
+    memstats = os.path.join(a.build, "src/cli/memstats")
+    print("| scenario | threads | refs | floor s | floor+scan s | memstats s "
+          "| ratio | memstats peak RSS MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name in a.scenario or DEFAULT:
+        helper, pids = start_helper(a.build, SCENARIOS[name])
+        try:
+            for threads in (1, 2):
+                t = ["--threads", str(threads)]
+                f, _, out = best([floor] + t + pids, a.repeat)
+                refs = out.decode().split()[0].split("=")[1]
+                fs, _, _ = best([floor, "--scan"] + t + pids, a.repeat)
+                m, rss, _ = best([memstats, "--filter",
+                                  "descendants(%s)" % pids[0]] + t +
+                                 ["groups", "--split-uid", "--split-env",
+                                  "MEMSTATS_E2E_ROLE", "--split-comm",
+                                  "--json"], a.repeat)
+                print("| %s | %d | %s | %.3f | %.3f | %.3f | %.2f | %.1f |" %
+                      (name, threads, refs, f, fs, m, m / f, rss), flush=True)
+        finally:
+            helper.stdin.close()
+            helper.wait()
+
+
+if __name__ == "__main__":
+    main()
