@@ -94,8 +94,13 @@ uint64_t ReadProcess(int pid, bool scan) {
       arg.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
       long n = ioctl(fd, PAGEMAP_SCAN, &arg);
       if (n < 0) break;
-      for (long i = 0; i < n; ++i) {
-        present += CountPresent(fd, regions[i].start, regions[i].end, buf);
+      // Ranges at most 64 pages apart are read together, as memstats does.
+      for (long i = 0; i < n;) {
+        uint64_t from = regions[i].start, to = regions[i].end;
+        for (++i; i < n && regions[i].start - to <= 64 * 4096; ++i) {
+          to = regions[i].end;
+        }
+        present += CountPresent(fd, from, to, buf);
       }
       if (arg.walk_end <= at || arg.walk_end >= v.end) break;
       at = arg.walk_end;

@@ -233,7 +233,7 @@ int RunGroups(Context& ctx,
     groupings.push_back(splitters::Split(*s, scan->processes, scan->parents));
   }
   auto report = sets::BuildReport(*scan, groupings, ctx.opts.list_processes,
-                                  *ctx.source, &budget);
+                                  *ctx.source, &budget, ctx.threads);
   if (!report.ok()) {
     if (absl::IsResourceExhausted(report.status())) {
       Warn(absl::StrFormat(

@@ -1,6 +1,8 @@
 #include "scan/proc_source.h"
 
 #include <dirent.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +35,33 @@ absl::Status ErrnoToStatus(int err, std::string_view what) {
 }
 
 namespace {
+
+// PAGEMAP_SCAN (Linux 6.7, include/uapi/linux/fs.h). Debian 12's headers
+// predate it; the layout is part of the kernel ABI.
+#ifndef PAGEMAP_SCAN
+struct page_region {
+  uint64_t start;
+  uint64_t end;
+  uint64_t categories;
+};
+struct pm_scan_arg {
+  uint64_t size;
+  uint64_t flags;
+  uint64_t start;
+  uint64_t end;
+  uint64_t walk_end;
+  uint64_t vec;
+  uint64_t vec_len;
+  uint64_t max_pages;
+  uint64_t category_inverted;
+  uint64_t category_mask;
+  uint64_t category_anyof_mask;
+  uint64_t return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_PRESENT (1 << 1)
+#define PAGE_IS_SWAPPED (1 << 2)
+#endif
 
 class Fd {
  public:
@@ -139,6 +168,41 @@ class LiveProcHandle : public ProcHandle {
     }
     return PreadEntries(pagemap_.get(), first_vpn, out, 0,
                         absl::StrCat(what_, "/pagemap"));
+  }
+
+  absl::Status ScanPresent(uint64_t start, uint64_t end,
+                           std::vector<Range>& ranges) override {
+    if (!pagemap_.valid()) {
+      uint64_t probe;
+      absl::Status s = ReadPagemap(start >> 12, std::span<uint64_t>(&probe, 1));
+      if (!s.ok()) return s;
+    }
+    page_region regions[512];
+    while (start < end) {
+      pm_scan_arg arg{};
+      arg.size = sizeof(arg);
+      arg.start = start;
+      arg.end = end;
+      arg.vec = reinterpret_cast<uint64_t>(regions);
+      arg.vec_len = std::size(regions);
+      arg.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+      arg.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+      long n = ::ioctl(pagemap_.get(), PAGEMAP_SCAN, &arg);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == ENOTTY || errno == EINVAL) {
+          // A kernel before 6.7, or a file that is not a real pagemap.
+          return absl::UnimplementedError("PAGEMAP_SCAN not supported");
+        }
+        return ErrnoToStatus(errno, absl::StrCat(what_, "/pagemap"));
+      }
+      for (long i = 0; i < n; ++i) {
+        ranges.push_back({regions[i].start, regions[i].end});
+      }
+      if (arg.walk_end <= start || arg.walk_end >= end) break;
+      start = arg.walk_end;
+    }
+    return absl::OkStatus();
   }
 
  private:

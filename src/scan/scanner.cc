@@ -20,7 +20,13 @@ namespace {
 
 // Entries read from pagemap per pread: 64 KiB of entries covers 32 MiB of
 // address space.
-constexpr size_t kPagemapChunk = 8192;
+constexpr uint64_t kPagemapChunk = 8192;
+// A chunk with fewer than 1/kSparse of its pages present makes the rest of
+// the mapping go through PAGEMAP_SCAN, kScanWindow pages (1 GiB) at a time.
+constexpr uint64_t kSparse = 16;
+constexpr uint64_t kScanWindow = 262144;
+// Present ranges this many pages apart or closer are read in one pread.
+constexpr uint64_t kScanMergeGap = 64;
 
 enum class Outcome { kRecord, kFiltered, kKernelThread, kVanished, kUnreadable };
 
@@ -148,22 +154,75 @@ class ProcessReader {
     return Outcome::kRecord;
   }
 
+  // Reads the pagemap entries of one mapping. Dense stretches are read
+  // whole (plain reads are the cheapest way through populated memory);
+  // where a chunk turns out mostly empty, the rest is walked with
+  // PAGEMAP_SCAN, which reports present ranges without a per-page entry, and
+  // only those ranges are read. A stretch found mostly populated switches
+  // back to plain reads.
   absl::Status ReadMapping(ProcHandle& h, const MapEntry& m,
                            ProcessRecord& rec, uint64_t& zero_pfns,
                            uint64_t& bad_pfns) {
+    uint64_t vpn = m.start >> kPageShift;
+    const uint64_t end = m.end >> kPageShift;
+    bool scan = false;
+    thread_local std::vector<ProcHandle::Range> ranges;
+    while (vpn < end) {
+      if (scan && scan_works_.load(std::memory_order_relaxed)) {
+        const uint64_t stop = std::min(end, vpn + kScanWindow);
+        ranges.clear();
+        absl::Status s =
+            h.ScanPresent(vpn << kPageShift, stop << kPageShift, ranges);
+        if (absl::IsUnimplemented(s) || absl::IsInvalidArgument(s)) {
+          scan_works_.store(false, std::memory_order_relaxed);  // old kernel
+          continue;
+        }
+        if (!s.ok()) return s;
+        uint64_t covered = 0;
+        for (size_t i = 0; i < ranges.size();) {
+          // Ranges a short gap apart are read together.
+          uint64_t from = ranges[i].start >> kPageShift;
+          uint64_t to = ranges[i].end >> kPageShift;
+          for (++i; i < ranges.size() &&
+                    (ranges[i].start >> kPageShift) - to <= kScanMergeGap;
+               ++i) {
+            to = ranges[i].end >> kPageShift;
+          }
+          auto n = ReadRange(h, from, to, rec, zero_pfns, bad_pfns);
+          if (!n.ok()) return n.status();
+          covered += to - from;
+        }
+        scan = covered * 2 < stop - vpn;
+        vpn = stop;
+      } else {
+        const uint64_t stop = std::min<uint64_t>(end, vpn + kPagemapChunk);
+        auto n = ReadRange(h, vpn, stop, rec, zero_pfns, bad_pfns);
+        if (!n.ok()) return n.status();
+        scan = stop - vpn == kPagemapChunk && *n * kSparse < stop - vpn &&
+               end - stop >= kPagemapChunk;
+        vpn = stop;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Reads and decodes the entries of [vpn, end); returns how many were
+  // present or swapped.
+  absl::StatusOr<uint64_t> ReadRange(ProcHandle& h, uint64_t vpn,
+                                     uint64_t end, ProcessRecord& rec,
+                                     uint64_t& zero_pfns, uint64_t& bad_pfns) {
     const uint64_t limit =
         options_.pfn_limit ? options_.pfn_limit : ~uint64_t{0};
     thread_local std::vector<uint64_t> buf(kPagemapChunk);
-    uint64_t vpn = m.start >> kPageShift;
-    const uint64_t end = m.end >> kPageShift;
+    uint64_t used = 0;
     while (vpn < end) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(end - vpn, buf.size()));
       std::span<uint64_t> entries(buf.data(), n);
       absl::Status s = h.ReadPagemap(vpn, entries);
       if (!s.ok()) return s;
-      if (!Reserve(rec.pages, 0, options_.budget)) return Exhausted();
       for (uint64_t e : entries) {
         if (PmIsPresent(e)) {
+          ++used;
           uint64_t pfn = PmPfn(e);
           if (pfn == 0) {
             ++zero_pfns;
@@ -181,13 +240,14 @@ class ProcessReader {
             rec.pages.push_back({pfn, 1});
           }
         } else if (PmIsSwapped(e)) {
+          ++used;
           if (!Reserve(rec.swap, 1, options_.budget)) return Exhausted();
           rec.swap.push_back(PmSwapKey(e));
         }
       }
       vpn += n;
     }
-    return absl::OkStatus();
+    return used;
   }
 
   static absl::Status Exhausted() {
@@ -196,6 +256,7 @@ class ProcessReader {
 
   ProcSource& source_;
   const ScanOptions& options_;
+  std::atomic<bool> scan_works_{true};
   const ParentMap& parents_;
   const KeepFn& keep_;
 };

@@ -5,6 +5,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "scan/pagemap.h"
+#include "tbb/parallel_for.h"
+#include "tbb/task_arena.h"
 
 namespace memstats::sets {
 
@@ -53,108 +55,141 @@ class Owners {
 
 }  // namespace
 
-absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
-    const std::vector<scan::ProcessRecord>& records,
+Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
+                       const PageCatalog* pages, const SwapCatalog& swap,
+                       const std::vector<scan::SysvSegment>& sysv, int threads)
+    : records_(records), pages_(pages), swap_(swap) {
+  for (const auto& seg : sysv) sysv_rss_[seg.shmid] = seg.rss;
+  if (pages_ == nullptr) return;
+  measured_.resize(records.size());
+  tbb::task_arena arena(std::max(1, threads));
+  arena.execute([&] {
+    tbb::parallel_for(size_t{0}, records.size(), [&](size_t r) {
+      std::array<uint64_t, 3> pss_fixed{};  // kPssShift fixed point
+      Measured& m = measured_[r];
+      for (const scan::PfnRun& run : records[r].pages) {
+        const uint32_t base = pages_->IndexOf(run.pfn);
+        for (uint32_t i = base; i < base + run.count; ++i) {
+          const PageKind kind = pages_->kind(i);
+          // Ignored pages count nowhere; hugetlb is in neither Rss nor Pss.
+          if (kind == PageKind::kIgnored || kind == PageKind::kHugetlb) {
+            continue;
+          }
+          pss_fixed[static_cast<int>(kind)] += pages_->pss_share(i);
+          ++m.refs;
+          m.once += pages_->mapped_once(i);
+        }
+      }
+      // Per process and kind, as smaps rounds: whole bytes.
+      for (int k = 0; k < 3; ++k) m.pss_bytes[k] = pss_fixed[k] >> kPssShift;
+    });
+  });
+}
+
+absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
-    const PageCatalog* pages, const SwapCatalog& swap,
-    const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget) {
+    scan::MemoryBudget* budget) const {
   std::vector<GroupTotals> out(num_groups);
 
   // Visit records group by group (stable, so pid order within a group).
-  std::vector<uint32_t> order(records.size());
+  std::vector<uint32_t> order(records_.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     return group_of[a] < group_of[b];
   });
 
-  absl::flat_hash_map<int, uint64_t> sysv_rss;
-  for (const auto& seg : sysv) sysv_rss[seg.shmid] = seg.rss;
-
+  std::vector<int> shmids;
   for (uint32_t g = 0, k = 0; g < num_groups; ++g) {
     GroupTotals& t = out[g];
-    std::vector<int> shmids;
+    shmids.clear();
     for (; k < order.size() && group_of[order[k]] == g; ++k) {
-      const scan::ProcessRecord& r = records[order[k]];
+      const uint32_t r = order[k];
+      const scan::ProcessRecord& rec = records_[r];
       ++t.processes;
-      t.swap_pss_bytes += r.smaps.swap_pss;
-      t.vm_pte_bytes += r.vm_pte_bytes;
-      if (pages == nullptr) {
-        t.pss_bytes += r.smaps.pss;
-        t.pss_kind_bytes[0] += r.smaps.pss_anon;
-        t.pss_kind_bytes[1] += r.smaps.pss_shmem;
-        t.pss_kind_bytes[2] += r.smaps.pss_file;
-        t.rss_sum_bytes += r.smaps.rss;
-        t.private_sum_bytes += r.smaps.private_clean + r.smaps.private_dirty;
+      t.swap_pss_bytes += rec.smaps.swap_pss;
+      t.vm_pte_bytes += rec.vm_pte_bytes;
+      if (pages_ == nullptr) {
+        t.pss_bytes += rec.smaps.pss;
+        t.pss_kind_bytes[0] += rec.smaps.pss_anon;
+        t.pss_kind_bytes[1] += rec.smaps.pss_shmem;
+        t.pss_kind_bytes[2] += rec.smaps.pss_file;
+        t.rss_sum_bytes += rec.smaps.rss;
+        t.private_sum_bytes +=
+            rec.smaps.private_clean + rec.smaps.private_dirty;
+      } else {
+        const Measured& m = measured_[r];
+        for (int kind = 0; kind < 3; ++kind) {
+          t.pss_kind_bytes[kind] += m.pss_bytes[kind];
+          t.pss_bytes += m.pss_bytes[kind];
+        }
+        t.rss_sum_bytes += m.refs * scan::kPageSize;
+        t.private_sum_bytes += m.once * scan::kPageSize;
       }
-      shmids.insert(shmids.end(), r.sysv_shmids.begin(), r.sysv_shmids.end());
+      shmids.insert(shmids.end(), rec.sysv_shmids.begin(),
+                    rec.sysv_shmids.end());
     }
     std::sort(shmids.begin(), shmids.end());
     shmids.erase(std::unique(shmids.begin(), shmids.end()), shmids.end());
     for (int id : shmids) {
-      auto it = sysv_rss.find(id);
-      if (it != sysv_rss.end()) t.sysv_rss_bytes += it->second;
+      auto it = sysv_rss_.find(id);
+      if (it != sysv_rss_.end()) t.sysv_rss_bytes += it->second;
     }
   }
 
   const uint64_t owner_bytes =
-      ((pages ? pages->size() : 0) + swap.size()) * sizeof(uint32_t);
+      ((pages_ ? pages_->size() : 0) + swap_.size()) * sizeof(uint32_t);
   if (budget != nullptr && !budget->TryCharge(owner_bytes)) {
     return absl::ResourceExhaustedError("memory limit (group accounting)");
   }
 
-  if (pages != nullptr) {
-    Owners owners(pages->size());
+  if (pages_ != nullptr) {
+    Owners owners(pages_->size());
     for (uint32_t r : order) {
       const uint32_t g = group_of[r];
       GroupTotals& t = out[g];
-      std::array<uint64_t, 3> pss_fixed{};  // kPssShift fixed point
-      uint64_t refs = 0, once = 0;
-      for (const scan::PfnRun& run : records[r].pages) {
-        const uint32_t base = pages->IndexOf(run.pfn);
+      for (const scan::PfnRun& run : records_[r].pages) {
+        const uint32_t base = pages_->IndexOf(run.pfn);
         for (uint32_t i = base; i < base + run.count; ++i) {
-          const PageKind kind = pages->kind(i);
-          if (kind == PageKind::kIgnored) continue;
-          const int k = static_cast<int>(kind);
-          if (owners.Visit(i, g)) ++t.rss_pages[k];
-          if (kind == PageKind::kHugetlb) continue;  // not in Rss or Pss
-          pss_fixed[k] += pages->pss_share(i);
-          ++refs;
-          once += pages->mapped_once(i);
+          if (!owners.Visit(i, g)) continue;
+          const PageKind kind = pages_->kind(i);
+          if (kind != PageKind::kIgnored) ++t.rss_pages[static_cast<int>(kind)];
         }
       }
-      for (int k = 0; k < 3; ++k) {
-        // Per process, as smaps rounds: whole bytes.
-        const uint64_t bytes = pss_fixed[k] >> kPssShift;
-        t.pss_kind_bytes[k] += bytes;
-        t.pss_bytes += bytes;
-      }
-      t.rss_sum_bytes += refs * scan::kPageSize;
-      t.private_sum_bytes += once * scan::kPageSize;
     }
     for (uint32_t i = 0; i < owners.size(); ++i) {
-      uint32_t g = owners.SoleOwner(i);
-      PageKind kind = pages->kind(i);
-      if (g == kNone || kind == PageKind::kIgnored || pages->mapped_outside(i)) {
+      const uint32_t g = owners.SoleOwner(i);
+      const PageKind kind = pages_->kind(i);
+      if (g == kNone || kind == PageKind::kIgnored ||
+          pages_->mapped_outside(i)) {
         continue;
       }
       ++out[g].uss_pages[static_cast<int>(kind)];
     }
   }
 
-  Owners swap_owners(swap.size());
+  Owners swap_owners(swap_.size());
   for (uint32_t r : order) {
     const uint32_t g = group_of[r];
-    for (uint64_t key : records[r].swap) {
-      if (swap_owners.Visit(swap.IndexOf(key), g)) ++out[g].swap_rss_pages;
+    for (uint64_t key : records_[r].swap) {
+      if (swap_owners.Visit(swap_.IndexOf(key), g)) ++out[g].swap_rss_pages;
     }
   }
   for (uint32_t i = 0; i < swap_owners.size(); ++i) {
-    uint32_t g = swap_owners.SoleOwner(i);
+    const uint32_t g = swap_owners.SoleOwner(i);
     if (g != kNone) ++out[g].swap_uss_pages;
   }
 
   if (budget != nullptr) budget->Release(owner_bytes);
   return out;
+}
+
+absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
+    const std::vector<scan::ProcessRecord>& records,
+    const std::vector<uint32_t>& group_of, uint32_t num_groups,
+    const PageCatalog* pages, const SwapCatalog& swap,
+    const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget) {
+  return Accountant(records, pages, swap, sysv, 1)
+      .Account(group_of, num_groups, budget);
 }
 
 }  // namespace memstats::sets

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "scan/memory_budget.h"
 #include "scan/parsers.h"
@@ -73,9 +74,43 @@ struct GroupTotals {
   }
 };
 
-// Accounts `records` split into `num_groups` groups; group_of[r] is the
-// group of records[r]. `pages` may be null (PFNs hidden): page-level fields
-// stay 0 and PSS comes from the records' smaps. Fails only when `budget` refuses the per-page array.
+// Accounts one scan's records for any number of splits.
+//
+// Thread safety: after construction Account() is const and may run for
+// several splits at once. Construction measures each process once (PSS,
+// references), in parallel on `threads` threads, so that a split only has to
+// find which pages each group holds.
+class Accountant {
+ public:
+  // `pages` may be null (PFNs hidden): page-level fields stay 0 and PSS
+  // comes from the records' smaps. Everything passed must outlive this.
+  Accountant(const std::vector<scan::ProcessRecord>& records,
+             const PageCatalog* pages, const SwapCatalog& swap,
+             const std::vector<scan::SysvSegment>& sysv, int threads);
+
+  // Splits the records into `num_groups` groups; group_of[r] is the group
+  // of records[r]. Fails only when `budget` refuses the per-page array.
+  absl::StatusOr<std::vector<GroupTotals>> Account(
+      const std::vector<uint32_t>& group_of, uint32_t num_groups,
+      scan::MemoryBudget* budget) const;
+
+ private:
+  // Per process, from its pages: PSS by kind (bytes), references, and
+  // references to pages mapped once.
+  struct Measured {
+    std::array<uint64_t, 3> pss_bytes{};
+    uint64_t refs = 0;
+    uint64_t once = 0;
+  };
+
+  const std::vector<scan::ProcessRecord>& records_;
+  const PageCatalog* pages_;
+  const SwapCatalog& swap_;
+  absl::flat_hash_map<int, uint64_t> sysv_rss_;  // shmid -> rss bytes
+  std::vector<Measured> measured_;
+};
+
+// One split with a one-off Accountant (tests, benchmarks).
 absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const std::vector<scan::ProcessRecord>& records,
     const std::vector<uint32_t>& group_of, uint32_t num_groups,

@@ -5,25 +5,16 @@
 #include <optional>
 
 #include "absl/strings/str_join.h"
+#include "tbb/parallel_for.h"
+#include "tbb/task_arena.h"
 
 namespace memstats::sets {
-namespace {
-
-absl::StatusOr<std::vector<GroupTotals>> Account(
-    const scan::ScanResult& scan, const std::vector<uint32_t>& group_of,
-    uint32_t n, const PageCatalog* pages, const SwapCatalog& swap,
-    scan::MemoryBudget* budget) {
-  return AccountGroups(scan.processes, group_of, n, pages, swap, scan.sysv,
-                       budget);
-}
-
-}  // namespace
 
 absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
                                    const std::vector<Grouping>& groupings,
                                    bool list_processes,
                                    scan::ProcSource& source,
-                                   scan::MemoryBudget* budget) {
+                                   scan::MemoryBudget* budget, int threads) {
   Report report;
   report.scan = scan.stats;
   std::optional<PageCatalog> catalog;
@@ -50,26 +41,54 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
   const PageCatalog* pages = catalog ? &*catalog : nullptr;
   SwapCatalog swap(scan.processes);
   const size_t n_records = scan.processes.size();
+  Accountant accountant(scan.processes, pages, swap, scan.sysv, threads);
 
-  std::vector<uint32_t> all(n_records, 0);
-  auto totals = Account(scan, all, 1, pages, swap, budget);
-  if (!totals.ok()) return totals.status();
+  // Jobs: the totals (everything as one group), each grouping, and with
+  // --list-processes each process as its own group. Independent, so they
+  // run side by side.
+  struct Job {
+    std::vector<uint32_t> group_of;
+    uint32_t groups = 1;
+    absl::StatusOr<std::vector<GroupTotals>> result;
+  };
+  std::vector<Job> jobs(1 + groupings.size() + (list_processes ? 1 : 0));
+  jobs[0].group_of.assign(n_records, 0);
+  for (size_t j = 0; j < groupings.size(); ++j) {
+    jobs[1 + j].group_of = groupings[j].group_of;
+    jobs[1 + j].groups = static_cast<uint32_t>(groupings[j].names.size());
+  }
+  if (list_processes) {
+    Job& own = jobs.back();
+    own.group_of.resize(n_records);
+    std::iota(own.group_of.begin(), own.group_of.end(), 0);
+    own.groups = static_cast<uint32_t>(n_records);
+  }
+  tbb::task_arena arena(std::max(1, threads));
+  arena.execute([&] {
+    tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) {
+      jobs[j].result =
+          accountant.Account(jobs[j].group_of, jobs[j].groups, budget);
+    });
+  });
+  for (const Job& job : jobs) {
+    if (!job.result.ok()) return job.result.status();
+  }
+  const GroupTotals& totals = (*jobs[0].result)[0];
 
-  for (const Grouping& g : groupings) {
+  for (size_t j = 0; j < groupings.size(); ++j) {
+    const Grouping& g = groupings[j];
+    const std::vector<GroupTotals>& per_group = *jobs[1 + j].result;
     const uint32_t n = static_cast<uint32_t>(g.names.size());
-    auto per_group = Account(scan, g.group_of, n, pages, swap, budget);
-    if (!per_group.ok()) return per_group.status();
     SplitReport split;
     split.splitter = g.splitter;
-    split.totals = (*totals)[0];
+    split.totals = totals;
     std::vector<std::vector<int>> pids(n);
     for (size_t r = 0; r < n_records; ++r) {
       pids[g.group_of[r]].push_back(scan.processes[r].id.pid);
     }
     for (uint32_t id = 0; id < n; ++id) {
-      if ((*per_group)[id].processes == 0) continue;
-      split.groups.push_back(
-          {g.names[id], std::move(pids[id]), (*per_group)[id]});
+      if (per_group[id].processes == 0) continue;
+      split.groups.push_back({g.names[id], std::move(pids[id]), per_group[id]});
     }
     const bool by_rss = report.page_level;
     std::stable_sort(split.groups.begin(), split.groups.end(),
@@ -84,16 +103,12 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
   }
 
   if (list_processes) {
-    std::vector<uint32_t> own(n_records);
-    std::iota(own.begin(), own.end(), 0);
-    auto per_process = Account(scan, own, static_cast<uint32_t>(n_records),
-                               pages, swap, budget);
-    if (!per_process.ok()) return per_process.status();
+    const std::vector<GroupTotals>& per_process = *jobs.back().result;
     for (size_t r = 0; r < n_records; ++r) {
       const scan::ProcessIdentity& id = scan.processes[r].id;
       report.processes.push_back({id.pid, id.ppid, id.uid, id.comm,
                                   absl::StrJoin(id.cmdline, " "),
-                                  (*per_process)[r]});
+                                  per_process[r]});
     }
   }
   return report;

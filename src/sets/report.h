@@ -57,13 +57,14 @@ struct Report {
   std::vector<ProcessReport> processes;  // with --list-processes
 };
 
-// Accounts every grouping over the same scan. Fails only on the memory
-// budget or a ProcSource error other than permissions.
+// Accounts every grouping over the same scan, the splits side by side on
+// `threads` threads. Fails only on the memory budget or a ProcSource error
+// other than permissions.
 absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
                                    const std::vector<Grouping>& groupings,
                                    bool list_processes,
                                    scan::ProcSource& source,
-                                   scan::MemoryBudget* budget);
+                                   scan::MemoryBudget* budget, int threads = 1);
 
 }  // namespace memstats::sets
 

@@ -30,8 +30,8 @@
 //                         cache, the "file" kind.
 //   --reserve-gib R       each child reserves R GiB of private anonymous
 //   --reserve-touch-mib T address space (MAP_NORESERVE) and writes T MiB of
-//                         it, one page every R GiB / (T MiB / 4 KiB): a
-//                         sparse mapping, for the benchmarks.
+//                         it in 2 MiB clusters spread evenly over the
+//                         reservation: a sparse mapping, for the benchmarks.
 //   --children K          number of children (default 3).
 //   --env-key KEY         environment variable used to tell processes apart
 //                         (default MEMSTATS_E2E_ROLE).
@@ -246,7 +246,8 @@ char* MapFile(size_t mib, const char* dir) {
   return static_cast<char*>(p);
 }
 
-// Reserves `gib` GiB and writes `touch_mib` MiB of it, evenly spread.
+// Reserves `gib` GiB and writes `touch_mib` MiB of it in 2 MiB clusters,
+// evenly spread.
 void ReserveSparse(size_t gib, size_t touch_mib, unsigned salt) {
   if (gib == 0 || touch_mib == 0) return;
   const size_t size = gib << 30;
@@ -254,10 +255,15 @@ void ReserveSparse(size_t gib, size_t touch_mib, unsigned salt) {
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) Die("mmap reserve");
   if (madvise(p, size, MADV_NOHUGEPAGE) != 0) Die("madvise reserve");
-  const size_t pages = touch_mib * kMiB / kPage;
-  const size_t stride = size / pages / kPage * kPage;
+  const size_t cluster = 2 * kMiB;
+  const size_t clusters = (touch_mib * kMiB + cluster - 1) / cluster;
+  const size_t stride = size / clusters / cluster * cluster;
   volatile char* v = static_cast<char*>(p);
-  for (size_t i = 0; i < pages; ++i) v[i * stride] = static_cast<char>(salt);
+  for (size_t c = 0; c < clusters; ++c) {
+    for (size_t off = 0; off < cluster; off += kPage) {
+      v[c * stride + off] = static_cast<char>(salt);
+    }
+  }
 }
 
 struct Layout {
