@@ -37,16 +37,26 @@ class SyntheticSource : public scan::ProcSource {
 
 // 10,000 processes; `refs` page references in runs of 1 to 16 pages over a
 // PFN space 4x smaller than the references, so pages are shared.
-std::vector<scan::ProcessRecord> MakeRecords(uint64_t refs) {
+std::vector<scan::ProcessRecord> MakeRecords(uint64_t refs,
+                                             scan::SegmentStore& store) {
   std::mt19937_64 rng(42);
   const size_t procs = 10000;
   const uint64_t pfns = std::max<uint64_t>(refs / 4, 1024);
   std::vector<scan::ProcessRecord> recs(procs);
+  std::vector<std::vector<scan::PfnRun>> pages(procs);
   for (uint64_t done = 0; done < refs;) {
     uint64_t len = 1 + rng() % 16;
     uint64_t start = rng() % (pfns - len);
-    recs[rng() % procs].pages.push_back({start, len});
+    pages[rng() % procs].push_back({start, len});
     done += len;
+  }
+  // Segments of up to 32 runs, as windows of a scan would hold.
+  for (size_t i = 0; i < procs; ++i) {
+    for (size_t at = 0; at < pages[i].size(); at += 32) {
+      size_t n = std::min<size_t>(32, pages[i].size() - at);
+      recs[i].segments.push_back(
+          store.Intern(std::span(pages[i].data() + at, n)));
+    }
   }
   for (size_t i = 0; i < procs; ++i) recs[i].id.pid = static_cast<int>(i + 1);
   return recs;
@@ -55,16 +65,19 @@ std::vector<scan::ProcessRecord> MakeRecords(uint64_t refs) {
 void BM_AccountGroups(benchmark::State& state) {
   const uint64_t refs = static_cast<uint64_t>(state.range(0));
   const uint32_t groups = static_cast<uint32_t>(state.range(1));
+  static scan::SegmentStore store;
   static std::map<uint64_t, std::vector<scan::ProcessRecord>> cache;
-  auto& recs = cache.try_emplace(refs, MakeRecords(refs)).first->second;
+  auto it = cache.find(refs);
+  if (it == cache.end()) it = cache.emplace(refs, MakeRecords(refs, store)).first;
+  auto& recs = it->second;
   SyntheticSource src;
-  auto catalog = PageCatalog::Build(recs, src, nullptr);
+  auto catalog = PageCatalog::Build(recs, store, src, nullptr);
   SwapCatalog swap(recs);
   std::vector<uint32_t> group_of(recs.size());
   for (size_t i = 0; i < recs.size(); ++i) group_of[i] = i % groups;
   for (auto _ : state) {
-    auto out = AccountGroups(recs, group_of, groups, &*catalog, swap, {},
-                             nullptr);
+    auto out = AccountGroups(recs, store, group_of, groups, &*catalog, swap,
+                             {}, nullptr);
     benchmark::DoNotOptimize(out);
   }
   state.SetItemsProcessed(state.iterations() * refs);
@@ -75,10 +88,11 @@ BENCHMARK(BM_AccountGroups)
 
 void BM_BuildCatalog(benchmark::State& state) {
   const uint64_t refs = static_cast<uint64_t>(state.range(0));
-  auto recs = MakeRecords(refs);
+  scan::SegmentStore store;
+  auto recs = MakeRecords(refs, store);
   SyntheticSource src;
   for (auto _ : state) {
-    auto c = PageCatalog::Build(recs, src, nullptr);
+    auto c = PageCatalog::Build(recs, store, src, nullptr);
     benchmark::DoNotOptimize(c);
   }
   state.SetItemsProcessed(state.iterations() * refs);

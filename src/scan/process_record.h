@@ -55,9 +55,10 @@ struct PfnRun {
 struct ProcessRecord {
   ProcessIdentity id;
   SmapsTotals smaps;
-  // Present pages with a real PFN, in virtual address order. Empty when
-  // PFNs are hidden (not root).
-  std::vector<PfnRun> pages;
+  // Present pages with a real PFN, in virtual address order, as ids of
+  // segments in the scan's SegmentStore (one per 2 MiB window that has
+  // any). Empty when PFNs are hidden (not root).
+  std::vector<uint32_t> segments;
   // Swapped-out pages, as PmSwapKey() values, in virtual address order.
   std::vector<uint64_t> swap;
   // SysV segments the process attaches (shmid, from the maps inode field).

@@ -52,8 +52,13 @@ bool Reserve(std::vector<T>& v, size_t extra, MemoryBudget* budget) {
 class ProcessReader {
  public:
   ProcessReader(ProcSource& source, const ScanOptions& options,
-                const ParentMap& parents, const KeepFn& keep)
-      : source_(source), options_(options), parents_(parents), keep_(keep) {}
+                const ParentMap& parents, const KeepFn& keep,
+                SegmentStore& store)
+      : source_(source),
+        options_(options),
+        store_(store),
+        parents_(parents),
+        keep_(keep) {}
 
   // Reads one process into `rec`. `zero_pfns` counts present entries with
   // PFN 0. Returns kVanished with budget_exceeded set when the budget ran
@@ -165,6 +170,12 @@ class ProcessReader {
                            uint64_t& bad_pfns) {
     uint64_t vpn = m.start >> kPageShift;
     const uint64_t end = m.end >> kPageShift;
+    // Windows follow the object offset for file and shared memory, so the
+    // same part of an object falls in the same window in every process.
+    Window& w = window_;
+    w.runs.clear();
+    w.key_delta = m.inode != 0 ? (m.offset >> kPageShift) - vpn : 0;
+    w.end = vpn;
     bool scan = false;
     thread_local std::vector<ProcHandle::Range> ranges;
     while (vpn < end) {
@@ -203,6 +214,28 @@ class ProcessReader {
         vpn = stop;
       }
     }
+    return Flush(rec);
+  }
+
+  // The window being filled: its runs, where it ends, and the offset from
+  // a virtual page number to its key (object page or address page).
+  struct Window {
+    std::vector<PfnRun> runs;
+    uint64_t end = 0;
+    uint64_t key_delta = 0;
+  };
+
+  // Stores the window's runs as a segment of the record.
+  absl::Status Flush(ProcessRecord& rec) {
+    Window& w = window_;
+    if (w.runs.empty()) return absl::OkStatus();
+    const uint32_t id = store_.Intern(w.runs);
+    w.runs.clear();
+    if (id == SegmentStore::kFailed ||
+        !Reserve(rec.segments, 1, options_.budget)) {
+      return Exhausted();
+    }
+    rec.segments.push_back(id);
     return absl::OkStatus();
   }
 
@@ -214,13 +247,20 @@ class ProcessReader {
     const uint64_t limit =
         options_.pfn_limit ? options_.pfn_limit : ~uint64_t{0};
     thread_local std::vector<uint64_t> buf(kPagemapChunk);
+    Window& w = window_;
     uint64_t used = 0;
     while (vpn < end) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(end - vpn, buf.size()));
       std::span<uint64_t> entries(buf.data(), n);
       absl::Status s = h.ReadPagemap(vpn, entries);
       if (!s.ok()) return s;
-      for (uint64_t e : entries) {
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t e = entries[i];
+        if (vpn + i >= w.end) {
+          if (absl::Status f = Flush(rec); !f.ok()) return f;
+          const uint64_t key = vpn + i + w.key_delta;
+          w.end = vpn + i + (kWindowPages - key % kWindowPages);
+        }
         if (PmIsPresent(e)) {
           ++used;
           uint64_t pfn = PmPfn(e);
@@ -232,12 +272,11 @@ class ProcessReader {
             ++bad_pfns;
             continue;
           }
-          if (!rec.pages.empty() &&
-              rec.pages.back().pfn + rec.pages.back().count == pfn) {
-            ++rec.pages.back().count;
+          if (!w.runs.empty() &&
+              w.runs.back().pfn + w.runs.back().count == pfn) {
+            ++w.runs.back().count;
           } else {
-            if (!Reserve(rec.pages, 1, options_.budget)) return Exhausted();
-            rec.pages.push_back({pfn, 1});
+            w.runs.push_back({pfn, 1});
           }
         } else if (PmIsSwapped(e)) {
           ++used;
@@ -256,10 +295,15 @@ class ProcessReader {
 
   ProcSource& source_;
   const ScanOptions& options_;
+  SegmentStore& store_;
   std::atomic<bool> scan_works_{true};
   const ParentMap& parents_;
   const KeepFn& keep_;
+  // One window per thread: the reader runs on every scan thread.
+  static thread_local Window window_;
 };
+
+thread_local ProcessReader::Window ProcessReader::window_;
 
 // pid -> ppid for every listed process, from stat (cheap). Processes that
 // vanish here simply have no entry.
@@ -371,7 +415,9 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
   std::atomic<uint64_t> bad_pfns{0};
   std::atomic<size_t> done{0};
   std::atomic<bool> exhausted{false};
-  ProcessReader reader(source, options, result.parents, keep);
+  result.segments = std::make_unique<SegmentStore>(options.budget);
+  ProcessReader reader(source, options, result.parents, keep,
+                       *result.segments);
 
   arena.execute([&] {
     tbb::parallel_for(
@@ -387,7 +433,7 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
             if (outcomes[i] != Outcome::kRecord) {
               if (options.budget != nullptr) {
                 options.budget->Release(
-                    records[i].pages.capacity() * sizeof(PfnRun) +
+                    records[i].segments.capacity() * sizeof(uint32_t) +
                     records[i].swap.capacity() * sizeof(uint64_t));
               }
               records[i] = ProcessRecord();
@@ -431,7 +477,7 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
   stats.out_of_range_pfns = bad_pfns.load();
   bool any_real_pfn = false;
   for (const ProcessRecord& r : result.processes) {
-    if (!r.pages.empty()) {
+    if (!r.segments.empty()) {
       any_real_pfn = true;
       break;
     }

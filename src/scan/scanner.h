@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "scan/parsers.h"
 #include "scan/proc_source.h"
 #include "scan/process_record.h"
+#include "scan/segment_store.h"
 
 namespace memstats::scan {
 
@@ -71,6 +73,7 @@ struct ScanStats {
 
 struct ScanResult {
   std::vector<ProcessRecord> processes;  // ascending pid
+  std::unique_ptr<SegmentStore> segments;  // the records' page lists
   ScanStats stats;
   ParentMap parents;
   std::vector<SysvSegment> sysv;  // empty when /proc/sysvipc/shm is missing

@@ -56,18 +56,35 @@ class Owners {
 }  // namespace
 
 Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
+                       const scan::SegmentStore& segments,
                        const PageCatalog* pages, const SwapCatalog& swap,
                        const std::vector<scan::SysvSegment>& sysv, int threads)
-    : records_(records), pages_(pages), swap_(swap) {
+    : records_(records), segments_(segments), pages_(pages), swap_(swap) {
   for (const auto& seg : sysv) sysv_rss_[seg.shmid] = seg.rss;
   if (pages_ == nullptr) return;
+  // Each distinct segment is measured once; a process adds up its own.
+  struct SegmentMeasure {
+    std::array<uint64_t, 3> pss_fixed{};  // kPssShift fixed point
+    uint64_t refs = 0;
+    uint64_t once = 0;
+  };
+  // Only segments some record references: those of processes dropped
+  // mid-scan (vanished) may hold PFNs the catalog never saw.
+  std::vector<uint8_t> used(segments.id_limit(), 0);
+  std::vector<uint32_t> ids;
+  for (const auto& r : records) {
+    for (uint32_t id : r.segments) {
+      if (!used[id]) ids.push_back(id);
+      used[id] = 1;
+    }
+  }
+  std::vector<SegmentMeasure> seg(segments.id_limit());
   measured_.resize(records.size());
   tbb::task_arena arena(std::max(1, threads));
   arena.execute([&] {
-    tbb::parallel_for(size_t{0}, records.size(), [&](size_t r) {
-      std::array<uint64_t, 3> pss_fixed{};  // kPssShift fixed point
-      Measured& m = measured_[r];
-      for (const scan::PfnRun& run : records[r].pages) {
+    tbb::parallel_for(size_t{0}, ids.size(), [&](size_t n) {
+      SegmentMeasure& m = seg[ids[n]];
+      for (const scan::PfnRun& run : segments.Get(ids[n])) {
         const uint32_t base = pages_->IndexOf(run.pfn);
         for (uint32_t i = base; i < base + run.count; ++i) {
           const PageKind kind = pages_->kind(i);
@@ -75,10 +92,19 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
           if (kind == PageKind::kIgnored || kind == PageKind::kHugetlb) {
             continue;
           }
-          pss_fixed[static_cast<int>(kind)] += pages_->pss_share(i);
+          m.pss_fixed[static_cast<int>(kind)] += pages_->pss_share(i);
           ++m.refs;
           m.once += pages_->mapped_once(i);
         }
+      }
+    });
+    tbb::parallel_for(size_t{0}, records.size(), [&](size_t r) {
+      std::array<uint64_t, 3> pss_fixed{};
+      Measured& m = measured_[r];
+      for (uint32_t id : records[r].segments) {
+        for (int k = 0; k < 3; ++k) pss_fixed[k] += seg[id].pss_fixed[k];
+        m.refs += seg[id].refs;
+        m.once += seg[id].once;
       }
       // Per process and kind, as smaps rounds: whole bytes.
       for (int k = 0; k < 3; ++k) m.pss_bytes[k] = pss_fixed[k] >> kPssShift;
@@ -137,22 +163,30 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
   }
 
   const uint64_t owner_bytes =
-      ((pages_ ? pages_->size() : 0) + swap_.size()) * sizeof(uint32_t);
+      ((pages_ ? pages_->size() + segments_.id_limit() : 0) + swap_.size()) *
+      sizeof(uint32_t);
   if (budget != nullptr && !budget->TryCharge(owner_bytes)) {
     return absl::ResourceExhaustedError("memory limit (group accounting)");
   }
 
   if (pages_ != nullptr) {
     Owners owners(pages_->size());
+    Owners segment_owners(segments_.id_limit());
     for (uint32_t r : order) {
       const uint32_t g = group_of[r];
       GroupTotals& t = out[g];
-      for (const scan::PfnRun& run : records_[r].pages) {
-        const uint32_t base = pages_->IndexOf(run.pfn);
-        for (uint32_t i = base; i < base + run.count; ++i) {
-          if (!owners.Visit(i, g)) continue;
-          const PageKind kind = pages_->kind(i);
-          if (kind != PageKind::kIgnored) ++t.rss_pages[static_cast<int>(kind)];
+      for (uint32_t id : records_[r].segments) {
+        // The group's earlier processes brought these pages in already.
+        if (!segment_owners.Visit(id, g)) continue;
+        for (const scan::PfnRun& run : segments_.Get(id)) {
+          const uint32_t base = pages_->IndexOf(run.pfn);
+          for (uint32_t i = base; i < base + run.count; ++i) {
+            if (!owners.Visit(i, g)) continue;
+            const PageKind kind = pages_->kind(i);
+            if (kind != PageKind::kIgnored) {
+              ++t.rss_pages[static_cast<int>(kind)];
+            }
+          }
         }
       }
     }
@@ -185,10 +219,11 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
 
 absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const std::vector<scan::ProcessRecord>& records,
+    const scan::SegmentStore& segments,
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
     const PageCatalog* pages, const SwapCatalog& swap,
     const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget) {
-  return Accountant(records, pages, swap, sysv, 1)
+  return Accountant(records, segments, pages, swap, sysv, 1)
       .Account(group_of, num_groups, budget);
 }
 

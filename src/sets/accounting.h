@@ -1,6 +1,7 @@
 // Accounting: per-group RSS, USS and swap from page lists, for one split.
 //
-// Cost: one pass over every page reference plus one over the distinct
+// Cost: one pass over the segments each group references (a segment the
+// group has already visited is skipped whole) plus one over the distinct
 // pages, whatever the number of groups. Records are visited group by group;
 // a per-page "last group" word tells whether this group has seen the page
 // already (count it once for the group's RSS) and whether another group saw
@@ -85,7 +86,8 @@ class Accountant {
   // `pages` may be null (PFNs hidden): page-level fields stay 0 and PSS
   // comes from the records' smaps. Everything passed must outlive this.
   Accountant(const std::vector<scan::ProcessRecord>& records,
-             const PageCatalog* pages, const SwapCatalog& swap,
+             const scan::SegmentStore& segments, const PageCatalog* pages,
+             const SwapCatalog& swap,
              const std::vector<scan::SysvSegment>& sysv, int threads);
 
   // Splits the records into `num_groups` groups; group_of[r] is the group
@@ -104,6 +106,7 @@ class Accountant {
   };
 
   const std::vector<scan::ProcessRecord>& records_;
+  const scan::SegmentStore& segments_;
   const PageCatalog* pages_;
   const SwapCatalog& swap_;
   absl::flat_hash_map<int, uint64_t> sysv_rss_;  // shmid -> rss bytes
@@ -113,6 +116,7 @@ class Accountant {
 // One split with a one-off Accountant (tests, benchmarks).
 absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const std::vector<scan::ProcessRecord>& records,
+    const scan::SegmentStore& segments,
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
     const PageCatalog* pages, const SwapCatalog& swap,
     const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget);

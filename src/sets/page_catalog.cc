@@ -48,27 +48,36 @@ uint64_t PageCatalog::NextReferenced(uint64_t pfn) const {
 }
 
 absl::StatusOr<PageCatalog> PageCatalog::Build(
-    const std::vector<scan::ProcessRecord>& records, scan::ProcSource& source,
+    const std::vector<scan::ProcessRecord>& records,
+    const scan::SegmentStore& segments, scan::ProcSource& source,
     scan::MemoryBudget* budget) {
   PageCatalog c;
-  uint64_t max_pfn = 0;
+  // How many times each segment is referenced: its pages are referenced
+  // that many times.
+  std::vector<uint32_t> uses(segments.id_limit(), 0);
   for (const auto& r : records) {
-    for (const auto& run : r.pages) {
+    for (uint32_t id : r.segments) ++uses[id];
+  }
+  uint64_t max_pfn = 0;
+  segments.ForEach([&](uint32_t id) {
+    if (uses[id] == 0) return;
+    for (const auto& run : segments.Get(id)) {
       max_pfn = std::max(max_pfn, run.pfn + run.count - 1);
     }
-  }
+  });
   const uint64_t words = max_pfn / 64 + 1;
   if (!Charge(budget, words * 12)) {
     return absl::ResourceExhaustedError("memory limit (page bitmap)");
   }
   c.bits_.assign(words, 0);
-  for (const auto& r : records) {
-    for (const auto& run : r.pages) {
+  segments.ForEach([&](uint32_t id) {
+    if (uses[id] == 0) return;
+    for (const auto& run : segments.Get(id)) {
       for (uint64_t p = run.pfn; p < run.pfn + run.count; ++p) {
         c.bits_[p >> 6] |= uint64_t{1} << (p & 63);
       }
     }
-  }
+  });
   c.rank_.resize(words);
   uint32_t total = 0;
   for (uint64_t w = 0; w < words; ++w) {
@@ -81,12 +90,13 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     return absl::ResourceExhaustedError("memory limit (page catalog)");
   }
   std::vector<uint32_t> refs(total, 0);
-  for (const auto& r : records) {
-    for (const auto& run : r.pages) {
+  segments.ForEach([&](uint32_t id) {
+    if (uses[id] == 0) return;
+    for (const auto& run : segments.Get(id)) {
       uint32_t base = c.IndexOf(run.pfn);
-      for (uint64_t k = 0; k < run.count; ++k) ++refs[base + k];
+      for (uint64_t k = 0; k < run.count; ++k) refs[base + k] += uses[id];
     }
-  }
+  });
 
   c.info_.assign(total, 0);
   c.pss_share_.assign(total, 0);

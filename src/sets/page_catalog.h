@@ -31,6 +31,7 @@
 #include "scan/memory_budget.h"
 #include "scan/proc_source.h"
 #include "scan/process_record.h"
+#include "scan/segment_store.h"
 
 namespace memstats::sets {
 
@@ -54,7 +55,8 @@ class PageCatalog {
   // without root) or ResourceExhausted when `budget` refuses.
   static absl::StatusOr<PageCatalog> Build(
       const std::vector<scan::ProcessRecord>& records,
-      scan::ProcSource& source, scan::MemoryBudget* budget);
+      const scan::SegmentStore& segments, scan::ProcSource& source,
+      scan::MemoryBudget* budget);
 
   size_t size() const { return info_.size(); }
 

@@ -24,7 +24,7 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
         "physical page numbers are hidden (pagemap reads PFN 0 without "
         "CAP_SYS_ADMIN): run as root for RSS/USS by page";
   } else {
-    auto c = PageCatalog::Build(scan.processes, source, budget);
+    auto c = PageCatalog::Build(scan.processes, *scan.segments, source, budget);
     if (c.ok()) {
       catalog = std::move(*c);
       report.zero_pages = catalog->zero_pages();
@@ -41,7 +41,8 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
   const PageCatalog* pages = catalog ? &*catalog : nullptr;
   SwapCatalog swap(scan.processes);
   const size_t n_records = scan.processes.size();
-  Accountant accountant(scan.processes, pages, swap, scan.sysv, threads);
+  Accountant accountant(scan.processes, *scan.segments, pages, swap, scan.sysv,
+                        threads);
 
   // Jobs: the totals (everything as one group), each grouping, and with
   // --list-processes each process as its own group. Independent, so they

@@ -65,7 +65,8 @@ TEST(ScannerFaultTest, ReadsIdentityAndMergesRuns) {
   EXPECT_EQ(rec.id.cgroup, "/user.slice");
   EXPECT_EQ(rec.smaps.rss, 32u * 1024);
   EXPECT_EQ(rec.vm_pte_bytes, 48u * 1024);
-  EXPECT_EQ(rec.pages, (std::vector<PfnRun>{{100, 3}, {200, 1}, {300, 1}}));
+  EXPECT_EQ(ExpandPages(*r->segments, rec),
+            (std::vector<PfnRun>{{100, 3}, {200, 1}, {300, 1}}));
   EXPECT_EQ(r->stats.scanned, 1u);
   EXPECT_FALSE(r->stats.pfns_hidden);
 }
@@ -128,7 +129,7 @@ TEST(ScannerFaultTest, ZeroPfnsMeanPfnsAreHidden) {
   ASSERT_OK(r);
   EXPECT_TRUE(r->stats.pfns_hidden);
   EXPECT_EQ(r->stats.zero_pfn_entries, 2u);
-  EXPECT_TRUE(r->processes[0].pages.empty());
+  EXPECT_TRUE(r->processes[0].segments.empty());
 }
 
 TEST(ScannerFaultTest, PfnsBeyondRamAreCountedAndLeftOut) {
@@ -142,7 +143,8 @@ TEST(ScannerFaultTest, PfnsBeyondRamAreCountedAndLeftOut) {
   auto r = Scan(src, o, KeepAll());
   ASSERT_OK(r);
   EXPECT_EQ(r->stats.out_of_range_pfns, 1u);
-  EXPECT_EQ(r->processes[0].pages, (std::vector<PfnRun>{{100, 1}}));
+  EXPECT_EQ(ExpandPages(*r->segments, r->processes[0]),
+            (std::vector<PfnRun>{{100, 1}}));
 }
 
 TEST(ScannerFaultTest, SwapEntriesAreKept) {

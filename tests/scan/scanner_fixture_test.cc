@@ -123,14 +123,14 @@ TEST(ScannerFixture, PagesSwapAndSysv) {
   const ProcessRecord& bash = r.processes[2];
 
   // Virtual address order: shmem, heap, libc; the empty stack adds nothing.
-  EXPECT_THAT(p1.pages, ElementsAre(PfnRun{0x100, 100}, PfnRun{0x180, 40},
+  EXPECT_THAT(ExpandPages(*r.segments, p1), ElementsAre(PfnRun{0x100, 100}, PfnRun{0x180, 40},
                                     PfnRun{0x40, 5}));
   EXPECT_THAT(p1.swap, ElementsAre(Swap0(8)));
   EXPECT_THAT(p1.sysv_shmids, IsEmpty());
 
   // The zero page, repeated at 4 addresses, is 4 runs of one PFN each (the
   // scanner keeps it; the page catalog leaves it out).
-  EXPECT_THAT(p2.pages,
+  EXPECT_THAT(ExpandPages(*r.segments, p2),
               ElementsAre(PfnRun{0x100, 100}, PfnRun{0x1b0, 5},
                           PfnRun{0x1c0, 5}, PfnRun{0x50, 1}, PfnRun{0x50, 1},
                           PfnRun{0x50, 1}, PfnRun{0x50, 1}));
@@ -138,7 +138,7 @@ TEST(ScannerFixture, PagesSwapAndSysv) {
   EXPECT_THAT(p2.sysv_shmids, IsEmpty());
 
   // The SysV mapping is attached but has no present page.
-  EXPECT_THAT(bash.pages, ElementsAre(PfnRun{0x20, 8}, PfnRun{0x40, 5}));
+  EXPECT_THAT(ExpandPages(*r.segments, bash), ElementsAre(PfnRun{0x20, 8}, PfnRun{0x40, 5}));
   EXPECT_THAT(bash.swap, IsEmpty());
   EXPECT_THAT(bash.sysv_shmids, ElementsAre(32769));
 
@@ -216,7 +216,7 @@ TEST(ScannerFixture, WithoutPages) {
   ScanResult r = ScanFixture(options, KeepAll);
   ASSERT_EQ(r.processes.size(), 3u);
   for (const ProcessRecord& p : r.processes) {
-    EXPECT_THAT(p.pages, IsEmpty());
+    EXPECT_THAT(p.segments, IsEmpty());
     EXPECT_THAT(p.swap, IsEmpty());
   }
   EXPECT_EQ(r.processes[0].smaps.rss, KB(580));
@@ -231,7 +231,7 @@ TEST(ScannerFixture, PfnLimitDropsPagesAbove) {
   ASSERT_EQ(r.processes.size(), 3u);
   // P1's 40 and P2's 10 anon pages lie at 0x180 and above.
   EXPECT_EQ(r.stats.out_of_range_pfns, 50u);
-  EXPECT_THAT(r.processes[0].pages,
+  EXPECT_THAT(ExpandPages(*r.segments, r.processes[0]),
               ElementsAre(PfnRun{0x100, 100}, PfnRun{0x40, 5}));
   EXPECT_THAT(r.processes[0].swap, ElementsAre(Swap0(8)));
 }

@@ -25,11 +25,19 @@ constexpr uint64_t kZeroFlags = 1ULL << scan::kKpfZeroPage;
 constexpr uint64_t kHugetlbFlags = (1ULL << scan::kKpfHuge) |
                                    (1ULL << scan::kKpfCompoundHead);
 
+// One store for the whole test binary: catalogs and accountants look only
+// at the segments their records reference.
+scan::SegmentStore& Store() {
+  static scan::SegmentStore store;
+  return store;
+}
+
+// A record whose pages are `pages`, as one segment.
 ProcessRecord Rec(int pid, std::vector<PfnRun> pages,
                   std::vector<uint64_t> swap = {}) {
   ProcessRecord r;
   r.id.pid = pid;
-  r.pages = std::move(pages);
+  if (!pages.empty()) r.segments.push_back(Store().Intern(pages));
   r.swap = std::move(swap);
   return r;
 }
@@ -47,10 +55,11 @@ struct Accounted {
 Accounted Account(const std::vector<ProcessRecord>& recs,
                   const std::vector<uint32_t>& group_of, uint32_t n,
                   FakeProcSource& src) {
-  auto catalog = PageCatalog::Build(recs, src, nullptr);
+  auto catalog = PageCatalog::Build(recs, Store(), src, nullptr);
   EXPECT_OK(catalog);
   SwapCatalog swap(recs);
-  auto groups = AccountGroups(recs, group_of, n, &*catalog, swap, {}, nullptr);
+  auto groups = AccountGroups(recs, Store(), group_of, n, &*catalog, swap, {},
+                              nullptr);
   EXPECT_OK(groups);
   return {*groups, std::move(*catalog)};
 }
@@ -155,7 +164,8 @@ TEST(AccountingTest, SysvSegmentsCountOncePerGroup) {
   std::vector<scan::SysvSegment> sysv = {{0, 4, 8192, 2, 0, 8192, 0},
                                          {0, 5, 4096, 1, 0, 4096, 0}};
   SwapCatalog swap(recs);
-  auto groups = AccountGroups(recs, {0, 0, 1}, 2, nullptr, swap, sysv, nullptr);
+  auto groups =
+      AccountGroups(recs, Store(), {0, 0, 1}, 2, nullptr, swap, sysv, nullptr);
   ASSERT_OK(groups);
   EXPECT_EQ((*groups)[0].sysv_rss_bytes, 8192u + 4096u);
   EXPECT_EQ((*groups)[1].sysv_rss_bytes, 0u);
@@ -166,7 +176,7 @@ TEST(AccountingTest, BudgetRefusalIsResourceExhausted) {
   SetRange(src, 0, 64, kAnonFlags, 1);
   std::vector<ProcessRecord> recs = {Rec(1, {{1, 63}})};
   scan::MemoryBudget tiny(16);
-  auto catalog = PageCatalog::Build(recs, src, &tiny);
+  auto catalog = PageCatalog::Build(recs, Store(), src, &tiny);
   EXPECT_TRUE(absl::IsResourceExhausted(catalog.status()));
 }
 
@@ -174,7 +184,7 @@ TEST(AccountingTest, UnreadableKpageflagsIsPermissionDenied) {
   FakeProcSource src;
   src.DenyKpage();
   std::vector<ProcessRecord> recs = {Rec(1, {{1, 1}})};
-  auto catalog = PageCatalog::Build(recs, src, nullptr);
+  auto catalog = PageCatalog::Build(recs, Store(), src, nullptr);
   EXPECT_TRUE(absl::IsPermissionDenied(catalog.status()));
 }
 
@@ -189,7 +199,7 @@ Naive NaiveAccount(const std::vector<ProcessRecord>& recs,
   std::vector<std::set<uint64_t>> sets(n);
   std::map<uint64_t, uint64_t> refs;
   for (size_t r = 0; r < recs.size(); ++r) {
-    for (const auto& run : recs[r].pages) {
+    for (const auto& run : scan::ExpandPages(Store(), recs[r])) {
       for (uint64_t p = run.pfn; p < run.pfn + run.count; ++p) {
         sets[group_of[r]].insert(p);
         ++refs[p];

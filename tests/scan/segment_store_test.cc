@@ -1,0 +1,100 @@
+#include "scan/segment_store.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "fake_proc_source.h"
+#include "gtest/gtest.h"
+#include "scan/pagemap.h"
+#include "scan/scanner.h"
+#include "test_util.h"
+
+namespace memstats::scan {
+namespace {
+
+TEST(SegmentStoreTest, EqualRunsShareOneSegment) {
+  SegmentStore store;
+  std::vector<PfnRun> a = {{100, 3}, {200, 1}};
+  std::vector<PfnRun> b = {{100, 3}, {201, 1}};
+  uint32_t ia = store.Intern(a);
+  EXPECT_EQ(store.Intern(a), ia);
+  uint32_t ib = store.Intern(b);
+  EXPECT_NE(ib, ia);
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(std::vector<PfnRun>(store.Get(ia).begin(), store.Get(ia).end()), a);
+  EXPECT_EQ(std::vector<PfnRun>(store.Get(ib).begin(), store.Get(ib).end()), b);
+  EXPECT_GT(store.id_limit(), std::max(ia, ib));
+}
+
+TEST(SegmentStoreTest, ConcurrentInternsAgree) {
+  SegmentStore store;
+  std::vector<std::vector<uint32_t>> ids(4, std::vector<uint32_t>(1000));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 0; i < 1000; ++i) {
+        std::vector<PfnRun> runs = {{i * 10, 1 + i % 7}};
+        ids[t][i] = store.Intern(runs);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(store.size(), 1000u);
+  for (int t = 1; t < 4; ++t) EXPECT_EQ(ids[t], ids[0]);
+}
+
+TEST(SegmentStoreTest, BudgetRefusesNewSegments) {
+  MemoryBudget budget(100);
+  SegmentStore store(&budget);
+  std::vector<PfnRun> runs = {{1, 1}, {3, 1}};
+  EXPECT_NE(store.Intern(runs), SegmentStore::kFailed);  // 32 + 64 bytes
+  std::vector<PfnRun> other = {{5, 1}};
+  EXPECT_EQ(store.Intern(other), SegmentStore::kFailed);
+  EXPECT_TRUE(budget.exceeded());
+}
+
+TEST(SegmentStoreTest, ExpandMergesRunsAcrossSegments) {
+  SegmentStore store;
+  ProcessRecord rec;
+  std::vector<PfnRun> a = {{10, 2}}, b = {{12, 3}, {20, 1}};
+  rec.segments = {store.Intern(a), store.Intern(b)};
+  EXPECT_EQ(ExpandPages(store, rec), (std::vector<PfnRun>{{10, 5}, {20, 1}}));
+}
+
+// Two processes map the same 1024 pages of one shared object, at different
+// addresses: windows follow the object offset, so they share segments.
+// Anonymous memory is windowed by address.
+TEST(SegmentStoreTest, ScannerWindowsFollowTheObjectOffset) {
+  testing::FakeProcSource src;
+  const uint64_t base_a = 0x10000000, base_b = 0x20003000;  // b unaligned
+  for (int pid : {10, 11}) {
+    auto& p = src.Add(pid);
+    const uint64_t base = pid == 10 ? base_a : base_b;
+    p.files["stat"] = absl::StrCat(pid, " (w) S 1 1 1 0 -1 0 0 0 0 0");
+    p.files["status"] = "Name:\tw\nPPid:\t1\nUid:\t0\t0\t0\t0\n";
+    p.files["cmdline"] = "w";
+    p.files["maps"] = absl::StrFormat(
+        "%x-%x rw-s 00000000 00:01 4242 /dev/zero (deleted)\n", base,
+        base + 1024 * kPageSize);
+    for (uint64_t i = 0; i < 1024; ++i) {
+      // Every other page, so runs do not merge.
+      p.pagemap[(base >> kPageShift) + i] =
+          kPmPresent | kPmFileOrShared | (0x100000 + 2 * i);
+    }
+  }
+  ScanOptions o;
+  o.threads = 2;
+  o.read_smaps = false;
+  auto r = Scan(src, o, [](const ProcessIdentity&, const ParentMap&) {
+    return true;
+  });
+  ASSERT_OK(r);
+  ASSERT_EQ(r->processes.size(), 2u);
+  EXPECT_EQ(r->processes[0].segments, r->processes[1].segments);
+  EXPECT_EQ(r->processes[0].segments.size(), 2u);  // 1024 pages, 2 windows
+  EXPECT_EQ(r->segments->size(), 2u);
+}
+
+}  // namespace
+}  // namespace memstats::scan
