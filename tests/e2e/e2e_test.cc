@@ -336,6 +336,46 @@ TEST_F(E2eTest, SingleGroupIsTheUnion) {
     EXPECT_EQ(I(t, f), I(*all, f)) << f;
 }
 
+// PSS comes from kpagecount (page_size / mapcount per page); the kernel's
+// smaps computes the same sum. Per process, anon and shmem must agree to
+// the kernel's rounding (smaps prints whole kB, so < 1 KiB); file pages
+// (libc, ld.so) are also mapped by memstats itself while it runs, which
+// lowers their share then, so file PSS only has to agree within 256 KiB.
+// No THP here (the helper disables it), so no folio averaging either.
+TEST_F(E2eTest, PssFromKpagecountAgreesWithSmaps) {
+  LayoutHelper h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  json j =
+      Memstats({"--filter", "descendants(" + std::to_string(h.parent()) + ")",
+                "--list-processes", "single", "--json"});
+  ASSERT_TRUE(j.is_object());
+  ASSERT_TRUE(j.contains("processes"));
+  int compared = 0;
+  for (const json& p : j["processes"]) {
+    const int pid = p["pid"].get<int>();
+    std::map<std::string, int64_t> kb;
+    std::istringstream in(
+        ReadFile("/proc/" + std::to_string(pid) + "/smaps_rollup"));
+    std::string key;
+    int64_t value = 0;
+    std::string unit;
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      if (fields >> key >> value >> unit && unit == "kB") kb[key] = value;
+    }
+    if (kb.empty()) continue;  // not one of the helper's processes any more
+    SCOPED_TRACE("pid " + std::to_string(pid));
+    EXPECT_NEAR(I(p, "pss_anon"), kb["Pss_Anon:"] * 1024, 1024);
+    EXPECT_NEAR(I(p, "pss_shmem"), kb["Pss_Shmem:"] * 1024, 1024);
+    EXPECT_NEAR(I(p, "pss_file"), kb["Pss_File:"] * 1024, 256 * 1024);
+    EXPECT_EQ(I(p, "pss"),
+              I(p, "pss_anon") + I(p, "pss_shmem") + I(p, "pss_file"));
+    ++compared;
+  }
+  EXPECT_GE(compared, kChildren + 1);
+}
+
 // memstats and the independent checker must agree to the page. The helper's
 // processes do not change while they wait; as insurance against the page
 // cache changing under us (reclaim, migration), the checker runs before and
