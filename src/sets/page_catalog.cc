@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "scan/pagemap.h"
+#include "tbb/parallel_for.h"
+#include "tbb/task_arena.h"
 
 namespace memstats::sets {
 
@@ -50,7 +52,7 @@ uint64_t PageCatalog::NextReferenced(uint64_t pfn) const {
 absl::StatusOr<PageCatalog> PageCatalog::Build(
     const std::vector<scan::ProcessRecord>& records,
     const scan::SegmentStore& segments, scan::ProcSource& source,
-    scan::MemoryBudget* budget) {
+    scan::MemoryBudget* budget, int threads) {
   PageCatalog c;
   // How many times each segment is referenced: its pages are referenced
   // that many times.
@@ -100,39 +102,59 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
 
   c.info_.assign(total, 0);
   c.pss_share_.assign(total, 0);
-  std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
-  for (uint64_t p = c.NextReferenced(0); p <= max_pfn;
-       p = c.NextReferenced(p)) {
-    uint64_t last = p;  // last referenced PFN of the span
-    for (uint64_t q = c.NextReferenced(p + 1);
-         q <= max_pfn && q - last <= kMaxGap + 1 && q - p < kMaxSpan;
-         q = c.NextReferenced(q + 1)) {
-      last = q;
-    }
-    const uint64_t span = last - p + 1;
-    std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
-    absl::Status s = source.ReadKpageflags(p, f);
-    if (s.ok()) s = source.ReadKpagecount(p, n);
-    if (!s.ok()) return s;
-    for (uint64_t k = 0; k < span; ++k, ++p) {
-      if (!c.Referenced(p)) continue;
-      uint32_t idx = c.IndexOf(p);
-      PageKind kind = KindFromFlags(f[k]);
-      if (kind == PageKind::kIgnored) {
-        if (scan::KpfHas(f[k], scan::kKpfNoPage)) {
-          ++c.invalid_pfns_;
-        } else {
-          ++c.zero_pages_;
-        }
+  // The PFN space is cut into slices read side by side; a span never
+  // crosses a slice's end.
+  const uint64_t slices = std::max<uint64_t>(1, std::min<uint64_t>(
+                                                    words, uint64_t(threads) * 8));
+  const uint64_t slice_words = (words + slices - 1) / slices;
+  std::vector<absl::Status> status(slices);
+  std::vector<uint64_t> zero(slices, 0), invalid(slices, 0);
+  auto read_slice = [&](uint64_t slice) {
+    const uint64_t begin = slice * slice_words * 64;
+    const uint64_t stop =
+        std::min(max_pfn + 1, (slice + 1) * slice_words * 64);  // exclusive
+    std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
+    for (uint64_t p = c.NextReferenced(begin); p < stop;
+         p = c.NextReferenced(p)) {
+      uint64_t last = p;  // last referenced PFN of the span
+      for (uint64_t q = c.NextReferenced(p + 1);
+           q < stop && q - last <= kMaxGap + 1 && q - p < kMaxSpan;
+           q = c.NextReferenced(q + 1)) {
+        last = q;
       }
-      uint8_t info = static_cast<uint8_t>(kind);
-      if (n[k] > refs[idx]) info |= kOutsideBit;
-      const uint64_t mapcount = std::max<uint64_t>(n[k], refs[idx]);
-      if (mapcount == 1) info |= kOnceBit;
-      c.info_[idx] = info;
-      c.pss_share_[idx] =
-          static_cast<uint32_t>((scan::kPageSize << kPssShift) / mapcount);
+      const uint64_t span = last - p + 1;
+      std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
+      absl::Status st = source.ReadKpageflags(p, f);
+      if (st.ok()) st = source.ReadKpagecount(p, n);
+      if (!st.ok()) {
+        status[slice] = st;
+        return;
+      }
+      for (uint64_t k = 0; k < span; ++k, ++p) {
+        if (!c.Referenced(p)) continue;
+        const uint32_t idx = c.IndexOf(p);
+        const PageKind kind = KindFromFlags(f[k]);
+        if (kind == PageKind::kIgnored) {
+          ++(scan::KpfHas(f[k], scan::kKpfNoPage) ? invalid : zero)[slice];
+        }
+        uint8_t info = static_cast<uint8_t>(kind);
+        if (n[k] > refs[idx]) info |= kOutsideBit;
+        const uint64_t mapcount = std::max<uint64_t>(n[k], refs[idx]);
+        if (mapcount == 1) info |= kOnceBit;
+        c.info_[idx] = info;
+        c.pss_share_[idx] =
+            static_cast<uint32_t>((scan::kPageSize << kPssShift) / mapcount);
+      }
     }
+  };
+  tbb::task_arena arena(std::max(1, threads));
+  arena.execute([&] {
+    tbb::parallel_for(uint64_t{0}, slices, read_slice);
+  });
+  for (uint64_t i = 0; i < slices; ++i) {
+    if (!status[i].ok()) return status[i];
+    c.zero_pages_ += zero[i];
+    c.invalid_pfns_ += invalid[i];
   }
   if (budget != nullptr) budget->Release(uint64_t{total} * 4);  // refs freed
   return c;

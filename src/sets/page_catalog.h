@@ -51,12 +51,12 @@ PageKind KindFromFlags(uint64_t kpageflags);
 class PageCatalog {
  public:
   // Reads kpageflags and kpagecount for every distinct PFN in `records`,
-  // in ranges. Fails with the ProcSource's error (e.g. PermissionDenied
+  // in ranges, on `threads` threads. Fails with the ProcSource's error (e.g. PermissionDenied
   // without root) or ResourceExhausted when `budget` refuses.
   static absl::StatusOr<PageCatalog> Build(
       const std::vector<scan::ProcessRecord>& records,
       const scan::SegmentStore& segments, scan::ProcSource& source,
-      scan::MemoryBudget* budget);
+      scan::MemoryBudget* budget, int threads = 1);
 
   size_t size() const { return info_.size(); }
 

@@ -24,7 +24,8 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
         "physical page numbers are hidden (pagemap reads PFN 0 without "
         "CAP_SYS_ADMIN): run as root for RSS/USS by page";
   } else {
-    auto c = PageCatalog::Build(scan.processes, *scan.segments, source, budget);
+    auto c = PageCatalog::Build(scan.processes, *scan.segments, source, budget,
+                                threads);
     if (c.ok()) {
       catalog = std::move(*c);
       report.zero_pages = catalog->zero_pages();
