@@ -85,7 +85,7 @@ void BM_AccountGroups(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * refs);
 }
 BENCHMARK(BM_AccountGroups)
-    ->ArgsProduct({{1 << 20, 10 << 20}, {2, 10000}})
+    ->ArgsProduct({{1 << 20, 10 << 20, 100 << 20}, {2, 10000}})
     ->Unit(benchmark::kMillisecond);
 
 void BM_BuildCatalog(benchmark::State& state) {

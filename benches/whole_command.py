@@ -68,9 +68,16 @@ def run(argv):
     return wall, usage.ru_maxrss / 1024.0, out
 
 
-def best(argv, repeat):
-    runs = [run(argv) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
+def interleaved(commands, repeat):
+    """Runs the commands in turn, `repeat` rounds, so that drift in the
+    machine's speed (this is a VM) falls on all of them alike. Returns per
+    command (fastest wall time, largest peak RSS, first stdout)."""
+    results = [[] for _ in commands]
+    for _ in range(repeat):
+        for i, argv in enumerate(commands):
+            results[i].append(run(argv))
+    return [(min(r[0] for r in rs), max(r[1] for r in rs), rs[0][2])
+            for rs in results]
 
 
 def main():
@@ -89,14 +96,13 @@ def main():
         try:
             for threads in (1, 2):
                 t = ["--threads", str(threads)]
-                f, _, out = best([floor] + t + pids, a.repeat)
+                (f, _, out), (fs, _, _), (m, rss, _) = interleaved(
+                    [[floor] + t + pids, [floor, "--scan"] + t + pids,
+                     [memstats, "--filter", "descendants(%s)" % pids[0]] + t +
+                     ["groups", "--split-uid", "--split-env",
+                      "MEMSTATS_E2E_ROLE", "--split-comm", "--json"]],
+                    a.repeat)
                 refs = out.decode().split()[0].split("=")[1]
-                fs, _, _ = best([floor, "--scan"] + t + pids, a.repeat)
-                m, rss, _ = best([memstats, "--filter",
-                                  "descendants(%s)" % pids[0]] + t +
-                                 ["groups", "--split-uid", "--split-env",
-                                  "MEMSTATS_E2E_ROLE", "--split-comm",
-                                  "--json"], a.repeat)
                 print("| %s | %d | %s | %.3f | %.3f | %.3f | %.2f | %.1f |" %
                       (name, threads, refs, f, fs, m, m / f, rss), flush=True)
         finally:
