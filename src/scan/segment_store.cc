@@ -7,8 +7,14 @@
 namespace memstats::scan {
 
 uint32_t SegmentStore::Intern(std::span<const PfnRun> runs) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL;
-  for (const PfnRun& r : runs) h = absl::HashOf(h, r.pfn, r.count);
+  // Two cheap accumulators the compiler can keep in registers; a collision
+  // only costs a comparison, since equal hashes are checked run by run.
+  uint64_t a = 0, b = 0;
+  for (const PfnRun& r : runs) {
+    a += r.pfn * 0x9e3779b97f4a7c15ULL + r.count;
+    b ^= (r.pfn + (r.count << 40)) * 0xc2b2ae3d27d4eb4fULL;
+  }
+  const uint64_t h = absl::HashOf(a, b, runs.size());
   const uint32_t shard_index = static_cast<uint32_t>(h) & kShardMask;
   Shard& shard = shards_[shard_index];
   std::lock_guard<std::mutex> lock(shard.mu);
