@@ -25,27 +25,43 @@ uint32_t SwapCatalog::IndexOf(uint64_t key) const {
 
 namespace {
 
-// Per-page word: the last group that referenced the page, plus a flag once
-// a second group has.
-constexpr uint32_t kNone = 0x7fffffff;
+// Per-item word (item: a page, a segment or a swap entry): bits 0-27 the
+// last group that referenced it (kNone: none yet), bit 31 set once a second
+// group has, bits 28-30 a tag fixed at construction (a page's kind), so
+// that a group's first visit of a page costs one memory access.
+constexpr uint32_t kNone = 0x0fffffff;
+constexpr uint32_t kGroupMask = 0x0fffffff;
+constexpr uint32_t kTagShift = 28;
+constexpr uint32_t kTagMask = 0x70000000;
 constexpr uint32_t kShared = 0x80000000;
+// Groups are numbered below kNone.
+constexpr uint32_t kMaxGroups = kNone;
 
 class Owners {
  public:
   explicit Owners(size_t n) : owner_(n, kNone) {}
+  // Tagged with each page's kind.
+  explicit Owners(const PageCatalog& pages) : owner_(pages.size()) {
+    for (uint32_t i = 0; i < owner_.size(); ++i) {
+      owner_[i] = (static_cast<uint32_t>(pages.kind(i)) << kTagShift) | kNone;
+    }
+  }
 
-  // Notes that `group` references page i. Returns true the first time the
-  // group does (the page joins the group's RSS).
+  // Notes that `group` references item i. Returns true the first time the
+  // group does (the item joins the group's RSS).
   bool Visit(uint32_t i, uint32_t group) {
-    uint32_t o = owner_[i];
-    if ((o & ~kShared) == group) return false;
-    owner_[i] = group | (o == kNone ? 0 : kShared);
+    const uint32_t o = owner_[i];
+    const uint32_t last = o & kGroupMask;
+    if (last == group) return false;
+    owner_[i] = (o & (kTagMask | kShared)) | group |
+                (last == kNone ? 0 : kShared);
     return true;
   }
-  // The only group that referenced page i, or kNone.
+  uint32_t tag(uint32_t i) const { return (owner_[i] & kTagMask) >> kTagShift; }
+  // The only group that referenced item i, or kNone.
   uint32_t SoleOwner(uint32_t i) const {
-    uint32_t o = owner_[i];
-    return (o & kShared) ? kNone : o;
+    const uint32_t o = owner_[i];
+    return (o & kShared) ? kNone : (o & kGroupMask);
   }
   size_t size() const { return owner_.size(); }
 
@@ -115,6 +131,9 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
 absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
     scan::MemoryBudget* budget) const {
+  if (num_groups >= kMaxGroups) {
+    return absl::InvalidArgumentError("too many groups");
+  }
   std::vector<GroupTotals> out(num_groups);
 
   // Visit records group by group (stable, so pid order within a group).
@@ -170,7 +189,7 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
   }
 
   if (pages_ != nullptr) {
-    Owners owners(pages_->size());
+    Owners owners(*pages_);
     Owners segment_owners(segments_.id_limit());
     for (uint32_t r : order) {
       const uint32_t g = group_of[r];
@@ -182,10 +201,8 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
           const uint32_t base = pages_->IndexOf(run.pfn);
           for (uint32_t i = base; i < base + run.count; ++i) {
             if (!owners.Visit(i, g)) continue;
-            const PageKind kind = pages_->kind(i);
-            if (kind != PageKind::kIgnored) {
-              ++t.rss_pages[static_cast<int>(kind)];
-            }
+            const uint32_t kind = owners.tag(i);
+            if (kind < kNumKinds) ++t.rss_pages[kind];
           }
         }
       }
