@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of fuzz/ with clang (in $FUZZ_BUILD_DIR,
+# default /tmp/memstats-fuzz) and runs each for SECONDS (default 20) over a
+# copy of its seed corpus in fuzz/corpus/<target>/. Exits non-zero when a
+# target crashes; the crashing input is left in the run directory.
+# Usage: scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_PER_TARGET="${1:-20}"
+BUILD_DIR="${FUZZ_BUILD_DIR:-/tmp/memstats-fuzz}"
+TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz)
+
+PACKAGES=(cmake ninja-build clang libclang-rt-14-dev libabsl-dev libtbb-dev)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "fuzz.sh: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+CC="${CC:-clang}" CXX="${CXX:-clang++}" \
+  cmake -S fuzz -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD_DIR" -j "$(nproc)"
+
+total_execs=0
+crashes=0
+for t in "${TARGETS[@]}"; do
+  run="$BUILD_DIR/run/$t"
+  rm -rf "$run"
+  mkdir -p "$run/corpus" "$run/artifacts"
+  cp fuzz/corpus/"$t"/* "$run/corpus/"
+  rc=0
+  # Crashes stop the run (libFuzzer exits non-zero and writes the input to
+  # artifacts/); a slow input over -timeout counts as a crash too.
+  "$BUILD_DIR/$t" "$run/corpus" -max_total_time="$SECONDS_PER_TARGET" \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$run/artifacts/" >"$run/log" 2>&1 || rc=$?
+  execs=$(awk '/stat::number_of_executed_units:/ {n = $2} END {print n + 0}' "$run/log")
+  total_execs=$((total_execs + execs))
+  if ((rc != 0)); then
+    crashes=$((crashes + 1))
+    echo "fuzz: $t: CRASH (exit $rc) after $execs executions; log: $run/log" >&2
+    ls "$run/artifacts" >&2 || true
+    grep -m 20 -E "ERROR|SUMMARY|invariant|#[0-9]+ 0x" "$run/log" >&2 || true
+  else
+    echo "fuzz: $t: $execs executions"
+  fi
+done
+echo "fuzz: ${#TARGETS[@]} targets, $total_execs executions, $crashes crashes"
+((crashes == 0))
