@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs the tests under sanitizers:
+#   - ASan+UBSan: every test (unit and live), in $SAN_BUILD_ROOT/build-asan;
+#   - TSan: the parallel scanner and accounting tests plus the CLI and live
+#     end-to-end tests (they run the TSan-built memstats binary), in
+#     $SAN_BUILD_ROOT/build-tsan. Only the targets those tests need are built.
+# Both builds use -DMEMSTATS_SANITIZE (see CMakeLists.txt), which leaves the
+# live tests' layout helper uninstrumented. The live tests need root; like
+# scripts/test.sh, a skipped test fails the run under CI=true. Needs the
+# packages scripts/build.sh installs.
+# Prints one summary line per sanitizer; exits non-zero if either failed.
+# Usage: scripts/sanitize.sh [asan|tsan]...   (default: both)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+SAN_BUILD_ROOT="${SAN_BUILD_ROOT:-$ROOT}"
+JOBS="$(nproc)"
+
+# TSan: tests of the parallel scan (oneTBB) and of accounting, and the
+# programs that run the memstats binary.
+TSAN_TARGETS=(scanner_fault_test scanner_fixture_test segment_store_test
+              sets_test cli_test e2e_test memstats memstats_layout_helper)
+TSAN_TESTS='(^|/)(ScannerFaultTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|UnprivilegedTest|E2eTest)[./]'
+
+# configure DIR SANITIZER [cmake args...]
+configure() {
+  local dir="$1" san="$2"
+  shift 2
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DMEMSTATS_BUILD_BENCHES=OFF -DMEMSTATS_SANITIZE="$san" "$@" >/dev/null
+}
+
+# run_ctest DIR LOG [ctest args...]: fails on a failed test, and on a
+# skipped one under CI=true.
+run_ctest() {
+  local dir="$1" log="$2"
+  shift 2
+  ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  ((status == 0)) || return "$status"
+  if grep -q -E '\*\*\*Skipped|Not Run' "$log"; then
+    echo "sanitize.sh: warning: tests skipped (run as root to run them)" >&2
+    [ "${CI:-}" != "true" ] || return 1
+  fi
+  grep -q -E '^100% tests passed' "$log"
+}
+
+# summary NAME STATUS SECONDS LOG
+summary() {
+  local counts
+  counts="$(grep -E 'tests passed' "$4" | tail -1)"
+  if (($2 == 0)); then
+    printf 'sanitize.sh: %-10s PASS  (%ss; %s)\n' "$1" "$3" "${counts:-no ctest summary}"
+  else
+    printf 'sanitize.sh: %-10s FAIL  (%ss; %s)\n' "$1" "$3" "${counts:-build failed}"
+  fi
+}
+
+run_asan() {
+  local dir="$SAN_BUILD_ROOT/build-asan" start=$SECONDS
+  # -O1: at -O0, libstdc++'s std::regex under ASan makes
+  # FilterMatchTest.CmdlineOfOneMebibyte alone take over two minutes.
+  configure "$dir" address -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" && cmake --build "$dir" -j "$JOBS" &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_ctest "$dir" "$logs/asan.log"
+  asan_status=$?
+  asan_time=$((SECONDS - start))
+}
+
+run_tsan() {
+  local dir="$SAN_BUILD_ROOT/build-tsan" start=$SECONDS
+  configure "$dir" thread &&
+    cmake --build "$dir" -j "$JOBS" --target "${TSAN_TARGETS[@]}" &&
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
+    run_ctest "$dir" "$logs/tsan.log" -R "$TSAN_TESTS"
+  tsan_status=$?
+  tsan_time=$((SECONDS - start))
+}
+
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+touch "$logs/asan.log" "$logs/tsan.log"
+
+which=("$@")
+((${#which[@]})) || which=(asan tsan)
+status=0
+for s in "${which[@]}"; do
+  case "$s" in
+    asan) run_asan ;;
+    tsan) run_tsan ;;
+    *) echo "usage: scripts/sanitize.sh [asan|tsan]..." >&2; exit 2 ;;
+  esac
+done
+
+echo
+for s in "${which[@]}"; do
+  case "$s" in
+    asan) summary "ASan+UBSan" "$asan_status" "$asan_time" "$logs/asan.log"
+          ((asan_status == 0)) || status=1 ;;
+    tsan) summary "TSan" "$tsan_status" "$tsan_time" "$logs/tsan.log"
+          ((tsan_status == 0)) || status=1 ;;
+  esac
+done
+exit "$status"
