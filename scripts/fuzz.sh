@@ -12,19 +12,7 @@ BUILD_DIR="${FUZZ_BUILD_DIR:-/tmp/memstats-fuzz}"
 TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz)
 
 PACKAGES=(cmake ninja-build clang libclang-rt-14-dev libabsl-dev libtbb-dev)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]})); then
-  echo "fuzz.sh: installing ${missing[*]}" >&2
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+scripts/install_packages.sh "${PACKAGES[@]}"
 
 CC="${CC:-clang}" CXX="${CXX:-clang++}" \
   cmake -S fuzz -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
