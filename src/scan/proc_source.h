@@ -45,6 +45,12 @@ class ProcHandle {
   virtual absl::Status ReadPagemap(uint64_t first_vpn,
                                    std::span<uint64_t> out) = 0;
 
+  // Thread ids of the process (the entries of /proc/PID/task), ascending.
+  // Their files are read as ReadFile("task/TID/syscall").
+  virtual absl::StatusOr<std::vector<int>> ListTasks() {
+    return std::vector<int>{pid()};
+  }
+
   // Finds present or swapped pages in [start, end) with the PAGEMAP_SCAN
   // ioctl (Linux 6.7+): fills `ranges` with [start, end) byte ranges.
   // Returns UnimplementedError when the kernel or source cannot do it.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "scan/mapping_category.h"
 
 namespace memstats::scan {
 
@@ -64,6 +65,13 @@ struct ProcessRecord {
   // SysV segments the process attaches (shmid, from the maps inode field).
   std::vector<int> sysv_shmids;
   uint64_t vm_pte_bytes = 0;  // page tables, status VmPTE
+  // With ScanOptions::mapping_detail: the process's full smaps summed per
+  // (category, path, perms); paths kept only for kFiles. `usage_pss` is the
+  // sum of every mapping's Pss (what the rows add up to), `threads` the
+  // number of tasks listed.
+  std::vector<UsageRow> usage;
+  uint64_t usage_pss = 0;
+  int threads = 0;
 };
 
 }  // namespace memstats::scan

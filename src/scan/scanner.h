@@ -46,6 +46,12 @@ struct ScanOptions {
   // page table and takes the process's mmap lock, so skipping it is the
   // largest saving of a scan.
   bool read_smaps = true;
+  // Full /proc/PID/smaps, categorized into ProcessRecord::usage (for memstats
+  // top and snapshot). Thread stacks are found from the stack pointer in
+  // /proc/PID/task/TID/syscall of each thread. kCategories keeps one row
+  // per (category, perms); kFiles also keeps the path of file mappings.
+  enum class MappingDetail { kNone, kCategories, kFiles };
+  MappingDetail mapping_detail = MappingDetail::kNone;
   MemoryBudget* budget = nullptr;             // may be null: no cap
   // PFNs at or above this are not RAM (device memory behind VM_PFNMAP
   // mappings, or garbage): counted in ScanStats::out_of_range_pfns and left
