@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
+#include <span>
 
 #include "absl/container/flat_hash_map.h"
 #include "scan/pagemap.h"
@@ -37,6 +39,12 @@ constexpr uint32_t kShared = 0x80000000;
 // Groups are numbered below kNone.
 constexpr uint32_t kMaxGroups = kNone;
 
+// FindDuplicates sorts at most this many runs (1 MiB) or repeated pages,
+// and only for processes with at least kMinPagesPerRun pages per run on
+// average: below that, sorting costs more than the page visits it saves.
+constexpr size_t kMaxSortedRuns = size_t{1} << 16;
+constexpr uint64_t kMinPagesPerRun = 4;
+
 class Owners {
  public:
   explicit Owners(size_t n) : owner_(n, kNone) {}
@@ -55,6 +63,20 @@ class Owners {
     if (last == group) return false;
     owner_[i] = (o & (kTagMask | kShared)) | group |
                 (last == kNone ? 0 : kShared);
+    return true;
+  }
+  // Visit by a group that references item i at most once (a process whose
+  // counted pages are all distinct): nothing to dedupe, so once the item is
+  // shared its word stays as it is and the visit only reads it. Always the
+  // group's first visit (an ignored page, which counts nowhere, may come
+  // twice).
+  bool VisitOnce(uint32_t i, uint32_t group) {
+    const uint32_t o = owner_[i];
+    if ((o & kGroupMask) == kNone) {
+      owner_[i] = (o & ~kGroupMask) | group;
+    } else if (!(o & kShared)) {
+      owner_[i] = o | kShared;
+    }
     return true;
   }
   uint32_t tag(uint32_t i) const { return (owner_[i] & kTagMask) >> kTagShift; }
@@ -81,8 +103,8 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
   // Each distinct segment is measured once; a process adds up its own.
   struct SegmentMeasure {
     std::array<uint64_t, 3> pss_fixed{};  // kPssShift fixed point
-    uint64_t refs = 0;
-    uint64_t once = 0;
+    std::array<uint64_t, kNumKinds> refs{};
+    std::array<uint64_t, kNumKinds> once{};
   };
   // Only segments some record references: those of processes dropped
   // mid-scan (vanished) may hold PFNs the catalog never saw.
@@ -103,14 +125,12 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
       for (const scan::PfnRun& run : segments.Get(ids[n])) {
         const uint32_t base = pages_->IndexOf(run.pfn);
         for (uint32_t i = base; i < base + run.count; ++i) {
-          const PageKind kind = pages_->kind(i);
-          // Ignored pages count nowhere; hugetlb is in neither Rss nor Pss.
-          if (kind == PageKind::kIgnored || kind == PageKind::kHugetlb) {
-            continue;
-          }
-          m.pss_fixed[static_cast<int>(kind)] += pages_->pss_share(i);
-          ++m.refs;
-          m.once += pages_->mapped_once(i);
+          const int kind = static_cast<int>(pages_->kind(i));
+          if (kind >= kNumKinds) continue;  // ignored: counts nowhere
+          ++m.refs[kind];
+          m.once[kind] += pages_->mapped_once(i);
+          // Hugetlb is in neither Rss nor Pss.
+          if (kind < 3) m.pss_fixed[kind] += pages_->pss_share(i);
         }
       }
     });
@@ -119,13 +139,130 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
       Measured& m = measured_[r];
       for (uint32_t id : records[r].segments) {
         for (int k = 0; k < 3; ++k) pss_fixed[k] += seg[id].pss_fixed[k];
-        m.refs += seg[id].refs;
-        m.once += seg[id].once;
+        for (int k = 0; k < kNumKinds; ++k) {
+          m.refs[k] += seg[id].refs[k];
+          m.once[k] += seg[id].once[k];
+        }
       }
       // Per process and kind, as smaps rounds: whole bytes.
       for (int k = 0; k < 3; ++k) m.pss_bytes[k] = pss_fixed[k] >> kPssShift;
     });
   });
+}
+
+std::optional<Accountant::Duplicates> Accountant::FindDuplicates(
+    const scan::ProcessRecord& rec, std::vector<scan::PfnRun>& runs,
+    std::vector<uint32_t>& dups) const {
+  runs.clear();
+  uint64_t pages = 0;
+  for (uint32_t id : rec.segments) {
+    std::span<const scan::PfnRun> seg = segments_.Get(id);
+    if (runs.size() + seg.size() > kMaxSortedRuns) return std::nullopt;
+    for (const scan::PfnRun& run : seg) pages += run.count;
+    runs.insert(runs.end(), seg.begin(), seg.end());
+  }
+  if (runs.size() * kMinPagesPerRun > pages) return std::nullopt;
+  std::sort(runs.begin(), runs.end(),
+            [](const scan::PfnRun& a, const scan::PfnRun& b) {
+              return a.pfn < b.pfn;
+            });
+  // A run's pages below `end` are covered by earlier runs: one repeat each.
+  dups.clear();
+  uint64_t end = 0;  // one past the highest PFN of the runs so far
+  for (const scan::PfnRun& run : runs) {
+    const uint64_t stop = std::min(end, run.pfn + run.count);
+    if (stop > run.pfn) {
+      if (dups.size() + (stop - run.pfn) > kMaxSortedRuns) return std::nullopt;
+      const uint32_t base = pages_->IndexOf(run.pfn);
+      for (uint32_t i = base; i < base + (stop - run.pfn); ++i) {
+        dups.push_back(i);
+      }
+    }
+    end = std::max(end, run.pfn + run.count);
+  }
+  std::sort(dups.begin(), dups.end());
+  Duplicates d;
+  for (size_t k = 0; k < dups.size();) {
+    const uint32_t i = dups[k];
+    uint32_t repeats = 0;
+    for (; k < dups.size() && dups[k] == i; ++k) ++repeats;
+    const int kind = static_cast<int>(pages_->kind(i));
+    if (kind >= kNumKinds) continue;
+    d.extra[kind] += repeats;
+    if (pages_->references(i) == repeats + 1 && !pages_->mapped_outside(i)) {
+      ++d.uss[kind];
+    }
+  }
+  return d;
+}
+
+void Accountant::CountPages(const std::vector<uint32_t>& group_of,
+                            const std::vector<uint32_t>& order,
+                            std::vector<GroupTotals>& out) const {
+  // Records alone in their group whose duplicates are known, and among
+  // them those without any.
+  std::vector<uint8_t> distinct(records_.size(), 0);
+  std::vector<std::optional<Duplicates>> single(records_.size());
+  bool all_single = true;
+  std::vector<scan::PfnRun> runs;
+  std::vector<uint32_t> dups;
+  for (uint32_t r = 0; r < records_.size(); ++r) {
+    if (out[group_of[r]].processes == 1) {
+      single[r] = FindDuplicates(records_[r], runs, dups);
+    }
+    all_single = all_single && single[r];
+    distinct[r] = single[r] && single[r]->extra == std::array<uint64_t, 4>{};
+  }
+  if (all_single) {
+    // A page is in a single process's USS when all its references are the
+    // process's and nothing outside the scan maps it: mapped once in all
+    // the system, or one of its repeated pages that only it maps.
+    for (uint32_t r = 0; r < records_.size(); ++r) {
+      GroupTotals& t = out[group_of[r]];
+      for (int k = 0; k < kNumKinds; ++k) {
+        t.rss_pages[k] = measured_[r].refs[k] - single[r]->extra[k];
+        t.uss_pages[k] = measured_[r].once[k] + single[r]->uss[k];
+      }
+    }
+    return;
+  }
+
+  Owners owners(*pages_);
+  Owners segment_owners(segments_.id_limit());
+  // Counts the pages of segment `id` that `visit` says are new to `t`.
+  auto add_segment = [&](uint32_t id, GroupTotals& t, auto visit) {
+    for (const scan::PfnRun& run : segments_.Get(id)) {
+      const uint32_t base = pages_->IndexOf(run.pfn);
+      for (uint32_t i = base; i < base + run.count; ++i) {
+        if (!visit(i)) continue;
+        const uint32_t kind = owners.tag(i);
+        if (kind < kNumKinds) ++t.rss_pages[kind];
+      }
+    }
+  };
+  for (uint32_t r : order) {
+    const uint32_t g = group_of[r];
+    GroupTotals& t = out[g];
+    const auto& segments = records_[r].segments;
+    if (distinct[r]) {
+      auto once = [&](uint32_t i) { return owners.VisitOnce(i, g); };
+      for (uint32_t id : segments) add_segment(id, t, once);
+      continue;
+    }
+    auto visit = [&](uint32_t i) { return owners.Visit(i, g); };
+    for (uint32_t id : segments) {
+      // The group's earlier processes brought these pages in already.
+      if (segment_owners.Visit(id, g)) add_segment(id, t, visit);
+    }
+  }
+  for (uint32_t i = 0; i < owners.size(); ++i) {
+    const uint32_t g = owners.SoleOwner(i);
+    const PageKind kind = pages_->kind(i);
+    if (g == kNone || kind == PageKind::kIgnored || pages_->mapped_outside(i)) {
+      continue;
+    }
+    ++out[g].uss_pages[static_cast<int>(kind)];
+  }
 }
 
 absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
@@ -167,8 +304,9 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
           t.pss_kind_bytes[kind] += m.pss_bytes[kind];
           t.pss_bytes += m.pss_bytes[kind];
         }
-        t.rss_sum_bytes += m.refs * scan::kPageSize;
-        t.private_sum_bytes += m.once * scan::kPageSize;
+        t.rss_sum_bytes += (m.refs[0] + m.refs[1] + m.refs[2]) * scan::kPageSize;
+        t.private_sum_bytes +=
+            (m.once[0] + m.once[1] + m.once[2]) * scan::kPageSize;
       }
       shmids.insert(shmids.end(), rec.sysv_shmids.begin(),
                     rec.sysv_shmids.end());
@@ -181,42 +319,20 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
     }
   }
 
+  const bool any_single = std::any_of(
+      out.begin(), out.end(),
+      [](const GroupTotals& t) { return t.processes == 1; });
   const uint64_t owner_bytes =
       ((pages_ ? pages_->size() + segments_.id_limit() : 0) + swap_.size()) *
-      sizeof(uint32_t);
+          sizeof(uint32_t) +
+      (pages_ && any_single
+           ? kMaxSortedRuns * (sizeof(scan::PfnRun) + sizeof(uint32_t))
+           : 0);
   if (budget != nullptr && !budget->TryCharge(owner_bytes)) {
     return absl::ResourceExhaustedError("memory limit (group accounting)");
   }
 
-  if (pages_ != nullptr) {
-    Owners owners(*pages_);
-    Owners segment_owners(segments_.id_limit());
-    for (uint32_t r : order) {
-      const uint32_t g = group_of[r];
-      GroupTotals& t = out[g];
-      for (uint32_t id : records_[r].segments) {
-        // The group's earlier processes brought these pages in already.
-        if (!segment_owners.Visit(id, g)) continue;
-        for (const scan::PfnRun& run : segments_.Get(id)) {
-          const uint32_t base = pages_->IndexOf(run.pfn);
-          for (uint32_t i = base; i < base + run.count; ++i) {
-            if (!owners.Visit(i, g)) continue;
-            const uint32_t kind = owners.tag(i);
-            if (kind < kNumKinds) ++t.rss_pages[kind];
-          }
-        }
-      }
-    }
-    for (uint32_t i = 0; i < owners.size(); ++i) {
-      const uint32_t g = owners.SoleOwner(i);
-      const PageKind kind = pages_->kind(i);
-      if (g == kNone || kind == PageKind::kIgnored ||
-          pages_->mapped_outside(i)) {
-        continue;
-      }
-      ++out[g].uss_pages[static_cast<int>(kind)];
-    }
-  }
+  if (pages_ != nullptr) CountPages(group_of, order, out);
 
   Owners swap_owners(swap_.size());
   for (uint32_t r : order) {

@@ -8,6 +8,16 @@
 // it before (then it is in no group's USS). There is no per-group set and
 // no "union of the other groups" loop.
 //
+// A group of one process needs no per-group dedupe: sorting the process's
+// runs (O(runs log runs)) finds the pages it maps more than once, and then
+// its RSS is its references less those repeats, and its USS its references
+// to pages mapped once in all the system plus the repeated pages that only
+// it maps; the references are measured once per scan. A split where every
+// group is one such process (--split-pids, --list-processes) visits no
+// page at all. In other splits a single process without repeated pages
+// still visits its pages, to take them out of the other groups' USS, but
+// writes a page's word only while fewer than two groups have visited it.
+//
 // USS: a page is in group G's USS when only G's processes reference it among
 // those scanned and no process outside the scan maps it (PageCatalog's
 // mapped_outside, from kpagecount). Swap USS has no kernel count to compare
@@ -17,6 +27,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -97,13 +108,36 @@ class Accountant {
       scan::MemoryBudget* budget) const;
 
  private:
-  // Per process, from its pages: PSS by kind (bytes), references, and
-  // references to pages mapped once.
+  // Per process, from its pages: PSS by kind (bytes), and by PageKind its
+  // references and its references to pages mapped once in all the system.
+  // When its pages are all distinct, these last two are its RSS and USS.
   struct Measured {
     std::array<uint64_t, 3> pss_bytes{};
-    uint64_t refs = 0;
-    uint64_t once = 0;
+    std::array<uint64_t, kNumKinds> refs{};
+    std::array<uint64_t, kNumKinds> once{};
   };
+
+  // A process's references to pages it references more than once, by
+  // PageKind: `extra` references beyond the first, and `uss` such pages
+  // that nothing else maps (all of the page's references are this
+  // process's). Ignored pages count nowhere.
+  struct Duplicates {
+    std::array<uint64_t, kNumKinds> extra{};
+    std::array<uint64_t, kNumKinds> uss{};
+  };
+  // Finds rec's duplicates by sorting its runs (O(runs log runs), in
+  // `runs` and `dups`). Nullopt when too costly: too many runs or
+  // duplicates, or runs too short for the sort to pay.
+  std::optional<Duplicates> FindDuplicates(
+      const scan::ProcessRecord& rec, std::vector<scan::PfnRun>& runs,
+      std::vector<uint32_t>& dups) const;
+
+  // Page-level RSS and USS of every group into `out`, visiting records in
+  // `order` (grouped by group_of). REQUIRES: pages_, and out[g].processes
+  // filled in.
+  void CountPages(const std::vector<uint32_t>& group_of,
+                  const std::vector<uint32_t>& order,
+                  std::vector<GroupTotals>& out) const;
 
   const std::vector<scan::ProcessRecord>& records_;
   const scan::SegmentStore& segments_;

@@ -91,7 +91,8 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   if (!Charge(budget, uint64_t{total} * 9)) {
     return absl::ResourceExhaustedError("memory limit (page catalog)");
   }
-  std::vector<uint32_t> refs(total, 0);
+  std::vector<uint32_t>& refs = c.refs_;
+  refs.assign(total, 0);
   segments.ForEach([&](uint32_t id) {
     if (uses[id] == 0) return;
     for (const auto& run : segments.Get(id)) {
@@ -156,7 +157,6 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     c.zero_pages_ += zero[i];
     c.invalid_pfns_ += invalid[i];
   }
-  if (budget != nullptr) budget->Release(uint64_t{total} * 4);  // refs freed
   return c;
 }
 

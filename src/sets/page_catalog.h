@@ -4,7 +4,7 @@
 // safe to read from many threads). A PFN's position among the distinct PFNs
 // (its index) is its rank in a bitmap over the PFN space, so consecutive
 // PFNs of a run have consecutive indices and no hashing is needed. Memory:
-// one bit per PFN up to the highest PFN seen, plus one byte per distinct
+// one bit per PFN up to the highest PFN seen, plus nine bytes per distinct
 // page.
 //
 // For every distinct page it keeps:
@@ -14,6 +14,7 @@
 //    zero page, KPF_ZERO_PAGE; a PFN with no page, KPF_NOPAGE);
 //  - whether a process outside the scanned set maps it: /proc/kpagecount
 //    (the page's mapcount) exceeds the references the scan saw;
+//  - how many references to it the scan saw;
 //  - its share of PSS per reference, page_size / mapcount, in fixed point
 //    (kPssShift bits, as the kernel's smaps does). The mapcount used is at
 //    least the references seen, so a page unmapped between the pagemap and
@@ -75,6 +76,8 @@ class PageCatalog {
   bool mapped_once(uint32_t i) const { return info_[i] & kOnceBit; }
   // page_size / mapcount << kPssShift.
   uint32_t pss_share(uint32_t i) const { return pss_share_[i]; }
+  // References to page i among the records given to Build.
+  uint32_t references(uint32_t i) const { return refs_[i]; }
 
   // Distinct pages left out: zero pages, and PFNs that name no page.
   uint64_t zero_pages() const { return zero_pages_; }
@@ -82,7 +85,7 @@ class PageCatalog {
 
   uint64_t bytes_used() const {
     return bits_.capacity() * 8 + rank_.capacity() * 4 + info_.capacity() +
-           pss_share_.capacity() * 4;
+           pss_share_.capacity() * 4 + refs_.capacity() * 4;
   }
 
  private:
@@ -100,6 +103,7 @@ class PageCatalog {
   std::vector<uint32_t> rank_;  // set bits in bits_[0..w)
   std::vector<uint8_t> info_;   // per distinct page: kind | flag bits
   std::vector<uint32_t> pss_share_;  // per distinct page
+  std::vector<uint32_t> refs_;       // per distinct page
   uint64_t zero_pages_ = 0;
   uint64_t invalid_pfns_ = 0;
 };

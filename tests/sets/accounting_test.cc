@@ -1,6 +1,9 @@
 #include "sets/accounting.h"
 
+#include <algorithm>
+#include <array>
 #include <map>
+#include <ostream>
 #include <random>
 #include <set>
 
@@ -120,6 +123,37 @@ TEST(AccountingTest, TwoMappingsOfOnePageInOneProcessAreStillUss) {
   EXPECT_EQ(a.groups[0].uss_total_pages(), 1u);
 }
 
+// Single-process groups with long runs: their repeated pages are found by
+// sorting their runs, without visiting pages.
+TEST(AccountingTest, PagesMappedTwiceBySingleProcessesCountOnce) {
+  FakeProcSource src;
+  SetRange(src, 100, 64, kShmemFlags, 2);  // P1 maps 100-163 twice
+  SetRange(src, 200, 64, kAnonFlags, 1);
+  src.SetKpage(300, kShmemFlags, 3);  // P2 twice, and someone outside
+  SetRange(src, 301, 63, kAnonFlags, 1);
+  src.SetKpage(400, kShmemFlags, 3);  // P1 twice, P2 once
+  SetRange(src, 401, 63, kFileFlags, 1);
+  SetRange(src, 500, 64, kZeroFlags, 0);  // the huge zero page, twice
+  ProcessRecord p1 = Rec(1, {{100, 64}, {200, 64}});
+  p1.segments.push_back(Store().Intern(std::vector<PfnRun>{{100, 64}}));
+  p1.segments.push_back(Store().Intern(std::vector<PfnRun>{{400, 64}}));
+  p1.segments.push_back(
+      Store().Intern(std::vector<PfnRun>{{400, 1}, {500, 64}, {500, 64}}));
+  ProcessRecord p2 = Rec(2, {{300, 64}, {300, 1}, {400, 1}});
+  Accounted a = Account({p1, p2}, {0, 1}, 2, src);
+  const GroupTotals& g1 = a.groups[0];
+  const GroupTotals& g2 = a.groups[1];
+  EXPECT_EQ(g1.rss_pages, (std::array<uint64_t, kNumKinds>{64, 65, 63, 0}));
+  EXPECT_EQ(g1.uss_pages, (std::array<uint64_t, kNumKinds>{64, 64, 63, 0}));
+  EXPECT_EQ(g2.rss_pages, (std::array<uint64_t, kNumKinds>{63, 2, 0, 0}));
+  EXPECT_EQ(g2.uss_pages, (std::array<uint64_t, kNumKinds>{63, 0, 0, 0}));
+  // The same through the page visits of a split that needs them.
+  Accounted b = Account({p1, p2, Rec(3, {})}, {0, 1, 1}, 2, src);
+  EXPECT_EQ(b.groups[0].rss_pages, g1.rss_pages);
+  EXPECT_EQ(b.groups[0].uss_pages, g1.uss_pages);
+  EXPECT_EQ(b.groups[1].uss_pages, g2.uss_pages);
+}
+
 TEST(AccountingTest, ZeroPagesAndMissingPagesCountNothing) {
   FakeProcSource src;
   src.SetKpage(5, kZeroFlags, 0);
@@ -188,15 +222,17 @@ TEST(AccountingTest, UnreadableKpageflagsIsPermissionDenied) {
   EXPECT_TRUE(absl::IsPermissionDenied(catalog.status()));
 }
 
-// A naive model: per group, std::set unions and differences. The real
-// accounting must agree with it for any number of groups.
+// A naive model: per group, std::set unions and differences, per kind.
+// The real accounting must agree with it for any grouping.
 struct Naive {
-  std::vector<uint64_t> rss, uss;
+  std::vector<std::array<uint64_t, kNumKinds>> rss, uss;
+  std::vector<uint64_t> swap_rss, swap_uss;
 };
 Naive NaiveAccount(const std::vector<ProcessRecord>& recs,
                    const std::vector<uint32_t>& group_of, uint32_t n,
-                   const std::map<uint64_t, uint64_t>& mapcount) {
-  std::vector<std::set<uint64_t>> sets(n);
+                   const std::map<uint64_t, uint64_t>& mapcount,
+                   const std::map<uint64_t, PageKind>& kinds) {
+  std::vector<std::set<uint64_t>> sets(n), swaps(n);
   std::map<uint64_t, uint64_t> refs;
   for (size_t r = 0; r < recs.size(); ++r) {
     for (const auto& run : scan::ExpandPages(Store(), recs[r])) {
@@ -205,63 +241,139 @@ Naive NaiveAccount(const std::vector<ProcessRecord>& recs,
         ++refs[p];
       }
     }
+    swaps[group_of[r]].insert(recs[r].swap.begin(), recs[r].swap.end());
   }
-  Naive out{std::vector<uint64_t>(n), std::vector<uint64_t>(n)};
-  for (uint32_t g = 0; g < n; ++g) {
-    out.rss[g] = sets[g].size();
-    for (uint64_t p : sets[g]) {
-      bool elsewhere = false;
-      for (uint32_t h = 0; h < n && !elsewhere; ++h) {
-        elsewhere = h != g && sets[h].count(p);
-      }
-      if (!elsewhere && mapcount.at(p) <= refs[p]) ++out.uss[g];
+  auto elsewhere = [n](const std::vector<std::set<uint64_t>>& s, uint32_t g,
+                       uint64_t key) {
+    for (uint32_t h = 0; h < n; ++h) {
+      if (h != g && s[h].count(key)) return true;
     }
+    return false;
+  };
+  Naive out{std::vector<std::array<uint64_t, kNumKinds>>(n),
+            std::vector<std::array<uint64_t, kNumKinds>>(n),
+            std::vector<uint64_t>(n), std::vector<uint64_t>(n)};
+  for (uint32_t g = 0; g < n; ++g) {
+    for (uint64_t p : sets[g]) {
+      const int kind = static_cast<int>(kinds.at(p));
+      if (kind >= kNumKinds) continue;  // ignored
+      ++out.rss[g][kind];
+      if (!elsewhere(sets, g, p) && mapcount.at(p) <= refs[p]) {
+        ++out.uss[g][kind];
+      }
+    }
+    out.swap_rss[g] = swaps[g].size();
+    for (uint64_t e : swaps[g]) out.swap_uss[g] += !elsewhere(swaps, g, e);
   }
   return out;
 }
 
-class RandomAccountingTest : public ::testing::TestWithParam<uint32_t> {};
+// How the random records are made and grouped.
+struct RandomCase {
+  const char* name;
+  uint32_t groups;      // records are spread over this many groups ...
+  uint32_t singles;     // ... except the first `singles`, alone in a group
+  uint64_t max_run;     // runs of 1 to max_run pages
+  int dup_percent;      // segments that map one of their pages twice
+  bool disjoint = false;  // a record's runs in distinct 64-page blocks
+};
 
+std::ostream& operator<<(std::ostream& os, const RandomCase& c) {
+  return os << c.name;
+}
+
+class RandomAccountingTest : public ::testing::TestWithParam<RandomCase> {};
+
+// 1000 records of 1 to 3 segments each over 5000 PFNs of every kind (anon,
+// shmem, file, hugetlb, zero pages), a fifth of them also mapped outside
+// the scan, and some swap entries.
 TEST_P(RandomAccountingTest, AgreesWithNaiveSets) {
-  const uint32_t groups = GetParam();
-  std::mt19937 rng(groups);
+  const RandomCase& c = GetParam();
+  std::mt19937 rng(c.groups * 31 + c.singles + c.max_run);
   FakeProcSource src;
   std::map<uint64_t, uint64_t> mapcount;
+  std::map<uint64_t, PageKind> kinds;
   const uint64_t kPfns = 5000;
+  const uint32_t n = c.singles + c.groups;
   std::vector<ProcessRecord> recs;
   std::vector<uint32_t> group_of;
   std::map<uint64_t, uint64_t> refs;
   for (int pid = 1; pid <= 1000; ++pid) {
-    std::vector<PfnRun> runs;
-    for (int k = 0; k < 3; ++k) {
-      uint64_t start = rng() % kPfns;
-      uint64_t len = 1 + rng() % 8;
-      if (start + len > kPfns) len = kPfns - start;
-      runs.push_back({start, len});
-      for (uint64_t p = start; p < start + len; ++p) ++refs[p];
+    ProcessRecord rec;
+    rec.id.pid = pid;
+    const int segs = 1 + rng() % 3;
+    std::set<uint64_t> blocks;  // with c.disjoint: blocks the record uses
+    for (int s = 0; s < segs; ++s) {
+      std::vector<PfnRun> runs;
+      for (int k = 0; k < 3; ++k) {
+        uint64_t start = rng() % kPfns;
+        uint64_t len = 1 + rng() % c.max_run;
+        if (c.disjoint) {
+          uint64_t block = rng() % (kPfns / 64);
+          while (!blocks.insert(block).second) block = rng() % (kPfns / 64);
+          start = block * 64 + rng() % 8;
+          len = std::min<uint64_t>(len, 56);
+        }
+        if (start + len > kPfns) len = kPfns - start;
+        runs.push_back({start, len});
+      }
+      if (static_cast<int>(rng() % 100) < c.dup_percent) {
+        runs.push_back({runs[0].pfn, 1});  // a page mapped twice
+      }
+      for (const PfnRun& run : runs) {
+        for (uint64_t p = run.pfn; p < run.pfn + run.count; ++p) ++refs[p];
+      }
+      rec.segments.push_back(Store().Intern(runs));
     }
-    recs.push_back(Rec(pid, runs));
-    group_of.push_back(rng() % groups);
+    for (int k = rng() % 3; k > 0; --k) rec.swap.push_back(rng() % 3000);
+    std::sort(rec.swap.begin(), rec.swap.end());
+    recs.push_back(std::move(rec));
+    const uint32_t r = static_cast<uint32_t>(recs.size() - 1);
+    group_of.push_back(r < c.singles ? r : c.singles + rng() % c.groups);
   }
-  for (auto [pfn, n] : refs) {
-    uint64_t count = n + (rng() % 5 == 0 ? 1 : 0);  // some mapped outside
+  const uint64_t kFlags[] = {kAnonFlags, kShmemFlags, kFileFlags,
+                             kHugetlbFlags, kZeroFlags};
+  for (auto [pfn, count] : refs) {
+    const uint64_t flags = kFlags[(pfn / 64) % 5];  // kinds in stretches
+    count += rng() % 5 == 0 ? 1 : 0;                // some mapped outside
     mapcount[pfn] = count;
-    src.SetKpage(pfn, kAnonFlags, count);
+    kinds[pfn] = KindFromFlags(flags);
+    src.SetKpage(pfn, flags, count);
   }
-  Accounted a = Account(recs, group_of, groups, src);
-  Naive naive = NaiveAccount(recs, group_of, groups, mapcount);
+  Accounted a = Account(recs, group_of, n, src);
+  Naive naive = NaiveAccount(recs, group_of, n, mapcount, kinds);
   uint64_t uss_sum = 0;
-  for (uint32_t g = 0; g < groups; ++g) {
-    EXPECT_EQ(a.groups[g].rss_total_pages(), naive.rss[g]) << "group " << g;
-    EXPECT_EQ(a.groups[g].uss_total_pages(), naive.uss[g]) << "group " << g;
+  for (uint32_t g = 0; g < n; ++g) {
+    EXPECT_EQ(a.groups[g].rss_pages, naive.rss[g]) << "group " << g;
+    EXPECT_EQ(a.groups[g].uss_pages, naive.uss[g]) << "group " << g;
+    EXPECT_EQ(a.groups[g].swap_rss_pages, naive.swap_rss[g]) << "group " << g;
+    EXPECT_EQ(a.groups[g].swap_uss_pages, naive.swap_uss[g]) << "group " << g;
     EXPECT_LE(a.groups[g].uss_total_pages(), a.groups[g].rss_total_pages());
     uss_sum += a.groups[g].uss_total_pages();
   }
   EXPECT_LE(uss_sum, refs.size());  // sum of USS <= union RSS
 }
 
-INSTANTIATE_TEST_SUITE_P(GroupCounts, RandomAccountingTest,
-                         ::testing::Values(1u, 2u, 10u, 1000u));
+// Runs of up to 8 pages leave some records too fragmented for the
+// distinct-pages check; runs of 32 to 64 pass it unless a page is mapped
+// twice.
+INSTANTIATE_TEST_SUITE_P(
+    Groupings, RandomAccountingTest,
+    ::testing::Values(
+        RandomCase{"OneGroup", 1, 0, 8, 5}, RandomCase{"TwoGroups", 2, 0, 8, 5},
+        RandomCase{"TenGroups", 10, 0, 8, 5},
+        RandomCase{"ThousandGroups", 1000, 0, 8, 5},
+        // Every record alone: the split that visits no page ...
+        RandomCase{"AllSinglesDistinct", 0, 1000, 64, 0, true},
+        // ... unless one of them maps a page twice, or is fragmented.
+        RandomCase{"AllSinglesOverlappingRuns", 0, 1000, 64, 0},
+        RandomCase{"AllSinglesSomeDuplicates", 0, 1000, 64, 2, true},
+        RandomCase{"AllSinglesShortRuns", 0, 1000, 8, 0},
+        // Singles sharing pages with groups of several processes.
+        RandomCase{"SinglesAndGroups", 5, 500, 64, 0, true},
+        RandomCase{"SinglesAndGroupsDuplicates", 5, 500, 64, 3},
+        RandomCase{"ManySmallGroups", 400, 200, 64, 1, true}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace memstats::sets
