@@ -13,9 +13,12 @@
 #include <string_view>
 #include <vector>
 
-#include "scan/parsers.h"
-
 namespace memstats::scan {
+
+// From scan/parsers.h, which cannot be included here: it includes
+// scan/process_record.h, which includes this header for UsageRow.
+struct MapEntry;
+struct SmapsMapping;
 
 enum class MappingCategory : uint8_t {
   kHeap,         // [heap]
