@@ -82,6 +82,8 @@ std::string FormatPerms(uint8_t perms) {
 // - "[anon:NAME]" (prctl PR_SET_VMA_ANON_NAME, Linux 5.17) is private
 //   anonymous memory and "[anon_shmem:NAME]" shared anonymous memory, not
 //   special mappings.
+// - A memfd shows as "/memfd:NAME (deleted)" (the file lives on the
+//   kernel's internal shm mount); "memfd:NAME" is accepted too.
 // - Shared anonymous memory is shmem-backed and shows as "/dev/zero
 //   (deleted)"; a private mapping of /dev/zero is plain anonymous memory.
 MappingCategory CategorizeMapping(
@@ -101,7 +103,8 @@ MappingCategory CategorizeMapping(
   }
   if (IsSysvMapping(m.map)) return MappingCategory::kSysv;
   if (path == "/dev/zero (deleted)" || path.starts_with("/dev/shm/") ||
-      path.starts_with("memfd:") || path.starts_with("[anon_shmem:")) {
+      path.starts_with("/memfd:") || path.starts_with("memfd:") ||
+      path.starts_with("[anon_shmem:")) {
     return MappingCategory::kShmem;
   }
   const bool anonymous =
