@@ -40,10 +40,10 @@ TEST_F(AllKindsTest, EveryMappingGetsItsCategory) {
       {"/usr/bin/demo", kFile},
       {"/usr/bin/demo", kFile},
       {"[heap]", kHeap},
-      {"", kAnon},          // malloc arena
-      {"", kAnon},          // its ---p reserve
-      {"", kAnon},          // a thread stack's guard page
-      {"", kThreadStack},   // holds kAllKindsThreadSp
+      {"", kAnon},         // malloc arena
+      {"", kAnon},         // its ---p reserve
+      {"", kAnon},         // a thread stack's guard page
+      {"", kThreadStack},  // holds kAllKindsThreadSp
       {"[anon:js-heap]", kAnon},
       {"[stack:4244]", kThreadStack},
       {"/usr/lib/x86_64-linux-gnu/libc.so.6", kFile},
@@ -70,8 +70,8 @@ TEST_F(AllKindsTest, EveryMappingGetsItsCategory) {
   for (size_t i = 0; i < mappings_.size(); ++i) {
     SCOPED_TRACE(::testing::Message() << "mapping " << i);
     EXPECT_EQ(mappings_[i].map.path, want[i].path);
-    EXPECT_EQ(MappingCategoryName(CategorizeMapping(mappings_[i], kAllKindsPid,
-                                                    sps_)),
+    EXPECT_EQ(MappingCategoryName(
+                  CategorizeMapping(mappings_[i], kAllKindsPid, sps_)),
               MappingCategoryName(want[i].category));
   }
 }
@@ -145,8 +145,8 @@ TEST(MappingCategoryTest, Names) {
 }
 
 TEST(MappingCategoryTest, Perms) {
-  for (std::string_view p : {"r--p", "r-xp", "rw-p", "rw-s", "---p", "--xp",
-                             "rwxs", "r--s"}) {
+  for (std::string_view p :
+       {"r--p", "r-xp", "rw-p", "rw-s", "---p", "--xp", "rwxs", "r--s"}) {
     MapEntry m;
     m.read = p[0] == 'r';
     m.write = p[1] == 'w';
@@ -172,11 +172,11 @@ TEST(MappingCategoryTest, OtherNames) {
       {"/memfd:small (deleted)", true, 0, kShmem},
       {"memfd:old", true, 0, kShmem},
       {"[anon_shmem:ring]", true, 0, kShmem},
-      {"", true, 0, kShmem},                // shared anonymous without a name
-      {"/dev/zero", false, 0, kAnon},       // private /dev/zero is anonymous
+      {"", true, 0, kShmem},           // shared anonymous without a name
+      {"/dev/zero", false, 0, kAnon},  // private /dev/zero is anonymous
       {"/dev/zero", false, 0, kThreadStack, 0x1800},
       {"[anon:stack]", false, 0, kThreadStack, 0x1800},
-      {"", true, 0, kShmem, 0x1800},  // a shared mapping is never a stack
+      {"", true, 0, kShmem, 0x1800},        // a shared mapping is never a stack
       {"[stack:abc]", false, 0, kSpecial},  // not a tid
       {"[uprobes]", false, 0, kSpecial},
       {"/SYSV0000abcd", true, 0, kFile},  // no " (deleted)": not SysV
@@ -214,8 +214,8 @@ TEST(ParseSyscallStackPointerTest, Table) {
       {"", 0},
       {"\n", 0},
       {"garbage", 0},
-      {"-1 0x7ffc2b3e1a48\n", 0},              // too few fields
-      {"202 0x1 0x2 0x3 0x4 0x5 0x6 0x7\n", 0},  // too few for a syscall
+      {"-1 0x7ffc2b3e1a48\n", 0},                     // too few fields
+      {"202 0x1 0x2 0x3 0x4 0x5 0x6 0x7\n", 0},       // too few for a syscall
       {"-1 0x1 0x7ffc2b3e1a48 0x7f1d5b2e7d36\n", 0},  // too many for -1
       {"-1 7ffc2b3e1a48 0x7f1d5b2e7d36\n", 0},        // no 0x
       {"-1 0x 0x7f1d5b2e7d36\n", 0},

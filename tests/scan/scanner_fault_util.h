@@ -27,8 +27,8 @@ inline testing::FakeProcSource::Process& AddProcess(
                                  " 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100");
   p.files["status"] = absl::StrCat("Name:\t", comm, "\nPPid:\t1\nUid:\t1000\t",
                                    "1000\t1000\t1000\nVmPTE:\t      48 kB\n");
-  p.files["cmdline"] = absl::StrCat(comm, std::string(1, '\0'), "--flag",
-                                    std::string(1, '\0'));
+  p.files["cmdline"] =
+      absl::StrCat(comm, std::string(1, '\0'), "--flag", std::string(1, '\0'));
   p.files["cgroup"] = "0::/user.slice\n";
   p.files["smaps_rollup"] =
       "00010000-7ffff000 ---p 00000000 00:00 0    [rollup]\n"

@@ -69,8 +69,8 @@ const ProcessRecord* OnlyRecord(const absl::StatusOr<ScanResult>& r) {
 TEST(ScannerUsageTest, RowsFromSmapsAndThreadStacksFromSyscall) {
   FakeProcSource src;
   AddAllKinds(src);
-  auto r = Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles),
-                KeepAll());
+  auto r =
+      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
   ASSERT_OK(r);
   const ProcessRecord* rec = OnlyRecord(r);
   ASSERT_NE(rec, nullptr);
@@ -86,12 +86,12 @@ TEST(ScannerUsageTest, RowsFromSmapsAndThreadStacksFromSyscall) {
     if (read.starts_with("4242/")) reads.push_back(read);
   }
   // The main thread's syscall file is not read, nor the pagemap.
-  EXPECT_EQ(reads, (std::vector<std::string>{
-                       "4242/stat", "4242/stat", "4242/status",
-                       "4242/cmdline", "4242/exe", "4242/cgroup", "4242/maps",
-                       "4242/smaps_rollup", "4242/task",
-                       "4242/task/4243/syscall", "4242/task/4244/syscall",
-                       "4242/task/4245/syscall", "4242/smaps"}));
+  EXPECT_EQ(reads,
+            (std::vector<std::string>{
+                "4242/stat", "4242/stat", "4242/status", "4242/cmdline",
+                "4242/exe", "4242/cgroup", "4242/maps", "4242/smaps_rollup",
+                "4242/task", "4242/task/4243/syscall", "4242/task/4244/syscall",
+                "4242/task/4245/syscall", "4242/smaps"}));
 }
 
 TEST(ScannerUsageTest, CategoriesModeFoldsFilePaths) {
@@ -108,8 +108,8 @@ TEST(ScannerUsageTest, CategoriesModeFoldsFilePaths) {
 TEST(ScannerUsageTest, WithoutDetailNoSmapsOrTasksAreRead) {
   FakeProcSource src;
   AddAllKinds(src);
-  auto r = Scan(src, DetailOptions(ScanOptions::MappingDetail::kNone),
-                KeepAll());
+  auto r =
+      Scan(src, DetailOptions(ScanOptions::MappingDetail::kNone), KeepAll());
   const ProcessRecord* rec = OnlyRecord(r);
   ASSERT_NE(rec, nullptr);
   EXPECT_TRUE(rec->usage.empty());
@@ -124,8 +124,8 @@ TEST(ScannerUsageTest, WithoutDetailNoSmapsOrTasksAreRead) {
 TEST(ScannerUsageTest, RunningThreadGivesNoStackPointerSoItsStackIsAnon) {
   FakeProcSource src;
   AddAllKinds(src).files["task/4243/syscall"] = "running\n";
-  auto r = Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles),
-                KeepAll());
+  auto r =
+      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
   const ProcessRecord* rec = OnlyRecord(r);
   ASSERT_NE(rec, nullptr);
   EXPECT_EQ(rec->usage, RowsWithoutThreadSp());
@@ -156,8 +156,8 @@ TEST(ScannerUsageTest, UnreadableTasksLeaveThreadStacksUnknown) {
     SCOPED_TRACE(c.name);
     FakeProcSource src;
     AddAllKinds(src).file_errno[c.file] = c.err;
-    auto r = Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles),
-                  KeepAll());
+    auto r =
+        Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
     ASSERT_OK(r);
     const ProcessRecord* rec = OnlyRecord(r);
     ASSERT_NE(rec, nullptr);
@@ -176,8 +176,8 @@ TEST(ScannerUsageTest, SmapsVanishingMidReadCountsTheProcessVanished) {
   // stat, status, cmdline, exe, cgroup, maps, smaps_rollup, task and three
   // syscall files: the twelfth read, smaps, finds the process gone.
   AddAllKinds(src).vanish_after_reads = 11;
-  auto r = Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles),
-                KeepAll());
+  auto r =
+      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
   ASSERT_OK(r);
   ASSERT_EQ(r->processes.size(), 1u);
   EXPECT_EQ(r->processes[0].id.pid, 10);
@@ -195,8 +195,8 @@ TEST(ScannerUsageTest, SmapsDeniedOrGarbledCountsTheProcessUnreadable) {
   AddProcess(src, 10, {}).files["smaps"] = "";
   AddAllKinds(src).file_errno["smaps"] = EACCES;
   AddProcess(src, 11, {}).files["smaps"] = "Pss:   notanumber kB\n";
-  auto r = Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles),
-                KeepAll());
+  auto r =
+      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
   ASSERT_OK(r);
   ASSERT_EQ(r->processes.size(), 1u);
   EXPECT_EQ(r->processes[0].id.pid, 10);
@@ -208,8 +208,8 @@ TEST(ScannerUsageTest, SmapsDeniedOrGarbledCountsTheProcessUnreadable) {
 TEST(ScannerUsageTest, ProcessWithOneThreadAndEmptySmaps) {
   FakeProcSource src;
   AddProcess(src, 10, {}).files["smaps"] = "";
-  auto r = Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles),
-                KeepAll());
+  auto r =
+      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
   const ProcessRecord* rec = OnlyRecord(r);
   ASSERT_NE(rec, nullptr);
   EXPECT_TRUE(rec->usage.empty());
