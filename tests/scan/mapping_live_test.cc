@@ -3,6 +3,7 @@
 // the scanner finds that thread's stack (label "live").
 #include <malloc.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -156,6 +157,24 @@ TEST(MappingLiveTest, FindsTheStackOfAWaitingThread) {
     EXPECT_EQ(stack_rows, 1);
   }
   EXPECT_TRUE(compared) << "smaps never stayed the same across a scan";
+}
+
+// A handle opened before the process exited lists no tasks: NotFound, as
+// the scanner expects of a vanished process.
+TEST(MappingLiveTest, TasksOfAnExitedProcessAreNotFound) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  auto source = NewLiveProcSource();
+  ASSERT_OK(source);
+  // Until it is reaped the child is at least a zombie: the open succeeds.
+  auto handle = (*source)->OpenProcess(child);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_OK(handle);
+  EXPECT_TRUE(absl::IsNotFound((*handle)->ListTasks().status()))
+      << (*handle)->ListTasks().status();
+  EXPECT_TRUE(absl::IsNotFound((*handle)->ReadFile("smaps").status()));
 }
 
 }  // namespace
