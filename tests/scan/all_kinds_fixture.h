@@ -75,42 +75,13 @@ inline std::vector<UsageRow> AllKindsRows(bool keep_paths) {
   constexpr std::string_view kLibc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
   // The arena's reserve (7f3a14021000-7f3a18000000) and a thread's guard
   // page: 65408 KiB of ---p address space, no memory.
-  const RowKib reserve{kAnon, "", "---p", 2, 65404 + 4, 0, 0};
-  if (!keep_paths) {
-    return Rows({
-        {kFile, "", "r--p", 6, 8 + 12 + 160 + 352 + 16 + 256,
-         8 + 8 + 160 + 128 + 16 + 256, 8 + 8 + 10 + 8 + 16 + 256},
-        {kFile, "", "r-xp", 2, 20 + 1620, 20 + 1084, 20 + 67},
-        {kFile, "", "rw-p", 2, 4 + 8, 4 + 8, 4 + 8},
-        {kHeap, "", "rw-p", 1, 132, 120, 120, 8, 8},
-        {kAnon, "", "rw-p", 2, 132 + 256, 36 + 64, 36 + 64, 12, 6},
-        reserve,
-        {kThreadStack, "", "rw-p", 2, 8192 + 8192, 16 + 24, 16 + 24},
-        {kFile, "", "rw-s", 1, 36, 8, 8},
-        {kSysv, "", "rw-s", 1, 2048, 1024, 512, 64, 0},
-        {kShmem, "", "rw-s", 3, 1024 + 256 + 256, 512 + 256 + 128,
-         256 + 128 + 128},
-        {kHugetlb, "", "rw-p", 1, 4096, 0, 0, 0, 0, 4096},
-        {kHugetlb, "", "rw-s", 1, 2048, 0, 0, 0, 0, 2048},
-        {kStack, "", "rw-p", 2, 132 + 132, 12 + 20, 12 + 20},
-        {kSpecial, "", "r--p", 2, 16 + 8, 0, 0},
-        {kSpecial, "", "r-xp", 1, 8, 4, 0},
-        {kSpecial, "", "--xp", 1, 4, 0, 0},
-    });
-  }
-  return Rows({
-      {kFile, kDemo, "r--p", 2, 8 + 12, 8 + 8, 8 + 8},
-      {kFile, kDemo, "r-xp", 1, 20, 20, 20},
-      {kFile, kDemo, "rw-p", 1, 4, 4, 4},
+  std::vector<RowKib> middle = {
       {kHeap, "", "rw-p", 1, 132, 120, 120, 8, 8},
       {kAnon, "", "rw-p", 2, 132 + 256, 36 + 64, 36 + 64, 12, 6},
-      reserve,
+      {kAnon, "", "---p", 2, 65404 + 4, 0, 0},
       {kThreadStack, "", "rw-p", 2, 8192 + 8192, 16 + 24, 16 + 24},
-      {kFile, kLibc, "r--p", 3, 160 + 352 + 16, 160 + 128 + 16, 10 + 8 + 16},
-      {kFile, kLibc, "r-xp", 1, 1620, 1084, 67},
-      {kFile, kLibc, "rw-p", 1, 8, 8, 8},
-      {kFile, "/tmp/build.log (deleted)", "r--p", 1, 256, 256, 256},
-      {kFile, "anon_inode:[perf_event]", "rw-s", 1, 36, 8, 8},
+  };
+  std::vector<RowKib> tail = {
       {kSysv, "", "rw-s", 1, 2048, 1024, 512, 64, 0},
       {kShmem, "", "rw-s", 3, 1024 + 256 + 256, 512 + 256 + 128,
        256 + 128 + 128},
@@ -120,7 +91,37 @@ inline std::vector<UsageRow> AllKindsRows(bool keep_paths) {
       {kSpecial, "", "r--p", 2, 16 + 8, 0, 0},
       {kSpecial, "", "r-xp", 1, 8, 4, 0},
       {kSpecial, "", "--xp", 1, 4, 0, 0},
-  });
+  };
+  // File rows before and after `middle`.
+  std::vector<RowKib> head, files;
+  if (keep_paths) {
+    head = {
+        {kFile, kDemo, "r--p", 2, 8 + 12, 8 + 8, 8 + 8},
+        {kFile, kDemo, "r-xp", 1, 20, 20, 20},
+        {kFile, kDemo, "rw-p", 1, 4, 4, 4},
+    };
+    files = {
+        {kFile, kLibc, "r--p", 3, 160 + 352 + 16, 160 + 128 + 16, 10 + 8 + 16},
+        {kFile, kLibc, "r-xp", 1, 1620, 1084, 67},
+        {kFile, kLibc, "rw-p", 1, 8, 8, 8},
+        {kFile, "/tmp/build.log (deleted)", "r--p", 1, 256, 256, 256},
+        {kFile, "anon_inode:[perf_event]", "rw-s", 1, 36, 8, 8},
+    };
+  } else {
+    // demo, libc and build.log fold by perms.
+    head = {
+        {kFile, "", "r--p", 6, 8 + 12 + 160 + 352 + 16 + 256,
+         8 + 8 + 160 + 128 + 16 + 256, 8 + 8 + 10 + 8 + 16 + 256},
+        {kFile, "", "r-xp", 2, 20 + 1620, 20 + 1084, 20 + 67},
+        {kFile, "", "rw-p", 2, 4 + 8, 4 + 8, 4 + 8},
+    };
+    files = {{kFile, "", "rw-s", 1, 36, 8, 8}};
+  }
+  std::vector<RowKib> all = head;
+  for (std::vector<RowKib>* part : {&middle, &files, &tail}) {
+    all.insert(all.end(), part->begin(), part->end());
+  }
+  return Rows(all);
 }
 
 }  // namespace memstats::scan

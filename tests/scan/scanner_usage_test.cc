@@ -35,11 +35,16 @@ FakeProcSource::Process& AddAllKinds(FakeProcSource& src) {
   return p;
 }
 
-ScanOptions DetailOptions(ScanOptions::MappingDetail detail) {
+// Scans `src` without pagemap reads, with the given mapping detail.
+absl::StatusOr<ScanResult> ScanDetail(
+    FakeProcSource& src,
+    ScanOptions::MappingDetail detail = ScanOptions::MappingDetail::kFiles,
+    MemoryBudget* budget = nullptr) {
   ScanOptions o = Options();
   o.read_pages = false;
   o.mapping_detail = detail;
-  return o;
+  o.budget = budget;
+  return Scan(src, o, KeepAll());
 }
 
 // The all-kinds rows when 4243's stack pointer is unknown: its stack
@@ -69,8 +74,7 @@ const ProcessRecord* OnlyRecord(const absl::StatusOr<ScanResult>& r) {
 TEST(ScannerUsageTest, RowsFromSmapsAndThreadStacksFromSyscall) {
   FakeProcSource src;
   AddAllKinds(src);
-  auto r =
-      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
+  auto r = ScanDetail(src);
   ASSERT_OK(r);
   const ProcessRecord* rec = OnlyRecord(r);
   ASSERT_NE(rec, nullptr);
@@ -97,8 +101,7 @@ TEST(ScannerUsageTest, RowsFromSmapsAndThreadStacksFromSyscall) {
 TEST(ScannerUsageTest, CategoriesModeFoldsFilePaths) {
   FakeProcSource src;
   AddAllKinds(src);
-  auto r = Scan(src, DetailOptions(ScanOptions::MappingDetail::kCategories),
-                KeepAll());
+  auto r = ScanDetail(src, ScanOptions::MappingDetail::kCategories);
   const ProcessRecord* rec = OnlyRecord(r);
   ASSERT_NE(rec, nullptr);
   EXPECT_EQ(rec->usage, AllKindsRows(false));
@@ -108,8 +111,7 @@ TEST(ScannerUsageTest, CategoriesModeFoldsFilePaths) {
 TEST(ScannerUsageTest, WithoutDetailNoSmapsOrTasksAreRead) {
   FakeProcSource src;
   AddAllKinds(src);
-  auto r =
-      Scan(src, DetailOptions(ScanOptions::MappingDetail::kNone), KeepAll());
+  auto r = ScanDetail(src, ScanOptions::MappingDetail::kNone);
   const ProcessRecord* rec = OnlyRecord(r);
   ASSERT_NE(rec, nullptr);
   EXPECT_TRUE(rec->usage.empty());
@@ -124,8 +126,7 @@ TEST(ScannerUsageTest, WithoutDetailNoSmapsOrTasksAreRead) {
 TEST(ScannerUsageTest, RunningThreadGivesNoStackPointerSoItsStackIsAnon) {
   FakeProcSource src;
   AddAllKinds(src).files["task/4243/syscall"] = "running\n";
-  auto r =
-      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
+  auto r = ScanDetail(src);
   const ProcessRecord* rec = OnlyRecord(r);
   ASSERT_NE(rec, nullptr);
   EXPECT_EQ(rec->usage, RowsWithoutThreadSp());
@@ -156,8 +157,7 @@ TEST(ScannerUsageTest, UnreadableTasksLeaveThreadStacksUnknown) {
     SCOPED_TRACE(c.name);
     FakeProcSource src;
     AddAllKinds(src).file_errno[c.file] = c.err;
-    auto r =
-        Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
+    auto r = ScanDetail(src);
     ASSERT_OK(r);
     const ProcessRecord* rec = OnlyRecord(r);
     ASSERT_NE(rec, nullptr);
@@ -176,8 +176,7 @@ TEST(ScannerUsageTest, SmapsVanishingMidReadCountsTheProcessVanished) {
   // stat, status, cmdline, exe, cgroup, maps, smaps_rollup, task and three
   // syscall files: the twelfth read, smaps, finds the process gone.
   AddAllKinds(src).vanish_after_reads = 11;
-  auto r =
-      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
+  auto r = ScanDetail(src);
   ASSERT_OK(r);
   ASSERT_EQ(r->processes.size(), 1u);
   EXPECT_EQ(r->processes[0].id.pid, 10);
@@ -195,8 +194,7 @@ TEST(ScannerUsageTest, SmapsDeniedOrGarbledCountsTheProcessUnreadable) {
   AddProcess(src, 10, {}).files["smaps"] = "";
   AddAllKinds(src).file_errno["smaps"] = EACCES;
   AddProcess(src, 11, {}).files["smaps"] = "Pss:   notanumber kB\n";
-  auto r =
-      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
+  auto r = ScanDetail(src);
   ASSERT_OK(r);
   ASSERT_EQ(r->processes.size(), 1u);
   EXPECT_EQ(r->processes[0].id.pid, 10);
@@ -208,8 +206,7 @@ TEST(ScannerUsageTest, SmapsDeniedOrGarbledCountsTheProcessUnreadable) {
 TEST(ScannerUsageTest, ProcessWithOneThreadAndEmptySmaps) {
   FakeProcSource src;
   AddProcess(src, 10, {}).files["smaps"] = "";
-  auto r =
-      Scan(src, DetailOptions(ScanOptions::MappingDetail::kFiles), KeepAll());
+  auto r = ScanDetail(src);
   const ProcessRecord* rec = OnlyRecord(r);
   ASSERT_NE(rec, nullptr);
   EXPECT_TRUE(rec->usage.empty());
@@ -223,9 +220,7 @@ TEST(ScannerUsageTest, MemoryBudgetCoversTheRows) {
   AddAllKinds(src);
   // Enough for nothing but a few rows: the all-kinds process has 20.
   MemoryBudget budget(4 * sizeof(UsageRow));
-  ScanOptions o = DetailOptions(ScanOptions::MappingDetail::kFiles);
-  o.budget = &budget;
-  auto r = Scan(src, o, KeepAll());
+  auto r = ScanDetail(src, ScanOptions::MappingDetail::kFiles, &budget);
   EXPECT_TRUE(absl::IsResourceExhausted(r.status())) << r.status();
   EXPECT_TRUE(budget.exceeded());
   EXPECT_EQ(budget.used(), 0u);
