@@ -9,12 +9,12 @@
 #define MEMSTATS_TESTS_SCAN_ALL_KINDS_FIXTURE_H_
 
 #include <cstdint>
-#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "scan/mapping_category.h"
+#include "usage_row_print.h"
 
 namespace memstats::scan {
 
@@ -27,13 +27,6 @@ inline constexpr uint64_t kAllKindsThreadSp = 0x7f3a1c7ff6c0;
 inline constexpr uint64_t kAllKindsPssKib = 1729;
 inline constexpr uint64_t kAllKindsSwapPssKib = 14;
 inline constexpr uint64_t kAllKindsHugetlbKib = 6144;
-
-inline void PrintTo(const UsageRow& r, std::ostream* os) {
-  *os << "{" << MappingCategoryName(r.category) << " \"" << r.path << "\" "
-      << FormatPerms(r.perms) << " n=" << r.mappings << " size=" << r.size
-      << " rss=" << r.rss << " pss=" << r.pss << " swap=" << r.swap
-      << " swap_pss=" << r.swap_pss << " hugetlb=" << r.hugetlb << "}";
-}
 
 // "r-xp" -> MappingPerm bits.
 inline uint8_t Perms(std::string_view p) {

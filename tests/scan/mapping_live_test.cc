@@ -11,6 +11,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -21,6 +23,7 @@
 #include "scan/proc_source.h"
 #include "scan/scanner.h"
 #include "test_util.h"
+#include "usage_row_print.h"
 
 namespace memstats::scan {
 namespace {
@@ -64,6 +67,36 @@ class WaitingThread {
   std::thread thread_;  // last: starts once the members above exist
 };
 
+// The live /proc with only one pid listed, so that a scan reads nothing of
+// other processes and takes a millisecond rather than the time to read
+// every process's identity.
+class OnePidSource : public ProcSource {
+ public:
+  OnePidSource(ProcSource& live, int pid) : live_(live), pid_(pid) {}
+  absl::StatusOr<std::vector<int>> ListPids() override {
+    return std::vector<int>{pid_};
+  }
+  absl::StatusOr<std::unique_ptr<ProcHandle>> OpenProcess(int pid) override {
+    return live_.OpenProcess(pid);
+  }
+  absl::StatusOr<std::string> ReadSystemFile(std::string_view name) override {
+    return live_.ReadSystemFile(name);
+  }
+  absl::Status ReadKpagecount(uint64_t first,
+                              std::span<uint64_t> out) override {
+    return live_.ReadKpagecount(first, out);
+  }
+  absl::Status ReadKpageflags(uint64_t first,
+                              std::span<uint64_t> out) override {
+    return live_.ReadKpageflags(first, out);
+  }
+  std::string Describe() const override { return live_.Describe(); }
+
+ private:
+  ProcSource& live_;
+  int pid_;
+};
+
 TEST(MappingLiveTest, FindsTheStackOfAWaitingThread) {
   WaitingThread waiting;
   const int pid = static_cast<int>(::getpid());
@@ -91,72 +124,84 @@ TEST(MappingLiveTest, FindsTheStackOfAWaitingThread) {
   options.threads = 1;  // no scan worker threads: the test's own 2 tasks
   options.read_pages = false;
   options.mapping_detail = ScanOptions::MappingDetail::kFiles;
-  auto keep = [pid](const ProcessIdentity& id, const ParentMap&) {
-    return id.pid == pid;
-  };
+  OnePidSource one(**source, pid);
+  auto keep = [](const ProcessIdentity&, const ParentMap&) { return true; };
   // The scanner and the test read smaps at different moments, and Pss of
-  // shared libraries moves as other processes start and exit. The rows must
-  // equal exactly what the test makes of its own smaps read just before and
-  // just after the scan when those two reads are identical. A first scan
-  // warms up the allocator so that later scans touch no new heap pages;
-  // without these two settings glibc would map large buffers (the smaps
-  // text) as mappings of their own and trim the heap after each scan, so
-  // that the scanner would see mappings neither read of the test sees.
+  // shared libraries moves as other processes start and exit (it may even
+  // move and come back between two reads). So the test reads its smaps just
+  // before and just after a scan, and retries until both reads are
+  // identical and the scanner's rows equal exactly what SummarizeMappings
+  // makes of that text; a systematic difference never matches and fails.
+  // A first scan warms up the allocator so that later scans touch no new
+  // heap pages; without these two settings glibc would map large buffers
+  // (the smaps text) as mappings of their own and trim the heap after each
+  // scan, so that the scanner would see mappings neither read of the test
+  // sees.
   ASSERT_EQ(::mallopt(M_MMAP_THRESHOLD, 32 << 20), 1);
   ASSERT_EQ(::mallopt(M_TRIM_THRESHOLD, 1 << 30), 1);
-  ASSERT_OK(Scan(**source, options, keep));
-  bool compared = false;
-  for (int attempt = 0; attempt < 50 && !compared; ++attempt) {
+  ASSERT_OK(Scan(one, options, keep));
+  const uint64_t local[] = {waiting.local()};
+  std::optional<ProcessRecord> rec;
+  std::vector<SmapsMapping> mappings;
+  std::string last_mismatch = "smaps never stayed the same across a scan";
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int attempt = 1; !rec && std::chrono::steady_clock::now() < deadline;
+       ++attempt) {
     auto before = (*handle)->ReadFile("smaps");
     ASSERT_OK(before);
-    auto r = Scan(**source, options, keep);
+    auto r = Scan(one, options, keep);
     ASSERT_OK(r);
     auto after = (*handle)->ReadFile("smaps");
     ASSERT_OK(after);
-    if (*before != *after) continue;
-    compared = true;
-    RecordProperty("attempts", attempt + 1);
-
     ASSERT_EQ(r->processes.size(), 1u);
-    const ProcessRecord& rec = r->processes[0];
-    EXPECT_EQ(rec.threads, 2);
-    EXPECT_EQ(rec.unknown_thread_stacks, 0);
-
-    auto mappings = ParseSmaps(*before);
-    ASSERT_OK(mappings);
-    // The thread's stack is the mapping that holds its local variable; the
-    // stack pointer the kernel reported lies in the same mapping.
-    const SmapsMapping* stack = nullptr;
-    uint64_t pss = 0;
-    for (const SmapsMapping& m : *mappings) {
-      pss += m.totals.pss;
-      if (m.map.start <= waiting.local() && waiting.local() < m.map.end) {
-        stack = &m;
-      }
+    if (*before != *after) continue;
+    auto parsed = ParseSmaps(*before);
+    ASSERT_OK(parsed);
+    std::vector<UsageRow> want = SummarizeMappings(*parsed, pid, local, true);
+    if (r->processes[0].usage != want) {
+      last_mismatch =
+          absl::StrCat("rows differ from the test's own smaps: scanner ",
+                       ::testing::PrintToString(r->processes[0].usage),
+                       " test ", ::testing::PrintToString(want));
+      continue;
     }
-    ASSERT_NE(stack, nullptr);
-    EXPECT_LE(stack->map.start, sp);
-    EXPECT_LT(sp, stack->map.end);
-    EXPECT_EQ(stack->map.path, "");
-
-    const uint64_t local[] = {waiting.local()};
-    EXPECT_EQ(rec.usage, SummarizeMappings(*mappings, pid, local, true));
-    EXPECT_EQ(rec.usage_pss, pss);
-    int thread_stack_rows = 0, stack_rows = 0;
-    for (const UsageRow& row : rec.usage) {
-      if (row.category == kThreadStack) {
-        ++thread_stack_rows;
-        EXPECT_EQ(row.mappings, 1u);
-        EXPECT_EQ(row.size, stack->size);
-        EXPECT_EQ(row.pss, stack->totals.pss);
-        EXPECT_EQ(row.perms, kPermRead | kPermWrite);
-      }
-      if (row.category == kStack) ++stack_rows;
-    }
-    EXPECT_EQ(thread_stack_rows, 1);
-    EXPECT_EQ(stack_rows, 1);
+    rec = std::move(r->processes[0]);
+    mappings = std::move(*parsed);
+    RecordProperty("attempts", attempt);
   }
-  EXPECT_TRUE(compared) << "smaps never stayed the same across a scan";
+  ASSERT_TRUE(rec.has_value()) << last_mismatch;
+  EXPECT_EQ(rec->threads, 2);
+  EXPECT_EQ(rec->unknown_thread_stacks, 0);
+
+  // The thread's stack is the mapping that holds its local variable; the
+  // stack pointer the kernel reported lies in the same mapping.
+  const SmapsMapping* stack = nullptr;
+  uint64_t pss = 0;
+  for (const SmapsMapping& m : mappings) {
+    pss += m.totals.pss;
+    if (m.map.start <= waiting.local() && waiting.local() < m.map.end) {
+      stack = &m;
+    }
+  }
+  ASSERT_NE(stack, nullptr);
+  EXPECT_LE(stack->map.start, sp);
+  EXPECT_LT(sp, stack->map.end);
+  EXPECT_EQ(stack->map.path, "");
+  EXPECT_EQ(rec->usage_pss, pss);
+  int thread_stack_rows = 0, stack_rows = 0;
+  for (const UsageRow& row : rec->usage) {
+    if (row.category == kThreadStack) {
+      ++thread_stack_rows;
+      EXPECT_EQ(row.mappings, 1u);
+      EXPECT_EQ(row.size, stack->size);
+      EXPECT_EQ(row.pss, stack->totals.pss);
+      EXPECT_EQ(row.perms, kPermRead | kPermWrite);
+    }
+    if (row.category == kStack) ++stack_rows;
+  }
+  EXPECT_EQ(thread_stack_rows, 1);
+  EXPECT_EQ(stack_rows, 1);
 }
 
 // A handle opened before the process exited lists no tasks: NotFound, as
