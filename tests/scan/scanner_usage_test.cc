@@ -2,6 +2,7 @@
 // the full smaps, thread stacks from task/TID/syscall, and the ways those
 // reads fail.
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,18 +67,21 @@ std::vector<UsageRow> RowsWithoutThreadSp() {
   return rows;
 }
 
-const ProcessRecord* OnlyRecord(const absl::StatusOr<ScanResult>& r) {
-  if (!r.ok() || r->processes.size() != 1) return nullptr;
-  return &r->processes[0];
+// Scans `src`; the record of its only process, or nullopt when the scan
+// failed or kept another number of processes.
+std::optional<ProcessRecord> ScanOne(
+    FakeProcSource& src,
+    ScanOptions::MappingDetail detail = ScanOptions::MappingDetail::kFiles) {
+  auto r = ScanDetail(src, detail);
+  if (!r.ok() || r->processes.size() != 1) return std::nullopt;
+  return std::move(r->processes[0]);
 }
 
 TEST(ScannerUsageTest, RowsFromSmapsAndThreadStacksFromSyscall) {
   FakeProcSource src;
   AddAllKinds(src);
-  auto r = ScanDetail(src);
-  ASSERT_OK(r);
-  const ProcessRecord* rec = OnlyRecord(r);
-  ASSERT_NE(rec, nullptr);
+  std::optional<ProcessRecord> rec = ScanOne(src);
+  ASSERT_TRUE(rec.has_value());
   EXPECT_EQ(rec->usage, AllKindsRows(true));
   EXPECT_EQ(rec->usage_pss, kAllKindsPssKib * kKiB);
   EXPECT_EQ(rec->threads, 4);
@@ -101,9 +105,9 @@ TEST(ScannerUsageTest, RowsFromSmapsAndThreadStacksFromSyscall) {
 TEST(ScannerUsageTest, CategoriesModeFoldsFilePaths) {
   FakeProcSource src;
   AddAllKinds(src);
-  auto r = ScanDetail(src, ScanOptions::MappingDetail::kCategories);
-  const ProcessRecord* rec = OnlyRecord(r);
-  ASSERT_NE(rec, nullptr);
+  std::optional<ProcessRecord> rec =
+      ScanOne(src, ScanOptions::MappingDetail::kCategories);
+  ASSERT_TRUE(rec.has_value());
   EXPECT_EQ(rec->usage, AllKindsRows(false));
   EXPECT_EQ(rec->usage_pss, kAllKindsPssKib * kKiB);
 }
@@ -111,9 +115,9 @@ TEST(ScannerUsageTest, CategoriesModeFoldsFilePaths) {
 TEST(ScannerUsageTest, WithoutDetailNoSmapsOrTasksAreRead) {
   FakeProcSource src;
   AddAllKinds(src);
-  auto r = ScanDetail(src, ScanOptions::MappingDetail::kNone);
-  const ProcessRecord* rec = OnlyRecord(r);
-  ASSERT_NE(rec, nullptr);
+  std::optional<ProcessRecord> rec =
+      ScanOne(src, ScanOptions::MappingDetail::kNone);
+  ASSERT_TRUE(rec.has_value());
   EXPECT_TRUE(rec->usage.empty());
   EXPECT_EQ(rec->usage_pss, 0u);
   EXPECT_EQ(rec->threads, 0);
@@ -126,9 +130,8 @@ TEST(ScannerUsageTest, WithoutDetailNoSmapsOrTasksAreRead) {
 TEST(ScannerUsageTest, RunningThreadGivesNoStackPointerSoItsStackIsAnon) {
   FakeProcSource src;
   AddAllKinds(src).files["task/4243/syscall"] = "running\n";
-  auto r = ScanDetail(src);
-  const ProcessRecord* rec = OnlyRecord(r);
-  ASSERT_NE(rec, nullptr);
+  std::optional<ProcessRecord> rec = ScanOne(src);
+  ASSERT_TRUE(rec.has_value());
   EXPECT_EQ(rec->usage, RowsWithoutThreadSp());
   EXPECT_EQ(rec->usage_pss, kAllKindsPssKib * kKiB);  // moved, not lost
   EXPECT_EQ(rec->threads, 4);
@@ -157,16 +160,13 @@ TEST(ScannerUsageTest, UnreadableTasksLeaveThreadStacksUnknown) {
     SCOPED_TRACE(c.name);
     FakeProcSource src;
     AddAllKinds(src).file_errno[c.file] = c.err;
-    auto r = ScanDetail(src);
-    ASSERT_OK(r);
-    const ProcessRecord* rec = OnlyRecord(r);
-    ASSERT_NE(rec, nullptr);
+    // Recorded: neither vanished nor unreadable.
+    std::optional<ProcessRecord> rec = ScanOne(src);
+    ASSERT_TRUE(rec.has_value());
     EXPECT_EQ(rec->usage, RowsWithoutThreadSp());
     EXPECT_EQ(rec->usage_pss, kAllKindsPssKib * kKiB);
     EXPECT_EQ(rec->threads, c.threads);
     EXPECT_EQ(rec->unknown_thread_stacks, c.unknown);
-    EXPECT_EQ(r->stats.unreadable, 0u);
-    EXPECT_EQ(r->stats.vanished, 0u);
   }
 }
 
@@ -206,9 +206,8 @@ TEST(ScannerUsageTest, SmapsDeniedOrGarbledCountsTheProcessUnreadable) {
 TEST(ScannerUsageTest, ProcessWithOneThreadAndEmptySmaps) {
   FakeProcSource src;
   AddProcess(src, 10, {}).files["smaps"] = "";
-  auto r = ScanDetail(src);
-  const ProcessRecord* rec = OnlyRecord(r);
-  ASSERT_NE(rec, nullptr);
+  std::optional<ProcessRecord> rec = ScanOne(src);
+  ASSERT_TRUE(rec.has_value());
   EXPECT_TRUE(rec->usage.empty());
   EXPECT_EQ(rec->usage_pss, 0u);
   EXPECT_EQ(rec->threads, 1);
