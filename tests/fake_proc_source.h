@@ -22,6 +22,9 @@ class FakeProcSource : public scan::ProcSource {
     std::map<std::string, std::string> files;  // "status" -> text
     std::string exe;
     std::map<uint64_t, uint64_t> pagemap;      // vpn -> entry
+    // ListTasks() answers these thread ids; empty means just the pid. A
+    // thread's files go into `files` as "task/TID/syscall".
+    std::vector<int> tasks;
     // Faults.
     int vanish_after_reads = -1;  // NotFound once this many reads were made
     std::map<std::string, int> file_errno;  // "smaps_rollup" -> EACCES
@@ -37,7 +40,8 @@ class FakeProcSource : public scan::ProcSource {
   }
   void DenyKpage() { kpage_errno_ = EACCES; }
 
-  // Every read as "PID/file" or "kpageflags@PFN", in order.
+  // Every read as "PID/file" or "kpageflags@PFN", in order (a task list as
+  // "PID/task").
   std::vector<std::string> reads() const {
     std::lock_guard<std::mutex> l(mu_);
     return reads_;
@@ -89,6 +93,12 @@ class FakeProcSource : public scan::ProcSource {
       if (absl::Status s = Touch(std::string(name)); !s.ok()) return s;
       if (p_->exe.empty()) return absl::NotFoundError("exe");
       return p_->exe;
+    }
+    // Records "PID/task"; file_errno["task"] makes the list fail.
+    absl::StatusOr<std::vector<int>> ListTasks() override {
+      if (absl::Status s = Touch("task"); !s.ok()) return s;
+      if (p_->tasks.empty()) return std::vector<int>{pid_};
+      return p_->tasks;
     }
     absl::Status ReadPagemap(uint64_t vpn, std::span<uint64_t> out) override {
       if (absl::Status s = Touch("pagemap"); !s.ok()) return s;

@@ -3,6 +3,11 @@
 #ifndef MEMSTATS_TESTS_TEST_UTIL_H_
 #define MEMSTATS_TESTS_TEST_UTIL_H_
 
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
@@ -13,6 +18,15 @@ inline const absl::Status& GetStatus(const absl::Status& s) { return s; }
 template <typename T>
 const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
   return s.status();
+}
+
+// The whole text of tests/fixtures/<relative>; "" when it cannot be read.
+inline std::string ReadFixture(std::string_view relative) {
+  std::ifstream f(std::string(MEMSTATS_FIXTURES_DIR "/") + std::string(relative),
+                  std::ios::binary);
+  std::ostringstream text;
+  text << f.rdbuf();
+  return text.str();
 }
 
 }  // namespace memstats::testing

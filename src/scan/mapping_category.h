@@ -24,13 +24,16 @@ enum class MappingCategory : uint8_t {
   kHeap,         // [heap]
   kStack,        // [stack] (the main thread's; "[stack:PID]" on old kernels)
   kThreadStack,  // holds a thread's stack pointer, or "[stack:TID]"
-  kAnon,         // other anonymous private mappings (malloc arenas, mmap)
+  kAnon,         // other anonymous private mappings (malloc arenas, mmap,
+                 // "[anon:NAME]"), and thread stacks whose stack pointer
+                 // could not be read
   kSysv,         // /SYSV<key> (deleted)
-  kShmem,        // other shared memory: shared anonymous (/dev/zero),
-                 // /dev/shm/..., memfd:...
+  kShmem,        // other shared memory: shared anonymous ("/dev/zero
+                 // (deleted)"), /dev/shm/..., "/memfd:NAME (deleted)"
   kSpecial,      // [vdso], [vvar], [vvar_vclock], [vsyscall], other [...]
   kFile,         // file-backed (including "(deleted)" files, anon_inode:...)
-  kHugetlb,      // hugetlb pages (Pss 0; the size is in hugetlb bytes)
+  kHugetlb,      // hugetlb pages (Pss 0; the size is in hugetlb bytes),
+                 // also a SysV segment or memfd backed by huge pages
 };
 inline constexpr int kNumMappingCategories = 9;
 

@@ -115,6 +115,39 @@ absl::StatusOr<std::string> ReadFileAt(int dirfd, std::string_view name,
   return ReadAll(fd.get(), what);
 }
 
+// The numeric entries (pids, tids) of the directory `name` under `dirfd`,
+// ascending.
+absl::StatusOr<std::vector<int>> ListNumericEntries(int dirfd, const char* name,
+                                                    int flags,
+                                                    std::string_view what) {
+  int fd = ::openat(dirfd, name, flags | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(errno, what);
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoToStatus(err, what);
+  }
+  std::vector<int> ids;
+  while (true) {
+    errno = 0;
+    const struct dirent* e = ::readdir(dir);
+    if (e == nullptr) break;
+    int id;
+    if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+        absl::SimpleAtoi(e->d_name, &id) && id > 0) {
+      ids.push_back(id);
+    }
+  }
+  // readdir of /proc/PID/task fails with ENOENT/ESRCH once the process is
+  // gone.
+  int err = errno;
+  ::closedir(dir);
+  if (err != 0) return ErrnoToStatus(err, what);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 // pread of 8-byte entries; a short read (end of file) leaves `fill` in the
 // rest of `out`.
 absl::Status PreadEntries(int fd, uint64_t first, std::span<uint64_t> out,
@@ -156,6 +189,13 @@ class LiveProcHandle : public ProcHandle {
     if (n < 0) return ErrnoToStatus(errno, absl::StrCat(what_, "/", std::string(name)));
     out.resize(static_cast<size_t>(n));
     return out;
+  }
+
+  // A thread's files are read as ReadFile("task/TID/syscall"): openat
+  // resolves the relative path below the process directory.
+  absl::StatusOr<std::vector<int>> ListTasks() override {
+    return ListNumericEntries(dir_.get(), "task", O_RDONLY | O_NOFOLLOW,
+                              absl::StrCat(what_, "/task"));
   }
 
   absl::Status ReadPagemap(uint64_t first_vpn,
@@ -218,24 +258,7 @@ class LiveProcSource : public ProcSource {
       : root_(std::move(root)), root_fd_(std::move(root_fd)) {}
 
   absl::StatusOr<std::vector<int>> ListPids() override {
-    int fd = ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return ErrnoToStatus(errno, root_);
-    DIR* dir = ::fdopendir(fd);
-    if (dir == nullptr) {
-      ::close(fd);
-      return ErrnoToStatus(errno, root_);
-    }
-    std::vector<int> pids;
-    while (struct dirent* e = ::readdir(dir)) {
-      int pid;
-      if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-          absl::SimpleAtoi(e->d_name, &pid) && pid > 0) {
-        pids.push_back(pid);
-      }
-    }
-    ::closedir(dir);
-    std::sort(pids.begin(), pids.end());
-    return pids;
+    return ListNumericEntries(root_fd_.get(), ".", O_RDONLY, root_);
   }
 
   absl::StatusOr<std::unique_ptr<ProcHandle>> OpenProcess(int pid) override {

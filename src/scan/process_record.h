@@ -68,10 +68,15 @@ struct ProcessRecord {
   // With ScanOptions::mapping_detail: the process's full smaps summed per
   // (category, path, perms); paths kept only for kFiles. `usage_pss` is the
   // sum of every mapping's Pss (what the rows add up to), `threads` the
-  // number of tasks listed.
+  // number of tasks listed (0 when the task list could not be read).
+  // `unknown_thread_stacks` counts the threads other than the main one whose
+  // stack pointer could not be read (on a CPU at that moment, exited, or
+  // task/TID/syscall unreadable: it needs ptrace attach permission); their
+  // stacks are in the kAnon rows.
   std::vector<UsageRow> usage;
   uint64_t usage_pss = 0;
   int threads = 0;
+  int unknown_thread_stacks = 0;
 };
 
 }  // namespace memstats::scan

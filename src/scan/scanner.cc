@@ -35,6 +35,13 @@ Outcome FailureOutcome(const absl::Status& s) {
   return absl::IsPermissionDenied(s) ? Outcome::kUnreadable : Outcome::kVanished;
 }
 
+// What a record's usage rows hold, as charged to the memory budget.
+uint64_t UsageBytes(const ProcessRecord& rec) {
+  uint64_t bytes = rec.usage.capacity() * sizeof(UsageRow);
+  for (const UsageRow& r : rec.usage) bytes += r.path.size();
+  return bytes;
+}
+
 // Grows `v` to hold `extra` more elements, charging the budget first.
 template <typename T>
 bool Reserve(std::vector<T>& v, size_t extra, MemoryBudget* budget) {
@@ -126,6 +133,53 @@ class ProcessReader {
       auto rollup = ReadRollup(h);
       if (!rollup.ok()) return FailureOutcome(rollup.status());
       rec.smaps = *rollup;
+    }
+    if (options_.mapping_detail != ScanOptions::MappingDetail::kNone) {
+      return ReadUsage(h, rec, budget_exceeded);
+    }
+    return Outcome::kRecord;
+  }
+
+  // Full smaps, summed per category (ScanOptions::mapping_detail). The
+  // threads' stack pointers are read first: if the process exits meanwhile,
+  // the smaps read fails and the process is counted vanished rather than
+  // recorded with its thread stacks taken for anonymous memory.
+  Outcome ReadUsage(ProcHandle& h, ProcessRecord& rec, bool& budget_exceeded) {
+    const int pid = h.pid();
+    std::vector<uint64_t> sps;
+    // An unreadable task list leaves threads 0 (unknown): the process still
+    // counts, its thread stacks show as anonymous memory.
+    auto tasks = h.ListTasks();
+    if (tasks.ok()) {
+      rec.threads = static_cast<int>(tasks->size());
+      for (int tid : *tasks) {
+        if (tid == pid) continue;  // the main stack is "[stack]"
+        // A thread that exited, is on a CPU ("running") or whose file we may
+        // not read (it needs ptrace attach permission) gives no pointer.
+        auto text = h.ReadFile(absl::StrCat("task/", tid, "/syscall"));
+        uint64_t sp = text.ok() ? ParseSyscallStackPointer(*text) : 0;
+        if (sp != 0) {
+          sps.push_back(sp);
+        } else {
+          ++rec.unknown_thread_stacks;
+        }
+      }
+    }
+    std::sort(sps.begin(), sps.end());
+
+    auto text = h.ReadFile("smaps");
+    if (!text.ok()) return FailureOutcome(text.status());
+    auto smaps = ParseSmaps(*text);
+    if (!smaps.ok()) return Outcome::kUnreadable;
+    rec.usage = SummarizeMappings(
+        *smaps, pid, sps,
+        options_.mapping_detail == ScanOptions::MappingDetail::kFiles);
+    for (const SmapsMapping& m : *smaps) rec.usage_pss += m.totals.pss;
+    if (options_.budget != nullptr &&
+        !options_.budget->TryCharge(UsageBytes(rec))) {
+      rec.usage = std::vector<UsageRow>();  // charged nothing
+      budget_exceeded = true;
+      return Outcome::kVanished;
     }
     return Outcome::kRecord;
   }
@@ -434,7 +488,8 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
               if (options.budget != nullptr) {
                 options.budget->Release(
                     records[i].segments.capacity() * sizeof(uint32_t) +
-                    records[i].swap.capacity() * sizeof(uint64_t));
+                    records[i].swap.capacity() * sizeof(uint64_t) +
+                    UsageBytes(records[i]));
               }
               records[i] = ProcessRecord();
             }

@@ -6,7 +6,8 @@
 // For each pid it reads the identity (stat, status, cmdline, exe, cgroup and
 // the environment variables asked for), asks `keep` whether the process is
 // wanted, and for the wanted ones reads smaps_rollup, maps and the pagemap
-// entries of every mapping. Processes that exit mid-scan are counted as
+// entries of every mapping (and, with mapping_detail, the full smaps and the
+// threads' stack pointers). Processes that exit mid-scan are counted as
 // vanished and dropped whole (a half-read process would make totals
 // silently wrong); processes it may not read are counted as unreadable.
 #ifndef MEMSTATS_SCAN_SCANNER_H_
@@ -50,6 +51,10 @@ struct ScanOptions {
   // top and snapshot). Thread stacks are found from the stack pointer in
   // /proc/PID/task/TID/syscall of each thread. kCategories keeps one row
   // per (category, perms); kFiles also keeps the path of file mappings.
+  // The smaps read decides, as for the other files, whether the process
+  // vanished or is unreadable; a task list or syscall file that cannot be
+  // read only leaves thread stacks unknown (ProcessRecord
+  // ::unknown_thread_stacks). Independent of read_smaps and read_pages.
   enum class MappingDetail { kNone, kCategories, kFiles };
   MappingDetail mapping_detail = MappingDetail::kNone;
   MemoryBudget* budget = nullptr;             // may be null: no cap
