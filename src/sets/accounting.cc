@@ -1,6 +1,7 @@
 #include "sets/accounting.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -39,9 +40,11 @@ constexpr uint32_t kShared = 0x80000000;
 // Groups are numbered below kNone.
 constexpr uint32_t kMaxGroups = kNone;
 
-// FindDuplicates sorts at most this many runs (1 MiB) or repeated pages,
-// and only for processes with at least kMinPagesPerRun pages per run on
-// average: below that, sorting costs more than the page visits it saves.
+// When some groups have several processes, FindDuplicates sorts at most
+// this many runs (1 MiB) or repeated pages, and only for processes with at
+// least kMinPagesPerRun pages per run on average: below that, sorting costs
+// more than the page visits it saves. When every group is one process
+// (--split-pids) it has no limit: then no page is visited at all.
 constexpr size_t kMaxSortedRuns = size_t{1} << 16;
 constexpr uint64_t kMinPagesPerRun = 4;
 
@@ -152,16 +155,17 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
 
 std::optional<Accountant::Duplicates> Accountant::FindDuplicates(
     const scan::ProcessRecord& rec, std::vector<scan::PfnRun>& runs,
-    std::vector<uint32_t>& dups) const {
+    std::vector<uint32_t>& dups, bool bounded) const {
+  const size_t max_items = bounded ? kMaxSortedRuns : SIZE_MAX;
   runs.clear();
   uint64_t pages = 0;
   for (uint32_t id : rec.segments) {
     std::span<const scan::PfnRun> seg = segments_.Get(id);
-    if (runs.size() + seg.size() > kMaxSortedRuns) return std::nullopt;
+    if (runs.size() + seg.size() > max_items) return std::nullopt;
     for (const scan::PfnRun& run : seg) pages += run.count;
     runs.insert(runs.end(), seg.begin(), seg.end());
   }
-  if (runs.size() * kMinPagesPerRun > pages) return std::nullopt;
+  if (bounded && runs.size() * kMinPagesPerRun > pages) return std::nullopt;
   std::sort(runs.begin(), runs.end(),
             [](const scan::PfnRun& a, const scan::PfnRun& b) {
               return a.pfn < b.pfn;
@@ -172,7 +176,7 @@ std::optional<Accountant::Duplicates> Accountant::FindDuplicates(
   for (const scan::PfnRun& run : runs) {
     const uint64_t stop = std::min(end, run.pfn + run.count);
     if (stop > run.pfn) {
-      if (dups.size() + (stop - run.pfn) > kMaxSortedRuns) return std::nullopt;
+      if (dups.size() + (stop - run.pfn) > max_items) return std::nullopt;
       const uint32_t base = pages_->IndexOf(run.pfn);
       for (uint32_t i = base; i < base + (stop - run.pfn); ++i) {
         dups.push_back(i);
@@ -196,6 +200,12 @@ std::optional<Accountant::Duplicates> Accountant::FindDuplicates(
   return d;
 }
 
+bool Accountant::EveryGroupSingle(const std::vector<uint32_t>& group_of,
+                                  const std::vector<GroupTotals>& out) {
+  return std::all_of(group_of.begin(), group_of.end(),
+                     [&](uint32_t g) { return out[g].processes == 1; });
+}
+
 void Accountant::CountPages(const std::vector<uint32_t>& group_of,
                             const std::vector<uint32_t>& order,
                             std::vector<GroupTotals>& out) const {
@@ -206,9 +216,10 @@ void Accountant::CountPages(const std::vector<uint32_t>& group_of,
   bool all_single = true;
   std::vector<scan::PfnRun> runs;
   std::vector<uint32_t> dups;
+  const bool bounded = !EveryGroupSingle(group_of, out);
   for (uint32_t r = 0; r < records_.size(); ++r) {
     if (out[group_of[r]].processes == 1) {
-      single[r] = FindDuplicates(records_[r], runs, dups);
+      single[r] = FindDuplicates(records_[r], runs, dups, bounded);
     }
     all_single = all_single && single[r];
     distinct[r] = single[r] && single[r]->extra == std::array<uint64_t, 4>{};
@@ -322,12 +333,25 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
   const bool any_single = std::any_of(
       out.begin(), out.end(),
       [](const GroupTotals& t) { return t.processes == 1; });
+  // FindDuplicates's buffers: bounded, or as large as the largest process
+  // when every group is one process.
+  uint64_t sort_bytes = 0;
+  if (pages_ != nullptr && EveryGroupSingle(group_of, out)) {
+    for (size_t r = 0; r < records_.size(); ++r) {
+      uint64_t runs = 0;
+      for (uint32_t id : records_[r].segments) runs += segments_.Get(id).size();
+      uint64_t refs = 0;
+      for (uint64_t n : measured_[r].refs) refs += n;
+      sort_bytes = std::max(
+          sort_bytes, runs * sizeof(scan::PfnRun) + refs * sizeof(uint32_t));
+    }
+  } else if (pages_ != nullptr && any_single) {
+    sort_bytes = kMaxSortedRuns * (sizeof(scan::PfnRun) + sizeof(uint32_t));
+  }
   const uint64_t owner_bytes =
       ((pages_ ? pages_->size() + segments_.id_limit() : 0) + swap_.size()) *
           sizeof(uint32_t) +
-      (pages_ && any_single
-           ? kMaxSortedRuns * (sizeof(scan::PfnRun) + sizeof(uint32_t))
-           : 0);
+      sort_bytes;
   if (budget != nullptr && !budget->TryCharge(owner_bytes)) {
     return absl::ResourceExhaustedError("memory limit (group accounting)");
   }

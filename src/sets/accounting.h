@@ -126,11 +126,14 @@ class Accountant {
     std::array<uint64_t, kNumKinds> uss{};
   };
   // Finds rec's duplicates by sorting its runs (O(runs log runs), in
-  // `runs` and `dups`). Nullopt when too costly: too many runs or
-  // duplicates, or runs too short for the sort to pay.
+  // `runs` and `dups`). When `bounded`, nullopt when too costly: too many
+  // runs or duplicates, or runs too short for the sort to pay.
   std::optional<Duplicates> FindDuplicates(
       const scan::ProcessRecord& rec, std::vector<scan::PfnRun>& runs,
-      std::vector<uint32_t>& dups) const;
+      std::vector<uint32_t>& dups, bool bounded) const;
+  // Whether every record is alone in its group (out[g].processes).
+  static bool EveryGroupSingle(const std::vector<uint32_t>& group_of,
+                               const std::vector<GroupTotals>& out);
 
   // Page-level RSS and USS of every group into `out`, visiting records in
   // `order` (grouped by group_of). REQUIRES: pages_, and out[g].processes

@@ -354,9 +354,9 @@ TEST_P(RandomAccountingTest, AgreesWithNaiveSets) {
   EXPECT_LE(uss_sum, refs.size());  // sum of USS <= union RSS
 }
 
-// Runs of up to 8 pages leave some records too fragmented for the
-// distinct-pages check; runs of 32 to 64 pass it unless a page is mapped
-// twice.
+// Runs of up to 8 pages leave some records too fragmented for the sort
+// when groups of several processes exist (then they visit pages); when
+// every group is one process the sort has no limit and no page is visited.
 INSTANTIATE_TEST_SUITE_P(
     Groupings, RandomAccountingTest,
     ::testing::Values(
@@ -365,7 +365,7 @@ INSTANTIATE_TEST_SUITE_P(
         RandomCase{"ThousandGroups", 1000, 0, 8, 5},
         // Every record alone: the split that visits no page ...
         RandomCase{"AllSinglesDistinct", 0, 1000, 64, 0, true},
-        // ... unless one of them maps a page twice, or is fragmented.
+        // ... also when records map a page twice or are fragmented.
         RandomCase{"AllSinglesOverlappingRuns", 0, 1000, 64, 0},
         RandomCase{"AllSinglesSomeDuplicates", 0, 1000, 64, 2, true},
         RandomCase{"AllSinglesShortRuns", 0, 1000, 8, 0},
