@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -176,42 +177,33 @@ Context MakeContext(const GlobalOptions& opts) {
   return ctx;
 }
 
-int RunGroups(Context& ctx,
-              const std::vector<std::unique_ptr<splitters::Splitter>>& splits) {
-  const auto t0 = std::chrono::steady_clock::now();
-  SelfMemory self = ReadSelfMemory();
-  scan::MemoryBudget budget(ctx.mem_limit_bytes, self.own_rss);
+std::variant<scan::ScanResult, int> RunScan(Context& ctx,
+                                            scan::ScanOptions& options,
+                                            const scan::KeepFn& keep,
+                                            scan::MemoryBudget& budget) {
   if (budget.used() > budget.limit()) {
     Warn(absl::StrFormat(
         "error: --mem-limit %d MiB is below memstats's own %d MiB at start",
-        ctx.mem_limit_bytes >> 20, self.own_rss >> 20));
+        budget.limit() >> 20, budget.used() >> 20));
     return kExitMemLimit;
   }
-
-  scan::ScanOptions options;
   options.threads = ctx.threads;
   options.budget = &budget;
   options.pfn_limit = scan::RamEndPfn(*ctx.source);
-  // Page-level accounting needs kpageflags (root); without it PSS can only
-  // come from smaps, so read smaps_rollup during the scan.
-  uint64_t probe = 0;
-  options.read_smaps =
-      !ctx.source->ReadKpageflags(0, std::span<uint64_t>(&probe, 1)).ok();
-  options.env_keys = ctx.filter.EnvKeys();
-  for (const auto& s : splits) {
-    for (const auto& k : s->EnvKeys()) options.env_keys.insert(k);
-  }
+  for (const auto& k : ctx.filter.EnvKeys()) options.env_keys.insert(k);
   Progress progress(::isatty(STDERR_FILENO) == 1);
   options.progress = [&progress](size_t done, size_t total) {
     progress.Update(done, total);
   };
   const filters::Filter& filter = ctx.filter;
   auto scan = scan::Scan(*ctx.source, options,
-                         [&filter](const scan::ProcessIdentity& p,
-                                   const scan::ParentMap& parents) {
-                           return filter.Matches(p, parents);
+                         [&filter, &keep](const scan::ProcessIdentity& p,
+                                          const scan::ParentMap& parents) {
+                           return filter.Matches(p, parents) &&
+                                  (!keep || keep(p, parents));
                          });
   progress.Finish();
+  options.progress = nullptr;
   if (!scan.ok()) {
     if (absl::IsResourceExhausted(scan.status())) {
       Warn(absl::StrCat("error: ", scan.status().message()));
@@ -221,18 +213,50 @@ int RunGroups(Context& ctx,
                       scan.status().message()));
     return kExitFailure;
   }
+  return std::move(*scan);
+}
 
-  if (scan->stats.pfns_hidden && !options.read_smaps) {
-    // kpageflags was readable but pagemap hides PFNs (root without
-    // CAP_SYS_ADMIN): PSS must come from smaps after all.
-    scan::ReadSmapsRollups(*ctx.source, *scan, ctx.threads);
+void WarnUnreadable(const scan::ScanStats& st) {
+  if (st.unreadable == 0) return;
+  std::string pids;
+  for (size_t i = 0; i < st.unreadable_pids.size() && i < 10; ++i) {
+    absl::StrAppend(&pids, i ? ", " : "", st.unreadable_pids[i]);
   }
+  if (st.unreadable_pids.size() > 10) absl::StrAppend(&pids, ", ...");
+  Warn(absl::StrFormat("warning: %d processes could not be read "
+                       "(permission denied): %s",
+                       st.unreadable, pids));
+}
+
+std::unique_ptr<scan::MemoryBudget> NewBudget(const Context& ctx) {
+  SelfMemory self = ReadSelfMemory();
+  return std::make_unique<scan::MemoryBudget>(ctx.mem_limit_bytes,
+                                              self.own_rss);
+}
+
+int RunGroups(Context& ctx,
+              const std::vector<std::unique_ptr<splitters::Splitter>>& splits) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<scan::MemoryBudget> budget_ptr = NewBudget(ctx);
+  scan::MemoryBudget& budget = *budget_ptr;
+  scan::ScanOptions options;
+  // Page-level accounting needs kpageflags (root); without it PSS can only
+  // come from smaps, so read smaps_rollup during the scan.
+  uint64_t probe = 0;
+  options.read_smaps =
+      !ctx.source->ReadKpageflags(0, std::span<uint64_t>(&probe, 1)).ok();
+  for (const auto& s : splits) {
+    for (const auto& k : s->EnvKeys()) options.env_keys.insert(k);
+  }
+  auto scanned = RunScan(ctx, options, nullptr, budget);
+  if (int* code = std::get_if<int>(&scanned)) return *code;
+  scan::ScanResult& result = std::get<scan::ScanResult>(scanned);
 
   std::vector<sets::Grouping> groupings;
   for (const auto& s : splits) {
-    groupings.push_back(splitters::Split(*s, scan->processes, scan->parents));
+    groupings.push_back(splitters::Split(*s, result.processes, result.parents));
   }
-  auto report = sets::BuildReport(*scan, groupings, ctx.opts.list_processes,
+  auto report = sets::BuildReport(result, groupings, ctx.opts.list_processes,
                                   *ctx.source, &budget, ctx.threads);
   if (!report.ok()) {
     if (absl::IsResourceExhausted(report.status())) {
@@ -250,17 +274,7 @@ int RunGroups(Context& ctx,
   report->scan.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
           .count();
-  const scan::ScanStats& st = report->scan;
-  if (st.unreadable > 0) {
-    std::string pids;
-    for (size_t i = 0; i < st.unreadable_pids.size() && i < 10; ++i) {
-      absl::StrAppend(&pids, i ? ", " : "", st.unreadable_pids[i]);
-    }
-    if (st.unreadable_pids.size() > 10) absl::StrAppend(&pids, ", ...");
-    Warn(absl::StrFormat("warning: %d processes could not be read "
-                         "(permission denied): %s",
-                         st.unreadable, pids));
-  }
+  WarnUnreadable(report->scan);
   if (!report->page_level) {
     Warn(absl::StrCat("warning: ", report->page_level_note));
   }

@@ -8,12 +8,15 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "filters/filter.h"
 #include "render/units.h"
+#include "scan/memory_budget.h"
 #include "scan/proc_source.h"
+#include "scan/scanner.h"
 #include "sets/report.h"
 #include "splitters/splitter.h"
 
@@ -61,6 +64,25 @@ Context MakeContext(const GlobalOptions& opts);
 filters::Filter ParseFilterOrThrow(const std::string& text);
 std::vector<filters::Filter> ParseFilterListOrThrow(const std::string& text,
                                                     const std::string& option);
+
+// A memory budget of ctx.mem_limit_bytes, starting from memstats's own
+// resident size now.
+std::unique_ptr<scan::MemoryBudget> NewBudget(const Context& ctx);
+
+// The scan every command shares. Fills in `options`' threads, budget, PFN
+// limit, progress line and the filter's environment variables (callers set
+// what to read: read_pages, read_smaps, mapping_detail, extra env_keys), and
+// keeps the processes that match the global filter and `keep` (may be
+// null). On failure prints why on stderr and returns the exit code
+// (kExitMemLimit, kExitFailure).
+std::variant<scan::ScanResult, int> RunScan(Context& ctx,
+                                            scan::ScanOptions& options,
+                                            const scan::KeepFn& keep,
+                                            scan::MemoryBudget& budget);
+
+// "warning: N processes could not be read (permission denied): pids" on
+// stderr, when there were any.
+void WarnUnreadable(const scan::ScanStats& st);
 
 // Scans once, applies every splitter, accounts, and prints the report
 // (text or JSON) to stdout. Returns the exit code.
