@@ -1,0 +1,268 @@
+// memstats snapshot: what kind of memory a set of processes uses (heap,
+// stacks, anonymous, shared memory, each file), in PSS, for the set and for
+// each process. Reads every selected process's full smaps; no page tables.
+//
+// Selection: a regex searched in the command line, -p pids, both through
+// the filter language (cmdline(), pid(), and with -c descendants()), and
+// the global --filter on top.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "cli/commands.h"
+#include "cli/output_file.h"
+#include "profile/snapshot.h"
+#include "render/snapshot.h"
+
+namespace memstats::cli {
+namespace {
+
+struct SnapshotOptions {
+  std::optional<std::string> regex;
+  std::vector<std::string> pids;
+  bool children = false;
+  std::optional<std::string> mask;
+  double small_percent = 0.5;
+  bool include_self = false;
+  std::string output;
+};
+
+// "-p 1234 -p 1300,1400" -> {1234, 1300, 1400}.
+std::vector<int> ParsePids(const std::vector<std::string>& texts) {
+  std::vector<int> pids;
+  for (const std::string& text : texts) {
+    for (absl::string_view item : absl::StrSplit(text, ',')) {
+      item = absl::StripAsciiWhitespace(item);
+      int pid = 0;
+      if (!absl::SimpleAtoi(item, &pid) || pid <= 0) {
+        throw UsageError(absl::StrCat(
+            "-p: '", item,
+            "' is not a process id (expected a positive number, or a "
+            "comma-separated list of them)"));
+      }
+      pids.push_back(pid);
+    }
+  }
+  return pids;
+}
+
+// `s` as a quoted string of the filter language.
+std::string QuoteFilterString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+// Parses text this file built; only the regex inside it can be wrong.
+filters::Filter ParseSelection(const std::string& text,
+                               const std::string& regex) {
+  auto parsed = filters::ParseFilter(text, filters::SystemUserResolver());
+  if (auto* err = std::get_if<filters::FilterError>(&parsed)) {
+    throw UsageError(absl::StrCat(
+        "invalid regex '", regex, "': ",
+        absl::StripPrefix(err->message, "invalid regular expression: ")));
+  }
+  return std::get<filters::Filter>(std::move(parsed));
+}
+
+// "or(a,b,...)" of the given calls, or the single call; "true()" for none.
+std::string AnyOf(const std::vector<std::string>& calls) {
+  if (calls.empty()) return "true()";
+  if (calls.size() == 1) return calls[0];
+  return absl::StrCat("or(", absl::StrJoin(calls, ","), ")");
+}
+
+// True when `root` is the live /proc, where memstats itself is a process.
+bool IsLiveProc(const std::string& root) {
+  struct stat a, b;
+  return ::stat(root.c_str(), &a) == 0 && ::stat("/proc", &b) == 0 &&
+         a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+class Selection {
+ public:
+  Selection(const SnapshotOptions& o, bool exclude_self)
+      : regex_(o.regex.value_or("")),
+        pids_(ParsePids(o.pids)),
+        self_(exclude_self ? static_cast<int>(::getpid()) : -1) {
+    std::vector<std::string> calls;
+    if (o.regex) {
+      calls.push_back(absl::StrCat("cmdline(", QuoteFilterString(*o.regex),
+                                   ")"));
+    }
+    for (int pid : pids_) calls.push_back(absl::StrCat("pid(", pid, ")"));
+    matched_ = ParseSelection(AnyOf(calls), regex_);
+  }
+
+  // The processes matched before children are added.
+  scan::KeepFn Matched() const {
+    return [this](const scan::ProcessIdentity& p,
+                  const scan::ParentMap& parents) {
+      return p.pid != self_ && matched_.Matches(p, parents);
+    };
+  }
+
+  // Adds every descendant of `roots` (a process is its own descendant).
+  void AddDescendantsOf(const std::vector<int>& roots) {
+    std::vector<std::string> calls;
+    for (int pid : roots) {
+      calls.push_back(absl::StrCat("descendants(", pid, ")"));
+    }
+    matched_ = ParseSelection(calls.empty() ? "false()" : AnyOf(calls), regex_);
+  }
+
+ private:
+  std::string regex_;
+  std::vector<int> pids_;
+  int self_;
+  filters::Filter matched_;
+};
+
+int Fail(const absl::Status& s) {
+  std::cerr << "memstats: error: " << s.message() << "\n";
+  return absl::IsInvalidArgument(s) ? kExitBadInput : kExitFailure;
+}
+
+int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Context ctx = MakeContext(global);
+  const std::string mask_text = o.mask.value_or(
+      std::string(profile::kDefaultFileKeyMask));
+  auto mask = profile::ParseFileKeyMask(mask_text);
+  if (!mask.ok()) throw UsageError(absl::StrCat("-m: ", mask.status().message()));
+  if (!(o.small_percent >= 0 && o.small_percent <= 100)) {
+    throw UsageError(absl::StrCat("--small: expected a percentage from 0 to "
+                                  "100, got ",
+                                  o.small_percent));
+  }
+  if (!o.output.empty()) {
+    if (absl::Status s = CheckOutputPath(o.output); !s.ok()) {
+      throw UsageError(std::string(s.message()));
+    }
+  }
+  Selection selection(o, !o.include_self && IsLiveProc(global.procfs_root));
+  std::unique_ptr<scan::MemoryBudget> budget = NewBudget(ctx);
+
+  if (o.children) {
+    // Which processes match, from their identity alone (nothing else is
+    // read); then the scan proper takes them and every descendant.
+    std::mutex mu;
+    std::vector<int> roots;
+    scan::ScanOptions first;
+    first.read_pages = false;
+    first.read_smaps = false;
+    scan::KeepFn matched = selection.Matched();
+    auto found = RunScan(ctx, first,
+                         [&](const scan::ProcessIdentity& p,
+                             const scan::ParentMap& parents) {
+                           if (matched(p, parents)) {
+                             std::lock_guard<std::mutex> l(mu);
+                             roots.push_back(p.pid);
+                           }
+                           return false;
+                         },
+                         *budget);
+    if (int* code = std::get_if<int>(&found)) return *code;
+    selection.AddDescendantsOf(roots);
+  }
+
+  scan::ScanOptions options;
+  options.read_pages = false;
+  options.read_smaps = false;
+  options.mapping_detail = mask->path || mask->binary
+                               ? scan::ScanOptions::MappingDetail::kFiles
+                               : scan::ScanOptions::MappingDetail::kCategories;
+  auto scanned = RunScan(ctx, options, selection.Matched(), *budget);
+  if (int* code = std::get_if<int>(&scanned)) return *code;
+  scan::ScanResult& result = std::get<scan::ScanResult>(scanned);
+
+  profile::SnapshotOptions build;
+  build.mask = *mask;
+  build.small_percent = o.small_percent;
+  profile::Snapshot snap = profile::BuildSnapshot(result.processes, build);
+  snap.scan = result.stats;
+  snap.scan.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  snap.mask_text = mask_text;
+  WarnUnreadable(result.stats);
+  if (result.processes.empty()) {
+    std::cerr << "memstats: warning: no process matched\n";
+  }
+
+  // Render into memory first: the output gets the whole report or nothing.
+  std::ostringstream out;
+  if (global.json) {
+    render::RenderSnapshotJson(snap, out);
+  } else {
+    render::RenderSnapshotText(snap, ctx.unit, out);
+  }
+  if (!o.output.empty()) {
+    if (absl::Status s = WriteOutputFile(o.output, out.str()); !s.ok()) {
+      return Fail(s);
+    }
+    return kExitOk;
+  }
+  std::cout << out.str() << std::flush;
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterSnapshotCommand(CLI::App& app, GlobalOptions& global,
+                             RunFn& run) {
+  auto opts = std::make_shared<SnapshotOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "snapshot",
+      "PSS by kind of memory (heap, stacks, anonymous, shared memory, each "
+      "file) for the matched processes together and for each");
+  sub->fallthrough();
+  sub->add_option("regex", opts->regex,
+                  "ECMAScript regex searched in the command line (argv "
+                  "joined by spaces)")
+      ->option_text("REGEX");
+  sub->add_option("-p,--pid", opts->pids,
+                  "This process (repeatable, or a comma-separated list)")
+      ->option_text("PID[,PID...]")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_flag("-c,--children", opts->children,
+                "Also every descendant of a matched process");
+  sub->add_option("-m,--mask", opts->mask,
+                  "What file rows are keyed by, letters from bfrwxsp: b "
+                  "binary vs library, f path, r w x s p permissions; '' one "
+                  "row (default frwxsp)")
+      ->option_text("MASK");
+  sub->add_option("--small", opts->small_percent,
+                  "Fold rows below this percent of PSS into a \"small "
+                  "categories\" row (default 0.5)")
+      ->option_text("PCT");
+  sub->add_flag("-s,--self", opts->include_self,
+                "Include memstats itself (excluded by default)");
+  sub->add_option("-o,--output", opts->output,
+                  "Write the report to this file (0600, never through a "
+                  "symbolic link) instead of stdout")
+      ->option_text("FILE");
+  sub->callback([opts, &global, &run] {
+    run = [opts, &global] { return RunSnapshot(global, *opts); };
+  });
+}
+
+}  // namespace memstats::cli
