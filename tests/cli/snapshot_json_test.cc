@@ -1,0 +1,215 @@
+// memstats --json snapshot on tests/fixtures/profile: every process's rows
+// add up exactly to the Pss of its smaps_rollup (which the fixture writes as
+// the sum of its smaps), SwapPss and hugetlb stay apart, and the numbers by
+// kind are the hand-derived ones of make_profile_fixtures.py (kB):
+//
+//   pid   heap  stack  thread  anon   sysv  shmem  special  files   Pss
+//   100   5000   132    40    20036   2048   512      2     2336  30106
+//   200   2000   132     0        0      0  1280      2     1196   4610
+//   201   3000   132     0     1000      0  1280      2     1192   6606
+//   300   1200   124     0        0      0     0      2     1520   2846
+//   400    800   132     0        0      0     0      2     2336   3270
+//   all  12000   652    40    21036   2048  3072     10     8580  47438
+//
+//   SwapPss: 100 1000, 300 40 (heap) + 8 (stack) = 48; all 1048. Hugetlb:
+//   300 4096 (Pss 0), in no row.
+// Also -o: the file holds exactly what stdout would, mode 0600.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/run_memstats.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "test_util.h"
+
+namespace memstats::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kProfile[] = MEMSTATS_FIXTURES_DIR "/profile";
+constexpr uint64_t KB(uint64_t n) { return n * 1024; }
+
+RunResult RunOnProfile(const std::vector<std::string>& args) {
+  std::vector<std::string> all = {"--procfs-root", kProfile, "--threads", "1"};
+  all.insert(all.end(), args.begin(), args.end());
+  return RunMemstats(all);
+}
+
+json RunJson(const std::vector<std::string>& args) {
+  RunResult r = RunOnProfile(args);
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out.find("s3cret"), std::string::npos);
+  return json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+}
+
+// "Key: N kB" of a fixture's smaps_rollup, in bytes.
+uint64_t Rollup(int pid, const std::string& key) {
+  std::istringstream in(ReadFixture("profile/" + std::to_string(pid) +
+                                    "/smaps_rollup"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) {
+      return std::stoull(line.substr(key.size() + 1)) * 1024;
+    }
+  }
+  ADD_FAILURE() << "no " << key << " in the rollup of " << pid;
+  return 0;
+}
+
+// category -> pss over rows and folded rows, with the sum of all of them.
+std::map<std::string, uint64_t> ByCategory(const json& section,
+                                           uint64_t* sum) {
+  std::map<std::string, uint64_t> out;
+  *sum = 0;
+  for (const json* rows : {&section["rows"], &section["small"]["rows"]}) {
+    for (const json& r : *rows) {
+      out[r["category"].get<std::string>()] += r["pss"].get<uint64_t>();
+      *sum += r["pss"].get<uint64_t>();
+    }
+  }
+  return out;
+}
+
+TEST(SnapshotJson, RowsAddUpToEachProcesssRollupPss) {
+  for (const char* mask : {"frwxsp", "", "b", "rx"}) {
+    json doc = RunJson({"--json", "snapshot", "-m", mask});
+    ASSERT_FALSE(doc.is_discarded()) << mask;
+    ASSERT_EQ(doc["processes"].size(), 5u) << mask;
+    for (const json& p : doc["processes"]) {
+      const int pid = p["pid"].get<int>();
+      uint64_t sum = 0;
+      ByCategory(p, &sum);
+      EXPECT_EQ(sum, Rollup(pid, "Pss")) << mask << " pid " << pid;
+      EXPECT_EQ(p["pss"].get<uint64_t>(), Rollup(pid, "Pss")) << pid;
+      EXPECT_EQ(p["swap_pss"].get<uint64_t>(), Rollup(pid, "SwapPss")) << pid;
+      EXPECT_EQ(p["hugetlb"].get<uint64_t>(),
+                Rollup(pid, "Private_Hugetlb") + Rollup(pid, "Shared_Hugetlb"))
+          << pid;
+    }
+  }
+}
+
+TEST(SnapshotJson, NumbersByKind) {
+  json doc = RunJson({"--json", "snapshot", "-m", ""});
+  ASSERT_FALSE(doc.is_discarded());
+  EXPECT_EQ(doc["schema_version"], 1);
+  EXPECT_EQ(doc["command"], "snapshot");
+  EXPECT_EQ(doc["file_key"], "");
+  EXPECT_EQ(doc["small_percent"].get<double>(), 0.5);
+  EXPECT_EQ(doc["scan"]["processes_scanned"], 5);
+  EXPECT_EQ(doc["scan"]["kernel_threads"], 1);
+  using Kinds = std::map<std::string, uint64_t>;
+  const std::map<int, Kinds> want = {
+      {100, {{"heap", KB(5000)}, {"stack", KB(132)}, {"thread_stack", KB(40)},
+             {"anon", KB(20036)}, {"sysv", KB(2048)}, {"shmem", KB(512)},
+             {"special", KB(2)}, {"file", KB(2336)}}},
+      {200, {{"heap", KB(2000)}, {"stack", KB(132)}, {"shmem", KB(1280)},
+             {"special", KB(2)}, {"file", KB(1196)}}},
+      {201, {{"heap", KB(3000)}, {"stack", KB(132)}, {"anon", KB(1000)},
+             {"shmem", KB(1280)}, {"special", KB(2)}, {"file", KB(1192)}}},
+      {300, {{"heap", KB(1200)}, {"stack", KB(124)}, {"special", KB(2)},
+             {"file", KB(1520)}}},
+      {400, {{"heap", KB(800)}, {"stack", KB(132)}, {"special", KB(2)},
+             {"file", KB(2336)}}},
+  };
+  for (const json& p : doc["processes"]) {
+    uint64_t sum = 0;
+    // The guard pages of 100 are anonymous with Pss 0: a row of 0 is fine,
+    // a row missing or too large is not. Drop zero rows before comparing.
+    Kinds got = ByCategory(p, &sum);
+    std::erase_if(got, [](const auto& kv) { return kv.second == 0; });
+    EXPECT_EQ(got, want.at(p["pid"].get<int>())) << p["pid"];
+  }
+  uint64_t sum = 0;
+  EXPECT_EQ(ByCategory(doc["summary"], &sum),
+            (Kinds{{"heap", KB(12000)}, {"stack", KB(652)},
+                   {"thread_stack", KB(40)}, {"anon", KB(21036)},
+                   {"sysv", KB(2048)}, {"shmem", KB(3072)},
+                   {"special", KB(10)}, {"file", KB(8580)}}));
+  EXPECT_EQ(sum, KB(47438));
+  const json& s = doc["summary"];
+  EXPECT_EQ(s["processes"], 5);
+  EXPECT_EQ(s["pss"].get<uint64_t>(), KB(47438));
+  EXPECT_EQ(s["swap_pss"].get<uint64_t>(), KB(1048));
+  EXPECT_EQ(s["hugetlb"].get<uint64_t>(), KB(4096));
+  EXPECT_EQ(s["hugetlb_mappings"], 1);
+  // Largest first: anonymous 21036 of 47438.
+  ASSERT_FALSE(s["rows"].empty());
+  EXPECT_EQ(s["rows"][0]["label"], "Anonymous mappings");
+  EXPECT_DOUBLE_EQ(s["rows"][0]["percent"].get<double>(),
+                   100.0 * 21036 / 47438);
+  // Folded (below 0.5% = 237.19 kB): thread stacks 40, special 10.
+  EXPECT_EQ(s["small"]["pss"].get<uint64_t>(), KB(50));
+  ASSERT_EQ(s["small"]["rows"].size(), 2u);
+  EXPECT_EQ(s["small"]["rows"][0]["label"], "Thread stacks");
+  EXPECT_EQ(s["small"]["rows"][1]["label"], "vdso/vvar/vsyscall");
+  EXPECT_EQ(s["small"]["rows"][1]["mappings"], 10);  // [vvar] + [vdso] x 5
+}
+
+TEST(SnapshotJson, FileRowKeys) {
+  json doc = RunJson({"--json", "snapshot", "-p", "300", "-m", "bfrx",
+                      "--small", "0"});
+  ASSERT_FALSE(doc.is_discarded());
+  // bash: r--p 192 + r--p 100 + rw-p 48 = 340 as "r---"; libc r--p
+  // 40+16+16 + rw-p 8 = 80 as "r---".
+  std::vector<json> files;
+  for (const json& r : doc["processes"][0]["rows"]) {
+    if (r["category"] == "file") files.push_back(r);
+  }
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(files[0], (json{{"category", "file"},
+                            {"label", "binary /usr/bin/bash r-x-"},
+                            {"binary", true},
+                            {"path", "/usr/bin/bash"},
+                            {"perms", "r-x-"},
+                            {"pss", KB(800)},
+                            {"percent", 100.0 * 800 / 2846},
+                            {"rss", files[0]["rss"]},
+                            {"size", files[0]["size"]},
+                            {"swap_pss", 0},
+                            {"mappings", 1}}));
+  EXPECT_EQ(files[1]["label"], "binary /usr/bin/bash r---");
+  EXPECT_EQ(files[1]["pss"].get<uint64_t>(), KB(340));
+  EXPECT_EQ(files[1]["mappings"], 3);
+  EXPECT_EQ(files[2]["label"],
+            "library /usr/lib/x86_64-linux-gnu/libc.so.6 r-x-");
+  EXPECT_EQ(files[2]["pss"].get<uint64_t>(), KB(300));
+  EXPECT_EQ(files[3]["label"],
+            "library /usr/lib/x86_64-linux-gnu/libc.so.6 r---");
+  EXPECT_EQ(files[3]["pss"].get<uint64_t>(), KB(80));
+  EXPECT_EQ(files[3]["binary"], false);
+}
+
+TEST(SnapshotJson, OutputFileHoldsTheReport) {
+  char tmpl[] = "/tmp/memstats_snapshot_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string path = dir + "/out.txt";
+  RunResult to_file = RunOnProfile({"snapshot", "-p", "200", "-o", path});
+  RunResult to_stdout = RunOnProfile({"snapshot", "-p", "200"});
+  EXPECT_EQ(to_file.exit_code, 0) << to_file.Describe();
+  EXPECT_EQ(to_file.out, "");
+  EXPECT_EQ(to_file.err, "");
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(MaskTiming(text.str()), MaskTiming(to_stdout.out));
+  EXPECT_NE(text.str().find("pid 200 nginx"), std::string::npos);
+  struct stat st;
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
+}
+
+}  // namespace
+}  // namespace memstats::testing
