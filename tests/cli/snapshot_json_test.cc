@@ -190,6 +190,31 @@ TEST(SnapshotJson, FileRowKeys) {
   EXPECT_EQ(files[3]["binary"], false);
 }
 
+std::vector<int> Pids(const json& doc) {
+  std::vector<int> pids;
+  for (const json& p : doc["processes"]) pids.push_back(p["pid"].get<int>());
+  return pids;
+}
+
+// -c adds descendants (201 is 200's child); without it, only what matched.
+TEST(SnapshotJson, ChildrenOfPids) {
+  EXPECT_EQ(Pids(RunJson({"--json", "snapshot", "-p", "200", "-c"})),
+            (std::vector<int>{200, 201}));
+  EXPECT_EQ(Pids(RunJson({"--json", "snapshot", "-p", "201", "-c"})),
+            (std::vector<int>{201}));
+  EXPECT_EQ(Pids(RunJson({"--json", "snapshot", "-p", "300", "-p", "100,201"})),
+            (std::vector<int>{100, 201, 300}));
+  // The regex and -p add up; --filter applies to both, and to children.
+  EXPECT_EQ(Pids(RunJson({"--json", "snapshot", "bash", "-p", "400"})),
+            (std::vector<int>{300, 400}));
+  EXPECT_EQ(Pids(RunJson({"--json", "--filter", "not(uid(33))", "snapshot",
+                          "-c", "master"})),
+            (std::vector<int>{200}));
+  // No regex and no -p: every process but the kernel thread.
+  EXPECT_EQ(Pids(RunJson({"--json", "snapshot", "-c"})),
+            (std::vector<int>{100, 200, 201, 300, 400}));
+}
+
 TEST(SnapshotJson, OutputFileHoldsTheReport) {
   char tmpl[] = "/tmp/memstats_snapshot_XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
