@@ -101,18 +101,18 @@ class Selection {
  public:
   Selection(const SnapshotOptions& o, bool exclude_self)
       : regex_(o.regex.value_or("")),
-        pids_(ParsePids(o.pids)),
         self_(exclude_self ? static_cast<int>(::getpid()) : -1) {
     std::vector<std::string> calls;
     if (o.regex) {
       calls.push_back(absl::StrCat("cmdline(", QuoteFilterString(*o.regex),
                                    ")"));
     }
-    for (int pid : pids_) calls.push_back(absl::StrCat("pid(", pid, ")"));
-    matched_ = ParseSelection(AnyOf(calls), regex_);
+    for (int pid : ParsePids(o.pids)) calls.push_back(absl::StrCat("pid(", pid, ")"));
+    text_ = AnyOf(calls);
+    matched_ = ParseSelection(text_, regex_);
   }
 
-  // The processes matched before children are added.
+  // Whether a process is selected; never memstats itself unless asked.
   scan::KeepFn Matched() const {
     return [this](const scan::ProcessIdentity& p,
                   const scan::ParentMap& parents) {
@@ -121,18 +121,21 @@ class Selection {
   }
 
   // Adds every descendant of `roots` (a process is its own descendant).
+  // What matched already still matches (a process that started since the
+  // roots were found).
   void AddDescendantsOf(const std::vector<int>& roots) {
-    std::vector<std::string> calls;
+    std::vector<std::string> calls = {text_};
     for (int pid : roots) {
       calls.push_back(absl::StrCat("descendants(", pid, ")"));
     }
-    matched_ = ParseSelection(calls.empty() ? "false()" : AnyOf(calls), regex_);
+    text_ = AnyOf(calls);
+    matched_ = ParseSelection(text_, regex_);
   }
 
  private:
   std::string regex_;
-  std::vector<int> pids_;
   int self_;
+  std::string text_;  // the selection in the filter language
   filters::Filter matched_;
 };
 

@@ -283,6 +283,20 @@ TEST(BuildSnapshot, NoExecutableMeansLibrary) {
             (std::vector<std::string>{"library 10K 100.00%"}));
 }
 
+// The kernel gives hugetlb mappings Pss 0; should one ever have Pss, it
+// still counts in the total, in a row of its own, beside the hugetlb bytes.
+TEST(BuildSnapshot, HugetlbPssIsNotLost) {
+  std::vector<scan::ProcessRecord> recs(1);
+  UsageRow huge = Usage(kHugetlb, 100);
+  huge.hugetlb = 4096 * K;
+  recs[0].usage = {Usage(kHeap, 300), huge};
+  Snapshot s = BuildSnapshot(recs, SnapshotOptions{});
+  EXPECT_EQ(s.summary.pss_total, 400 * K);
+  EXPECT_EQ(s.summary.hugetlb, 4096 * K);
+  EXPECT_EQ(Lines(s.summary.rows), (std::vector<std::string>{
+                                       "Heap 300K 75.00%", "Hugetlb 100K 25.00%"}));
+}
+
 TEST(BuildSnapshot, NoProcesses) {
   Snapshot s = BuildSnapshot({}, SnapshotOptions{});
   EXPECT_EQ(s.summary.pss_total, 0u);
