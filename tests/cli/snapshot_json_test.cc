@@ -190,6 +190,71 @@ TEST(SnapshotJson, FileRowKeys) {
   EXPECT_EQ(files[3]["binary"], false);
 }
 
+// The whole document for one process, -m '' --small 1. pid 400's smaps
+// (kB, Size/Rss/Pss): python3.11 512/400/200, 2560/2400/1200, 1024/600/300,
+// 256/256/256; libc 160/40/40, 1364/1200/300, 352/64/16, 16/16/16, 8/8/8:
+// files 6252/4984/2336 in 9 mappings. [heap] 804/800/800, [stack]
+// 132/132/132, [vvar] 16/0/0 + [vdso] 8/8/2. Pss 3270; 2 kB is 0.06% of
+// it, below 1%.
+TEST(SnapshotJson, WholeDocumentOfOneProcess) {
+  json doc = RunJson({"--json", "snapshot", "-p", "400", "-m", "",
+                      "--small", "1"});
+  ASSERT_FALSE(doc.is_discarded());
+  doc["scan"]["seconds"] = 0;
+  auto row = [](const char* category, const char* label, uint64_t mappings,
+                uint64_t size, uint64_t rss, uint64_t pss) {
+    return json{{"category", category},
+                {"label", label},
+                {"mappings", mappings},
+                {"percent", 100.0 * pss / 3270},
+                {"pss", KB(pss)},
+                {"rss", KB(rss)},
+                {"size", KB(size)},
+                {"swap_pss", 0}};
+  };
+  json section = {
+      {"hugetlb", 0},
+      {"hugetlb_mappings", 0},
+      {"pss", KB(3270)},
+      {"rows", {row("file", "file-backed mappings", 9, 6252, 4984, 2336),
+                row("heap", "Heap", 1, 804, 800, 800),
+                row("stack", "Stack", 1, 132, 132, 132)}},
+      {"small", {{"percent", 100.0 * 2 / 3270},
+                 {"pss", KB(2)},
+                 {"rows", {row("special", "vdso/vvar/vsyscall", 2, 24, 8,
+                               2)}}}},
+      {"swap_pss", 0},
+  };
+  json process = section;
+  process.update(json{{"cmdline", "/usr/bin/python3 -c import time; "
+                                  "time.sleep(9)"},
+                      {"comm", "python3"},
+                      {"pid", 400},
+                      {"ppid", 1},
+                      {"threads", 1},
+                      {"uid", 0},
+                      {"unknown_thread_stacks", 0}});
+  json summary = section;
+  summary["processes"] = 1;
+  const json want = {
+      {"command", "snapshot"},
+      {"file_key", ""},
+      {"processes", {process}},
+      {"scan", {{"filtered_out", 4},
+                {"kernel_threads", 1},
+                {"processes_scanned", 1},
+                {"seconds", 0},
+                {"threads", 1},
+                {"unreadable", 0},
+                {"unreadable_pids", json::array()},
+                {"vanished", 0}}},
+      {"schema_version", 1},
+      {"small_percent", 1.0},
+      {"summary", summary},
+  };
+  EXPECT_EQ(doc, want) << doc.dump(1);
+}
+
 std::vector<int> Pids(const json& doc) {
   std::vector<int> pids;
   for (const json& p : doc["processes"]) pids.push_back(p["pid"].get<int>());
