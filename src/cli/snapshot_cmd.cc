@@ -104,20 +104,21 @@ class Selection {
         self_(exclude_self ? static_cast<int>(::getpid()) : -1) {
     std::vector<std::string> calls;
     if (o.regex) {
-      calls.push_back(absl::StrCat("cmdline(", QuoteFilterString(*o.regex),
-                                   ")"));
+      calls.push_back(
+          absl::StrCat("cmdline(", QuoteFilterString(*o.regex), ")"));
     }
-    for (int pid : ParsePids(o.pids)) calls.push_back(absl::StrCat("pid(", pid, ")"));
+    for (int pid : ParsePids(o.pids))
+      calls.push_back(absl::StrCat("pid(", pid, ")"));
     text_ = AnyOf(calls);
     matched_ = ParseSelection(text_, regex_);
   }
 
   // Whether a process is selected; never memstats itself unless asked.
   scan::KeepFn Matched() const {
-    return [this](const scan::ProcessIdentity& p,
-                  const scan::ParentMap& parents) {
-      return p.pid != self_ && matched_.Matches(p, parents);
-    };
+    return
+        [this](const scan::ProcessIdentity& p, const scan::ParentMap& parents) {
+          return p.pid != self_ && matched_.Matches(p, parents);
+        };
   }
 
   // Adds every descendant of `roots` (a process is its own descendant).
@@ -147,14 +148,16 @@ int Fail(const absl::Status& s) {
 int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   Context ctx = MakeContext(global);
-  const std::string mask_text = o.mask.value_or(
-      std::string(profile::kDefaultFileKeyMask));
+  const std::string mask_text =
+      o.mask.value_or(std::string(profile::kDefaultFileKeyMask));
   auto mask = profile::ParseFileKeyMask(mask_text);
-  if (!mask.ok()) throw UsageError(absl::StrCat("-m: ", mask.status().message()));
+  if (!mask.ok())
+    throw UsageError(absl::StrCat("-m: ", mask.status().message()));
   if (!(o.small_percent >= 0 && o.small_percent <= 100)) {
-    throw UsageError(absl::StrCat("--small: expected a percentage from 0 to "
-                                  "100, got ",
-                                  o.small_percent));
+    throw UsageError(
+        absl::StrCat("--small: expected a percentage from 0 to "
+                     "100, got ",
+                     o.small_percent));
   }
   if (!o.output.empty()) {
     if (absl::Status s = CheckOutputPath(o.output); !s.ok()) {
@@ -173,16 +176,16 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
     first.read_pages = false;
     first.read_smaps = false;
     scan::KeepFn matched = selection.Matched();
-    auto found = RunScan(ctx, first,
-                         [&](const scan::ProcessIdentity& p,
-                             const scan::ParentMap& parents) {
-                           if (matched(p, parents)) {
-                             std::lock_guard<std::mutex> l(mu);
-                             roots.push_back(p.pid);
-                           }
-                           return false;
-                         },
-                         *budget);
+    auto found = RunScan(
+        ctx, first,
+        [&](const scan::ProcessIdentity& p, const scan::ParentMap& parents) {
+          if (matched(p, parents)) {
+            std::lock_guard<std::mutex> l(mu);
+            roots.push_back(p.pid);
+          }
+          return false;
+        },
+        *budget);
     if (int* code = std::get_if<int>(&found)) return *code;
     selection.AddDescendantsOf(roots);
   }
@@ -230,8 +233,7 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
 
 }  // namespace
 
-void RegisterSnapshotCommand(CLI::App& app, GlobalOptions& global,
-                             RunFn& run) {
+void RegisterSnapshotCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
   auto opts = std::make_shared<SnapshotOptions>();
   CLI::App* sub = app.add_subcommand(
       "snapshot",

@@ -118,10 +118,9 @@ absl::StatusOr<FileKeyMask> ParseFileKeyMask(std::string_view text) {
         m.private_ = true;
         break;
       default:
-        return absl::InvalidArgumentError(
-            absl::StrCat("unknown letter '", std::string(1, c), "' in '",
-                         std::string(text),
-                         "' (expected letters from bfrwxsp)"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown letter '", std::string(1, c), "' in '", std::string(text),
+            "' (expected letters from bfrwxsp)"));
     }
   }
   return m;

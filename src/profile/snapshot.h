@@ -107,7 +107,7 @@ struct Snapshot {
   scan::ScanStats scan;
   std::string mask_text;
   double small_percent = 0;  // as in SnapshotOptions
-  SnapshotSection summary;  // every process of the set taken together
+  SnapshotSection summary;   // every process of the set taken together
   std::vector<ProcessSnapshot> processes;  // in the order of the records
 };
 

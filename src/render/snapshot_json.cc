@@ -87,8 +87,7 @@ json SnapshotJson(const profile::Snapshot& snap) {
 }
 
 void RenderSnapshotJson(const profile::Snapshot& snap, std::ostream& out) {
-  out << SnapshotJson(snap).dump(2, ' ', false,
-                                 json::error_handler_t::replace)
+  out << SnapshotJson(snap).dump(2, ' ', false, json::error_handler_t::replace)
       << "\n";
 }
 

@@ -52,10 +52,10 @@ void PrintSection(const SnapshotSection& s, double small_threshold, Unit u,
   }
   if (s.hugetlb > 0 || s.hugetlb_mappings > 0) {
     t.AddRule();
-    t.AddRow({FormatBytes(s.hugetlb, u), "-",
-              absl::StrCat("Hugetlb (huge pages, not in PSS; ",
-                           Plural(s.hugetlb_mappings, "mapping", "mappings"),
-                           ")")});
+    t.AddRow(
+        {FormatBytes(s.hugetlb, u), "-",
+         absl::StrCat("Hugetlb (huge pages, not in PSS; ",
+                      Plural(s.hugetlb_mappings, "mapping", "mappings"), ")")});
   }
   t.Print(out);
   out << "swap (SwapPss, not in PSS): " << FormatBytes(s.swap_pss, u) << "\n";
@@ -76,16 +76,17 @@ void RenderSnapshotText(const profile::Snapshot& snap, Unit unit,
                                  : EscapeForTerminal(snap.mask_text))
       << "\n";
 
-  out << "\nsummary of " << Plural(snap.processes.size(), "process", "processes")
-      << ": PSS " << FormatBytes(snap.summary.pss_total, unit) << "\n";
+  out << "\nsummary of "
+      << Plural(snap.processes.size(), "process", "processes") << ": PSS "
+      << FormatBytes(snap.summary.pss_total, unit) << "\n";
   PrintSection(snap.summary, snap.small_percent, unit, out);
 
   for (const profile::ProcessSnapshot& p : snap.processes) {
     out << absl::StrFormat("\npid %d %s (ppid %d, uid %d): PSS %s\n", p.pid,
                            EscapeForTerminal(p.comm), p.ppid, p.uid,
                            FormatBytes(p.section.pss_total, unit));
-    out << "command: " << EscapeForTerminal(Shorten(p.cmdline, kMaxCommandWidth))
-        << "\n";
+    out << "command: "
+        << EscapeForTerminal(Shorten(p.cmdline, kMaxCommandWidth)) << "\n";
     out << "threads: " << p.threads;
     if (p.unknown_thread_stacks > 0) {
       out << " (" << Plural(p.unknown_thread_stacks, "stack", "stacks")

@@ -42,8 +42,8 @@ class SnapshotBadInput : public ::testing::Test {
   void Expect(std::vector<std::string> args, const std::string& err,
               std::string output = "") {
     if (output.empty()) output = dir_ + "/out.txt";
-    std::vector<std::string> all = {"--procfs-root", kProfile, "--threads",
-                                    "1", "snapshot", "-o", output};
+    std::vector<std::string> all = {"--procfs-root", kProfile, "--threads", "1",
+                                    "snapshot",      "-o",     output};
     all.insert(all.end(), args.begin(), args.end());
     RunResult r = RunMemstats(all);
     EXPECT_EQ(r.exit_code, 2) << r.Describe();
@@ -89,8 +89,9 @@ TEST_F(SnapshotBadInput, SmallOutOfRange) {
 
 TEST_F(SnapshotBadInput, OutputDirectoryMissing) {
   const std::string missing = dir_ + "/no/such";
-  Expect({}, "memstats: error: -o '" + missing + "/out.txt': directory '" +
-                 missing + "' does not exist\n",
+  Expect({},
+         "memstats: error: -o '" + missing + "/out.txt': directory '" +
+             missing + "' does not exist\n",
          missing + "/out.txt");
   EXPECT_TRUE(Entries().empty());
 }

@@ -54,8 +54,8 @@ json RunJson(const std::vector<std::string>& args) {
 
 // "Key: N kB" of a fixture's smaps_rollup, in bytes.
 uint64_t Rollup(int pid, const std::string& key) {
-  std::istringstream in(ReadFixture("profile/" + std::to_string(pid) +
-                                    "/smaps_rollup"));
+  std::istringstream in(
+      ReadFixture("profile/" + std::to_string(pid) + "/smaps_rollup"));
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind(key + ":", 0) == 0) {
@@ -67,8 +67,7 @@ uint64_t Rollup(int pid, const std::string& key) {
 }
 
 // category -> pss over rows and folded rows, with the sum of all of them.
-std::map<std::string, uint64_t> ByCategory(const json& section,
-                                           uint64_t* sum) {
+std::map<std::string, uint64_t> ByCategory(const json& section, uint64_t* sum) {
   std::map<std::string, uint64_t> out;
   *sum = 0;
   for (const json* rows : {&section["rows"], &section["small"]["rows"]}) {
@@ -110,17 +109,38 @@ TEST(SnapshotJson, NumbersByKind) {
   EXPECT_EQ(doc["scan"]["kernel_threads"], 1);
   using Kinds = std::map<std::string, uint64_t>;
   const std::map<int, Kinds> want = {
-      {100, {{"heap", KB(5000)}, {"stack", KB(132)}, {"thread_stack", KB(40)},
-             {"anon", KB(20036)}, {"sysv", KB(2048)}, {"shmem", KB(512)},
-             {"special", KB(2)}, {"file", KB(2336)}}},
-      {200, {{"heap", KB(2000)}, {"stack", KB(132)}, {"shmem", KB(1280)},
-             {"special", KB(2)}, {"file", KB(1196)}}},
-      {201, {{"heap", KB(3000)}, {"stack", KB(132)}, {"anon", KB(1000)},
-             {"shmem", KB(1280)}, {"special", KB(2)}, {"file", KB(1192)}}},
-      {300, {{"heap", KB(1200)}, {"stack", KB(124)}, {"special", KB(2)},
-             {"file", KB(1520)}}},
-      {400, {{"heap", KB(800)}, {"stack", KB(132)}, {"special", KB(2)},
-             {"file", KB(2336)}}},
+      {100,
+       {{"heap", KB(5000)},
+        {"stack", KB(132)},
+        {"thread_stack", KB(40)},
+        {"anon", KB(20036)},
+        {"sysv", KB(2048)},
+        {"shmem", KB(512)},
+        {"special", KB(2)},
+        {"file", KB(2336)}}},
+      {200,
+       {{"heap", KB(2000)},
+        {"stack", KB(132)},
+        {"shmem", KB(1280)},
+        {"special", KB(2)},
+        {"file", KB(1196)}}},
+      {201,
+       {{"heap", KB(3000)},
+        {"stack", KB(132)},
+        {"anon", KB(1000)},
+        {"shmem", KB(1280)},
+        {"special", KB(2)},
+        {"file", KB(1192)}}},
+      {300,
+       {{"heap", KB(1200)},
+        {"stack", KB(124)},
+        {"special", KB(2)},
+        {"file", KB(1520)}}},
+      {400,
+       {{"heap", KB(800)},
+        {"stack", KB(132)},
+        {"special", KB(2)},
+        {"file", KB(2336)}}},
   };
   for (const json& p : doc["processes"]) {
     uint64_t sum = 0;
@@ -131,11 +151,14 @@ TEST(SnapshotJson, NumbersByKind) {
     EXPECT_EQ(got, want.at(p["pid"].get<int>())) << p["pid"];
   }
   uint64_t sum = 0;
-  EXPECT_EQ(ByCategory(doc["summary"], &sum),
-            (Kinds{{"heap", KB(12000)}, {"stack", KB(652)},
-                   {"thread_stack", KB(40)}, {"anon", KB(21036)},
-                   {"sysv", KB(2048)}, {"shmem", KB(3072)},
-                   {"special", KB(10)}, {"file", KB(8580)}}));
+  EXPECT_EQ(ByCategory(doc["summary"], &sum), (Kinds{{"heap", KB(12000)},
+                                                     {"stack", KB(652)},
+                                                     {"thread_stack", KB(40)},
+                                                     {"anon", KB(21036)},
+                                                     {"sysv", KB(2048)},
+                                                     {"shmem", KB(3072)},
+                                                     {"special", KB(10)},
+                                                     {"file", KB(8580)}}));
   EXPECT_EQ(sum, KB(47438));
   const json& s = doc["summary"];
   EXPECT_EQ(s["processes"], 5);
@@ -157,8 +180,8 @@ TEST(SnapshotJson, NumbersByKind) {
 }
 
 TEST(SnapshotJson, FileRowKeys) {
-  json doc = RunJson({"--json", "snapshot", "-p", "300", "-m", "bfrx",
-                      "--small", "0"});
+  json doc = RunJson(
+      {"--json", "snapshot", "-p", "300", "-m", "bfrx", "--small", "0"});
   ASSERT_FALSE(doc.is_discarded());
   // bash: r--p 192 + r--p 100 + rw-p 48 = 340 as "r---"; libc r--p
   // 40+16+16 + rw-p 8 = 80 as "r---".
@@ -197,37 +220,35 @@ TEST(SnapshotJson, FileRowKeys) {
 // 132/132/132, [vvar] 16/0/0 + [vdso] 8/8/2. Pss 3270; 2 kB is 0.06% of
 // it, below 1%.
 TEST(SnapshotJson, WholeDocumentOfOneProcess) {
-  json doc = RunJson({"--json", "snapshot", "-p", "400", "-m", "",
-                      "--small", "1"});
+  json doc =
+      RunJson({"--json", "snapshot", "-p", "400", "-m", "", "--small", "1"});
   ASSERT_FALSE(doc.is_discarded());
   doc["scan"]["seconds"] = 0;
   auto row = [](const char* category, const char* label, uint64_t mappings,
                 uint64_t size, uint64_t rss, uint64_t pss) {
-    return json{{"category", category},
-                {"label", label},
-                {"mappings", mappings},
-                {"percent", 100.0 * pss / 3270},
-                {"pss", KB(pss)},
-                {"rss", KB(rss)},
-                {"size", KB(size)},
-                {"swap_pss", 0}};
+    return json{{"category", category}, {"label", label},
+                {"mappings", mappings}, {"percent", 100.0 * pss / 3270},
+                {"pss", KB(pss)},       {"rss", KB(rss)},
+                {"size", KB(size)},     {"swap_pss", 0}};
   };
   json section = {
       {"hugetlb", 0},
       {"hugetlb_mappings", 0},
       {"pss", KB(3270)},
-      {"rows", {row("file", "file-backed mappings", 9, 6252, 4984, 2336),
-                row("heap", "Heap", 1, 804, 800, 800),
-                row("stack", "Stack", 1, 132, 132, 132)}},
-      {"small", {{"percent", 100.0 * 2 / 3270},
-                 {"pss", KB(2)},
-                 {"rows", {row("special", "vdso/vvar/vsyscall", 2, 24, 8,
-                               2)}}}},
+      {"rows",
+       {row("file", "file-backed mappings", 9, 6252, 4984, 2336),
+        row("heap", "Heap", 1, 804, 800, 800),
+        row("stack", "Stack", 1, 132, 132, 132)}},
+      {"small",
+       {{"percent", 100.0 * 2 / 3270},
+        {"pss", KB(2)},
+        {"rows", {row("special", "vdso/vvar/vsyscall", 2, 24, 8, 2)}}}},
       {"swap_pss", 0},
   };
   json process = section;
-  process.update(json{{"cmdline", "/usr/bin/python3 -c import time; "
-                                  "time.sleep(9)"},
+  process.update(json{{"cmdline",
+                       "/usr/bin/python3 -c import time; "
+                       "time.sleep(9)"},
                       {"comm", "python3"},
                       {"pid", 400},
                       {"ppid", 1},
@@ -240,14 +261,15 @@ TEST(SnapshotJson, WholeDocumentOfOneProcess) {
       {"command", "snapshot"},
       {"file_key", ""},
       {"processes", {process}},
-      {"scan", {{"filtered_out", 4},
-                {"kernel_threads", 1},
-                {"processes_scanned", 1},
-                {"seconds", 0},
-                {"threads", 1},
-                {"unreadable", 0},
-                {"unreadable_pids", json::array()},
-                {"vanished", 0}}},
+      {"scan",
+       {{"filtered_out", 4},
+        {"kernel_threads", 1},
+        {"processes_scanned", 1},
+        {"seconds", 0},
+        {"threads", 1},
+        {"unreadable", 0},
+        {"unreadable_pids", json::array()},
+        {"vanished", 0}}},
       {"schema_version", 1},
       {"small_percent", 1.0},
       {"summary", summary},

@@ -55,12 +55,12 @@ class ProfileHelper {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
     auto n = [](uint64_t v) { return std::to_string(v); };
-    pid_ = Spawn({PROFILE_HELPER, "--heap-kib", n(kHeap), "--stack-kib",
-                  n(kStack), "--threads", n(kThreads), "--thread-stack-kib",
-                  n(kThreadStack), "--anon-kib", n(kAnon), "--sysv-kib",
-                  n(kSysv), "--devshm-kib", n(kDevShm), "--memfd-kib",
-                  n(kMemfd)},
-                 std::nullopt, in[0], out[1], 2);
+    pid_ =
+        Spawn({PROFILE_HELPER, "--heap-kib", n(kHeap), "--stack-kib", n(kStack),
+               "--threads", n(kThreads), "--thread-stack-kib", n(kThreadStack),
+               "--anon-kib", n(kAnon), "--sysv-kib", n(kSysv), "--devshm-kib",
+               n(kDevShm), "--memfd-kib", n(kMemfd)},
+              std::nullopt, in[0], out[1], 2);
     close(in[0]);
     close(out[1]);
     stdin_ = in[1];
@@ -75,7 +75,8 @@ class ProfileHelper {
     }
     close(out[0]);
     // "ready pid=<pid> stack=0x... threads=<tid>,..."
-    if (line.rfind("ready pid=", 0) == 0) ready_pid_ = std::stoi(line.substr(10));
+    if (line.rfind("ready pid=", 0) == 0)
+      ready_pid_ = std::stoi(line.substr(10));
   }
   ~ProfileHelper() {
     if (stdin_ >= 0) close(stdin_);
@@ -105,9 +106,8 @@ SmapsPss ReadSmapsPss(int pid) {
     if (std::isxdigit(static_cast<unsigned char>(line[0])) &&
         line.find('-') < line.find(' ')) {  // "start-end perms ... path"
       const size_t slash = line.find(" /");
-      const std::string path = slash == std::string::npos
-                                   ? ""
-                                   : line.substr(slash + 1);
+      const std::string path =
+          slash == std::string::npos ? "" : line.substr(slash + 1);
       file = !path.empty() && path.rfind("/dev/shm/", 0) != 0 &&
              path.rfind("/SYSV", 0) != 0 && path.rfind("/memfd:", 0) != 0 &&
              path.rfind("/dev/zero", 0) != 0;

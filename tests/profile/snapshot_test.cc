@@ -65,10 +65,8 @@ std::vector<scan::ProcessRecord> TwoProcesses() {
                    Usage(kSpecial, 4, kRxp)};
   recs[1].id.pid = 20;
   recs[1].id.exe = "/bin/other";
-  recs[1].usage = {Usage(kFile, 40, kRxp, "/bin/other"),
-                   Usage(kHeap, 200),
-                   Usage(kSysv, 300, kRws),
-                   Usage(kShmem, 400, kRws),
+  recs[1].usage = {Usage(kFile, 40, kRxp, "/bin/other"), Usage(kHeap, 200),
+                   Usage(kSysv, 300, kRws), Usage(kShmem, 400, kRws),
                    Usage(kFile, 60, kRxp, kLibc)};
   return recs;
 }
@@ -77,8 +75,8 @@ std::vector<scan::ProcessRecord> TwoProcesses() {
 std::vector<std::string> Lines(const std::vector<SnapshotRow>& rows) {
   std::vector<std::string> out;
   for (const SnapshotRow& r : rows) {
-    out.push_back(absl::StrFormat("%s %dK %.2f%%", RowLabel(r), r.pss / K,
-                                  r.percent));
+    out.push_back(
+        absl::StrFormat("%s %dK %.2f%%", RowLabel(r), r.pss / K, r.percent));
   }
   return out;
 }
@@ -102,8 +100,13 @@ TEST(ParseFileKeyMask, Letters) {
       {"f", {.path = true}},
       {"b", {.binary = true}},
       {"rx", {.read = true, .exec = true}},
-      {"frwxsp", {.path = true, .read = true, .write = true, .exec = true,
-                  .shared = true, .private_ = true}},
+      {"frwxsp",
+       {.path = true,
+        .read = true,
+        .write = true,
+        .exec = true,
+        .shared = true,
+        .private_ = true}},
       {"bbf", {.binary = true, .path = true}},
   };
   for (const auto& c : cases) {
@@ -115,12 +118,15 @@ TEST(ParseFileKeyMask, Letters) {
 
 TEST(ParseFileKeyMask, UnknownLetterIsNamed) {
   for (auto [text, message] : {
-           std::pair{"frq", "unknown letter 'q' in 'frq' (expected letters "
-                            "from bfrwxsp)"},
-           std::pair{"F", "unknown letter 'F' in 'F' (expected letters from "
-                          "bfrwxsp)"},
-           std::pair{"r,x", "unknown letter ',' in 'r,x' (expected letters "
-                            "from bfrwxsp)"},
+           std::pair{"frq",
+                     "unknown letter 'q' in 'frq' (expected letters "
+                     "from bfrwxsp)"},
+           std::pair{"F",
+                     "unknown letter 'F' in 'F' (expected letters from "
+                     "bfrwxsp)"},
+           std::pair{"r,x",
+                     "unknown letter ',' in 'r,x' (expected letters "
+                     "from bfrwxsp)"},
        }) {
     auto m = ParseFileKeyMask(text);
     ASSERT_FALSE(m.ok()) << text;
@@ -227,36 +233,31 @@ TEST(BuildSnapshot, BinaryVersusLibrary) {
   // P1: binary /bin/app 80, library libc 66; P2: binary /bin/other 40,
   // library 60. Together binary 120 (6%), library 126 (6.3%).
   Snapshot s = Build("b", 3);
-  EXPECT_EQ(Lines(s.summary.rows), (std::vector<std::string>{
-                                       "Heap 700K 35.00%",
-                                       "Other shared memory 400K 20.00%",
-                                       "SysV shm 300K 15.00%",
-                                       "Anonymous mappings 200K 10.00%",
-                                       "library 126K 6.30%",
-                                       "binary 120K 6.00%",
-                                       "Stack 100K 5.00%"}));
+  EXPECT_EQ(
+      Lines(s.summary.rows),
+      (std::vector<std::string>{
+          "Heap 700K 35.00%", "Other shared memory 400K 20.00%",
+          "SysV shm 300K 15.00%", "Anonymous mappings 200K 10.00%",
+          "library 126K 6.30%", "binary 120K 6.00%", "Stack 100K 5.00%"}));
   EXPECT_EQ(Lines(s.summary.small_rows),
             (std::vector<std::string>{"Thread stacks 50K 2.50%",
                                       "vdso/vvar/vsyscall 4K 0.20%"}));
-  EXPECT_EQ(Lines(Build("bf", 3).processes[0].section.rows),
-            (std::vector<std::string>{"Heap 500K 50.00%",
-                                      "Anonymous mappings 200K 20.00%",
-                                      "Stack 100K 10.00%",
-                                      "binary /bin/app 80K 8.00%",
-                                      "library /lib/libc.so.6 66K 6.60%",
-                                      "Thread stacks 50K 5.00%"}));
+  EXPECT_EQ(
+      Lines(Build("bf", 3).processes[0].section.rows),
+      (std::vector<std::string>{
+          "Heap 500K 50.00%", "Anonymous mappings 200K 20.00%",
+          "Stack 100K 10.00%", "binary /bin/app 80K 8.00%",
+          "library /lib/libc.so.6 66K 6.60%", "Thread stacks 50K 5.00%"}));
 }
 
 TEST(BuildSnapshot, EmptyMaskIsOneFileRow) {
   // 80 + 60 + 6 + 40 + 60 = 246 K of files, 12.3%.
   Snapshot s = Build("", 3);
-  EXPECT_EQ(Lines(s.summary.rows), (std::vector<std::string>{
-                                       "Heap 700K 35.00%",
-                                       "Other shared memory 400K 20.00%",
-                                       "SysV shm 300K 15.00%",
-                                       "file-backed mappings 246K 12.30%",
-                                       "Anonymous mappings 200K 10.00%",
-                                       "Stack 100K 5.00%"}));
+  EXPECT_EQ(Lines(s.summary.rows),
+            (std::vector<std::string>{
+                "Heap 700K 35.00%", "Other shared memory 400K 20.00%",
+                "SysV shm 300K 15.00%", "file-backed mappings 246K 12.30%",
+                "Anonymous mappings 200K 10.00%", "Stack 100K 5.00%"}));
   EXPECT_EQ(s.summary.rows[3].mappings, 5u);
 }
 
@@ -293,8 +294,9 @@ TEST(BuildSnapshot, HugetlbPssIsNotLost) {
   Snapshot s = BuildSnapshot(recs, SnapshotOptions{});
   EXPECT_EQ(s.summary.pss_total, 400 * K);
   EXPECT_EQ(s.summary.hugetlb, 4096 * K);
-  EXPECT_EQ(Lines(s.summary.rows), (std::vector<std::string>{
-                                       "Heap 300K 75.00%", "Hugetlb 100K 25.00%"}));
+  EXPECT_EQ(
+      Lines(s.summary.rows),
+      (std::vector<std::string>{"Heap 300K 75.00%", "Hugetlb 100K 25.00%"}));
 }
 
 TEST(BuildSnapshot, NoProcesses) {

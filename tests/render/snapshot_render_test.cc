@@ -70,7 +70,9 @@ profile::Snapshot OneProcess() {
 TEST(SnapshotText, WholeOutputEscaped) {
   std::ostringstream out;
   RenderSnapshotText(OneProcess(), Unit::kAuto, out);
-  EXPECT_EQ(out.str(), R"(memstats: 1 processes scanned, 7 filtered out, 2 kernel threads (excluded), 0 vanished, 0 unreadable; 0.25 s with 2 threads
+  EXPECT_EQ(
+      out.str(),
+      R"(memstats: 1 processes scanned, 7 filtered out, 2 kernel threads (excluded), 0 vanished, 0 unreadable; 0.25 s with 2 threads
 file mappings by: bfx
 
 summary of 1 process: PSS 1.0M
@@ -124,26 +126,29 @@ TEST(SnapshotJsonRender, Fields) {
   EXPECT_EQ(s["swap_pss"], 12 * 1024);
   EXPECT_EQ(s["hugetlb"], 2 << 20);
   EXPECT_EQ(s["hugetlb_mappings"], 1);
-  EXPECT_EQ(s["rows"][0],
-            (nlohmann::json{{"category", "heap"}, {"label", "Heap"},
-                            {"pss", 768 * 1024}, {"percent", 75.0},
-                            {"rss", 768 * 1024}, {"size", 1536 * 1024},
-                            {"swap_pss", 0}, {"mappings", 1}}));
+  EXPECT_EQ(s["rows"][0], (nlohmann::json{{"category", "heap"},
+                                          {"label", "Heap"},
+                                          {"pss", 768 * 1024},
+                                          {"percent", 75.0},
+                                          {"rss", 768 * 1024},
+                                          {"size", 1536 * 1024},
+                                          {"swap_pss", 0},
+                                          {"mappings", 1}}));
   // File rows carry the key parts the mask keeps, raw (JSON escapes them).
   EXPECT_EQ(s["rows"][1]["path"], "/tmp/\x1b[2Jevil");
   EXPECT_EQ(s["rows"][1]["binary"], false);
   EXPECT_EQ(s["rows"][1]["perms"], "--x-");
-  EXPECT_EQ(s["small"], (nlohmann::json{
-                            {"pss", 6 * 1024},
-                            {"percent", 0.5859375},
-                            {"rows", {{{"category", "stack"},
-                                       {"label", "Stack"},
-                                       {"pss", 6 * 1024},
-                                       {"percent", 0.5859375},
-                                       {"rss", 6 * 1024},
-                                       {"size", 12 * 1024},
-                                       {"swap_pss", 0},
-                                       {"mappings", 1}}}}}));
+  EXPECT_EQ(s["small"], (nlohmann::json{{"pss", 6 * 1024},
+                                        {"percent", 0.5859375},
+                                        {"rows",
+                                         {{{"category", "stack"},
+                                           {"label", "Stack"},
+                                           {"pss", 6 * 1024},
+                                           {"percent", 0.5859375},
+                                           {"rss", 6 * 1024},
+                                           {"size", 12 * 1024},
+                                           {"swap_pss", 0},
+                                           {"mappings", 1}}}}}));
   const nlohmann::json& p = doc["processes"][0];
   EXPECT_EQ(p["pid"], 42);
   EXPECT_EQ(p["comm"], "ev\til");
