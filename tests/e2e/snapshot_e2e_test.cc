@@ -167,6 +167,9 @@ TEST_F(SnapshotLiveTest, KnownLayoutByKind) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_FALSE(proc.is_null()) << last;
+  SCOPED_TRACE("memstats: " + proc.dump() + "\nsmaps Pss: files " +
+               std::to_string(smaps.file) + ", the rest " +
+               std::to_string(smaps.other));
   EXPECT_EQ(proc["threads"], kThreads + 1);
   EXPECT_EQ(proc["hugetlb"], 0);
 
