@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -18,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -95,6 +97,33 @@ bool IsLiveProc(const std::string& root) {
   struct stat a, b;
   return ::stat(root.c_str(), &a) == 0 && ::stat("/proc", &b) == 0 &&
          a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// The roots that have no other root above them: descendants() of those
+// alone selects the same processes, and each process is checked against
+// fewer of them (a thousand workers of one matched master are one root).
+std::vector<int> OutermostRoots(std::vector<int> roots,
+                                const scan::ParentMap& parents) {
+  std::sort(roots.begin(), roots.end());
+  absl::flat_hash_set<int> all(roots.begin(), roots.end());
+  std::vector<int> outer;
+  for (int pid : roots) {
+    bool below_another = false;
+    auto it = parents.find(pid);
+    // At most parents.size() steps, and never past `pid` itself: a cycle of
+    // ppids (pids reused while /proc was read) neither loops nor drops it.
+    for (size_t steps = 0;
+         it != parents.end() && it->second != pid && steps <= parents.size();
+         ++steps) {
+      if (all.contains(it->second)) {
+        below_another = true;
+        break;
+      }
+      it = parents.find(it->second);
+    }
+    if (!below_another) outer.push_back(pid);
+  }
+  return outer;
 }
 
 class Selection {
@@ -187,7 +216,8 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
         },
         *budget);
     if (int* code = std::get_if<int>(&found)) return *code;
-    selection.AddDescendantsOf(roots);
+    selection.AddDescendantsOf(OutermostRoots(
+        std::move(roots), std::get<scan::ScanResult>(found).parents));
   }
 
   scan::ScanOptions options;

@@ -297,6 +297,9 @@ TEST(SnapshotJson, ChildrenOfPids) {
   EXPECT_EQ(Pids(RunJson({"--json", "--filter", "not(uid(33))", "snapshot",
                           "-c", "master"})),
             (std::vector<int>{200}));
+  // Both nginx processes match; 201 lies below 200, so one root is enough.
+  EXPECT_EQ(Pids(RunJson({"--json", "snapshot", "-c", "nginx"})),
+            (std::vector<int>{200, 201}));
   // No regex and no -p: every process but the kernel thread.
   EXPECT_EQ(Pids(RunJson({"--json", "snapshot", "-c"})),
             (std::vector<int>{100, 200, 201, 300, 400}));
