@@ -123,6 +123,9 @@ absl::StatusOr<FileKeyMask> ParseFileKeyMask(std::string_view text) {
             "' (expected letters from bfrwxsp)"));
     }
   }
+  // Permission letters alone still key by path ("-m rx": path + r/x);
+  // 'b' keys by binary vs library instead of the path.
+  if (!text.empty() && !m.binary) m.path = true;
   return m;
 }
 

@@ -40,7 +40,9 @@ struct FileKeyMask {
 // The default when -m is absent: path and full permissions.
 inline constexpr std::string_view kDefaultFileKeyMask = "frwxsp";
 
-// Parses a mask; "" aggregates all file mappings into one row. Letters may
+// Parses a mask; "" aggregates all file mappings into one row. A mask
+// without 'b' keys by path too, whether or not it names 'f' ("rx" is path
+// plus r and x); "b" and "brx" key by binary vs library instead. Letters may
 // repeat. InvalidArgumentError naming the first unknown letter otherwise.
 absl::StatusOr<FileKeyMask> ParseFileKeyMask(std::string_view text);
 

@@ -248,16 +248,21 @@ swap (SwapPss, not in PSS): 0B
 )");
 }
 
-TEST(SnapshotGolden, PermsOnlyMaskHugetlbAndSwapApart) {
+// "-m rx" keys by path plus r/x. bash: r-xp 800; r--p 192 + r--p 100 +
+// rw-p 48 = 340 (w is not in the mask). libc: r-xp 300; 40 + 16 + 16 + 8 =
+// 80. Of PSS 2846 K: 800 / 2846 = 28.1 %.
+TEST(SnapshotGolden, PermsMaskKeysByPathHugetlbAndSwapApart) {
   ExpectGolden({"snapshot", "-p", "300", "-m", "rx"}, R"(memstats: 1 processes scanned, 4 filtered out, 1 kernel threads (excluded), 0 vanished, 0 unreadable; X.XX s with 1 threads
 file mappings by: rx
 
 summary of 1 process: PSS 2.8M
    PSS      %  MEMORY
   1.2M  42.2%  Heap
-  1.1M  38.7%  file-backed mappings r-x-
-420.0K  14.8%  file-backed mappings r---
+800.0K  28.1%  /usr/bin/bash r-x-
+340.0K  11.9%  /usr/bin/bash r---
+300.0K  10.5%  /usr/lib/x86_64-linux-gnu/libc.so.6 r-x-
 124.0K   4.4%  Stack
+ 80.0K   2.8%  /usr/lib/x86_64-linux-gnu/libc.so.6 r---
   2.0K   0.1%  small categories (1 row below 0.5%)
   2.0K   0.1%    vdso/vvar/vsyscall
 ----------------------------------------------------------
@@ -269,9 +274,11 @@ command: -bash
 threads: 1
    PSS      %  MEMORY
   1.2M  42.2%  Heap
-  1.1M  38.7%  file-backed mappings r-x-
-420.0K  14.8%  file-backed mappings r---
+800.0K  28.1%  /usr/bin/bash r-x-
+340.0K  11.9%  /usr/bin/bash r---
+300.0K  10.5%  /usr/lib/x86_64-linux-gnu/libc.so.6 r-x-
 124.0K   4.4%  Stack
+ 80.0K   2.8%  /usr/lib/x86_64-linux-gnu/libc.so.6 r---
   2.0K   0.1%  small categories (1 row below 0.5%)
   2.0K   0.1%    vdso/vvar/vsyscall
 ----------------------------------------------------------

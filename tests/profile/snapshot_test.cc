@@ -12,9 +12,11 @@
 //     (0.3%) + special 4 (0.2%).
 #include "profile/snapshot.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
@@ -99,7 +101,11 @@ TEST(ParseFileKeyMask, Letters) {
       {"", {}},
       {"f", {.path = true}},
       {"b", {.binary = true}},
-      {"rx", {.read = true, .exec = true}},
+      // Permission letters without 'b' key by path too ("-m rx": path
+      // plus r/x, as the example has it).
+      {"rx", {.path = true, .read = true, .exec = true}},
+      {"p", {.path = true, .private_ = true}},
+      {"brx", {.binary = true, .read = true, .exec = true}},
       {"frwxsp",
        {.path = true,
         .read = true,
@@ -261,17 +267,36 @@ TEST(BuildSnapshot, EmptyMaskIsOneFileRow) {
   EXPECT_EQ(s.summary.rows[3].mappings, 5u);
 }
 
-TEST(BuildSnapshot, PermsOnlyMask) {
-  // r-x-: 80 + 60 + 60 + 40 = 240 K (12%); r---: libc's r--p 6 K.
+TEST(BuildSnapshot, PermsMaskKeysByPathToo) {
+  // "-m rx": path + r/x. libc r-x-: 60 + 60 = 120 K; /bin/app r-x- 80 K;
+  // /bin/other r-x- 40 K; libc r--- (its r--p) 6 K.
   Snapshot s = Build("rx", 0);
   std::vector<std::string> files;
   for (const SnapshotRow& r : s.summary.rows) {
-    if (r.category == kFile) files.push_back(RowLabel(r));
+    if (r.category == kFile) {
+      files.push_back(absl::StrCat(RowLabel(r), " ", r.pss / K, "K"));
+    }
   }
-  EXPECT_EQ(files, (std::vector<std::string>{"file-backed mappings r-x-",
-                                             "file-backed mappings r---"}));
-  EXPECT_EQ(s.summary.rows[3].pss, 240 * K);
+  EXPECT_EQ(files, (std::vector<std::string>{
+                       absl::StrCat(kLibc, " r-x- 120K"), "/bin/app r-x- 80K",
+                       "/bin/other r-x- 40K", absl::StrCat(kLibc, " r--- 6K")}));
   EXPECT_TRUE(s.summary.small_rows.empty());  // 0 folds nothing
+}
+
+TEST(BuildSnapshot, BinaryAndPermsMaskDropsThePath) {
+  // "-m brx": binary r-x- = 80 + 40 = 120 K, library r-x- 120 K, library
+  // r--- 6 K: no path in any key.
+  Snapshot s = Build("brx", 0);
+  std::vector<std::string> files;
+  for (const SnapshotRow& r : s.summary.rows) {
+    if (r.category == kFile) {
+      files.push_back(absl::StrCat(RowLabel(r), " ", r.pss / K, "K"));
+    }
+  }
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"binary r-x- 120K",
+                                             "library r--- 6K",
+                                             "library r-x- 120K"}));
 }
 
 TEST(BuildSnapshot, NoExecutableMeansLibrary) {
