@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   RunFn run;
   RegisterGroupsCommand(app, global, run);
   RegisterSingleCommand(app, global, run);
+  RegisterTopCommand(app, global, run);
 
   try {
     app.parse(argc, argv);
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     if (app.get_subcommands().empty() && !rest.empty() &&
         rest.front().rfind("-", 0) != 0) {
       std::cerr << "memstats: error: unknown subcommand '" << rest.front()
-                << "' (expected groups or single)\n"
+                << "' (expected groups, single or top)\n"
                 << "Run 'memstats --help' for usage.\n";
       return kExitBadInput;
     }

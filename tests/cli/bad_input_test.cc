@@ -48,7 +48,7 @@ TEST(BadInput, UnknownSubcommandOption) {
 
 TEST(BadInput, UnknownSubcommand) {
   ExpectBadInput({"frob"}, std::string("memstats: error: unknown subcommand "
-                                       "'frob' (expected groups or single)\n") +
+                                       "'frob' (expected groups, single or top)\n") +
                                kUsageHint);
 }
 
