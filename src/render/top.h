@@ -34,8 +34,8 @@ void RenderTopJson(const profile::TopRound& round, std::ostream& out);
 
 // Tab-separated: a header line when `header`, then one line per row, the
 // others row and TOTAL: time, group key, view.columns (numbers in
-// view.unit, bytes for auto), then "change" when view.show_change. Tabs
-// and newlines in keys become spaces.
+// view.unit, bytes for auto), then "change" when view.show_change. Keys
+// pass through EscapeForTerminal (a tab or newline becomes \x09, \x0a).
 void RenderTopTsv(const profile::TopRound& round, const TopView& view,
                   bool header, std::ostream& out);
 

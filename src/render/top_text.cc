@@ -60,13 +60,9 @@ std::string MeminfoItem(const char* name, const std::optional<uint64_t>& v,
   return text;
 }
 
-std::string TsvText(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  }
-  return out;
-}
+// Control bytes (tabs and newlines too) escaped as \xNN: one line per row,
+// one field per column, nothing a terminal would act on.
+std::string TsvText(std::string_view s) { return EscapeForTerminal(s); }
 
 // TSV numbers: auto means bytes (scripts want plain numbers).
 Unit TsvUnit(Unit u) { return u == Unit::kAuto ? Unit::kBytes : u; }

@@ -63,7 +63,7 @@ std::string TopExeKey(const scan::ProcessIdentity& p);
 // "exe" groups by TopExeKey (not the full path, unlike NewExeSplitter).
 std::unique_ptr<Splitter> NewTopExeSplitter();
 // "cmd": the command line, arguments joined by spaces, cut to `max_chars`
-// characters (0: no limit); "[comm]" when the command line is empty.
+// characters, UTF-8 aware (0: no limit); "[comm]" when the command line is empty.
 std::unique_ptr<Splitter> NewCmdlineSplitter(size_t max_chars);
 // "pid": each process its own group, keyed by its pid.
 std::unique_ptr<Splitter> NewPidSplitter();

@@ -57,14 +57,17 @@ class CmdlineSplitter : public Splitter {
                     const scan::ParentMap&) const override {
     std::string key = p.cmdline.empty() ? absl::StrCat("[", p.comm, "]")
                                         : absl::StrJoin(p.cmdline, " ");
-    if (max_chars_ > 0 && key.size() > max_chars_) {
-      // Cut on a character boundary: never in the middle of a UTF-8
-      // sequence.
-      size_t cut = max_chars_;
-      while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xc0) == 0x80) {
-        --cut;
+    if (max_chars_ > 0) {
+      // Characters, not bytes: count UTF-8 lead bytes and cut before the
+      // one that would be character max_chars_ + 1.
+      size_t chars = 0;
+      for (size_t i = 0; i < key.size(); ++i) {
+        if ((static_cast<unsigned char>(key[i]) & 0xc0) == 0x80) continue;
+        if (++chars > max_chars_) {
+          key.resize(i);
+          break;
+        }
       }
-      key.resize(cut);
     }
     return key;
   }
