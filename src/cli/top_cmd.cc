@@ -29,6 +29,7 @@ struct TopArgs {
   std::optional<double> loop;
   std::optional<int64_t> k;
   std::optional<int> rounds;
+  std::optional<int64_t> cmd_length;
 };
 
 std::atomic<bool> g_stop{false};
@@ -121,6 +122,14 @@ void Finish(TopArgs& a) {
     }
     t.k_kib = a.k;
   }
+  if (a.cmd_length) {
+    if (*a.cmd_length < 1) {
+      throw UsageError(absl::StrCat(
+          "-L/--cmd-length: expected at least 1 character, got ",
+          *a.cmd_length));
+    }
+    t.cmd_chars = static_cast<size_t>(*a.cmd_length);
+  }
   if (a.rounds) {
     if (*a.rounds < 1) {
       throw UsageError(
@@ -144,7 +153,7 @@ void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
   sub->add_option("-g,--group-by", a->top.group_by,
                   "Group by exe (default), cmd, pid, comm, user, uid or cgroup")
       ->option_text("G");
-  sub->add_option("-L,--cmd-length", a->top.cmd_chars,
+  sub->add_option("-L,--cmd-length", a->cmd_length,
                   "With -g cmd: cut command lines to N characters")
       ->option_text("N");
   sub->add_option("-u", global.units, "Units: B, KiB, MiB, GiB or auto")
