@@ -4,6 +4,7 @@
 #include <sstream>
 #include <variant>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -151,10 +152,13 @@ class TopRunner {
                              const sets::Grouping& g) const {
     std::vector<TopGroup> rows = profile::SumGroups(r.processes, g);
     if (opts_.group_by == "pid") {
+      absl::flat_hash_map<int, const scan::ProcessIdentity*> by_pid;
+      for (const scan::ProcessRecord& rec : r.processes) {
+        by_pid[rec.id.pid] = &rec.id;
+      }
       for (TopGroup& row : rows) {
-        for (const scan::ProcessRecord& rec : r.processes) {
-          if (rec.id.pid == row.pid) row.name = splitters::TopExeKey(rec.id);
-        }
+        auto it = by_pid.find(row.pid);
+        if (it != by_pid.end()) row.name = splitters::TopExeKey(*it->second);
       }
     }
     return rows;
