@@ -57,8 +57,9 @@ std::unique_ptr<Splitter> NewCustomSplitter(std::vector<filters::Filter> fs);
 // TopExeKey: the basename of the executable ("nginx"; " (deleted)" dropped;
 // comm when the exe link is unreadable). For a script interpreter (python,
 // perl, ruby, node, java, bash, sh, ... with any version suffix) whose first
-// argument is not an option, "interpreter->script" with the basenames of
-// argv[0] and that argument: "python3->backup.py".
+// argument is a path (not an option; holds a '/' or a '.'),
+// "interpreter->script" with the basenames of argv[0] and that argument:
+// "python3->backup.py".
 std::string TopExeKey(const scan::ProcessIdentity& p);
 // "exe" groups by TopExeKey (not the full path, unlike NewExeSplitter).
 std::unique_ptr<Splitter> NewTopExeSplitter();

@@ -98,8 +98,15 @@ std::string TopExeKey(const scan::ProcessIdentity& p) {
   // python3.11) when it is of the same family.
   std::string_view argv0 = Basename(p.cmdline[0]);
   if (WithoutVersion(argv0) == WithoutVersion(name)) name = argv0;
+  // A script is named by a path ("/opt/app/backup.py", "bin/run") or a
+  // file name with an extension ("manage.py"); an option ("-c") or a bare
+  // word ("3", an argument to a builtin) is not one.
   const std::string& script = p.cmdline[1];
-  if (script.empty() || script[0] == '-') return std::string(name);
+  const bool path_like = script.find('/') != std::string::npos ||
+                         script.find('.') != std::string::npos;
+  if (script.empty() || script[0] == '-' || !path_like) {
+    return std::string(name);
+  }
   std::string key(name);
   key += "->";
   key += Basename(script);

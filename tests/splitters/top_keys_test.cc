@@ -35,6 +35,11 @@ TEST(TopKeysTest, ExeKeyTable) {
       {Proc("/usr/bin/bash", {"/bin/bash", "/etc/init.d/cron", "start"}),
        "bash->cron"},
       {Proc("/usr/bin/bash", {"-bash"}), "bash"},
+      // A bare word is no script path; a relative file name is.
+      {Proc("/usr/bin/bash", {"bash", "3"}), "bash"},
+      {Proc("/usr/bin/python3.11", {"python3", "manage.py", "runserver"}),
+       "python3->manage.py"},
+      {Proc("/usr/bin/bash", {"bash", "bin/run"}), "bash->run"},
       {Proc("/usr/bin/dash", {"sh", "-e", "x.sh"}), "dash"},
       {Proc("/usr/lib/jvm/bin/java", {"java", "-jar", "app.jar"}), "java"},
       {Proc("/usr/bin/node", {"node", "server.js"}), "node->server.js"},
