@@ -72,7 +72,8 @@ std::string LocalTime() {
 std::vector<profile::TopColumn> ParseColumns(const std::string& text) {
   std::vector<profile::TopColumn> cols;
   for (absl::string_view item : absl::StrSplit(text, ',')) {
-    auto c = profile::ParseTopColumn(std::string_view(item.data(), item.size()));
+    auto c =
+        profile::ParseTopColumn(std::string_view(item.data(), item.size()));
     if (!c) {
       throw UsageError(absl::StrCat(
           "--columns: unknown column '", item,
@@ -117,16 +118,16 @@ void Finish(TopArgs& a) {
   if (a.k) {
     if (!a.loop) throw UsageError("-k/--min-change needs -l/--loop");
     if (*a.k > (int64_t{1} << 40) || *a.k < -(int64_t{1} << 40)) {
-      throw UsageError(absl::StrCat("-k/--min-change: ", *a.k,
-                                    " KiB is out of range"));
+      throw UsageError(
+          absl::StrCat("-k/--min-change: ", *a.k, " KiB is out of range"));
     }
     t.k_kib = a.k;
   }
   if (a.cmd_length) {
     if (*a.cmd_length < 1) {
-      throw UsageError(absl::StrCat(
-          "-L/--cmd-length: expected at least 1 character, got ",
-          *a.cmd_length));
+      throw UsageError(
+          absl::StrCat("-L/--cmd-length: expected at least 1 character, got ",
+                       *a.cmd_length));
     }
     t.cmd_chars = static_cast<size_t>(*a.cmd_length);
   }

@@ -54,8 +54,9 @@ std::variant<scan::ScanResult, int> ScanOnce(Context& ctx, bool detail,
   scan::ScanOptions options;
   options.read_pages = false;
   options.read_smaps = true;
-  options.mapping_detail = detail ? scan::ScanOptions::MappingDetail::kCategories
-                                  : scan::ScanOptions::MappingDetail::kNone;
+  options.mapping_detail = detail
+                               ? scan::ScanOptions::MappingDetail::kCategories
+                               : scan::ScanOptions::MappingDetail::kNone;
   return RunScan(ctx, options, keep, *budget);
 }
 
@@ -140,8 +141,8 @@ class TopRunner {
     prev_ = std::move(now);
 
     profile::SortGroups(rows, opts_.sort, opts_.sort_by_key);
-    profile::Folded folded = profile::FoldBelowTopPct(std::move(rows),
-                                                      opts_.top_pct);
+    profile::Folded folded =
+        profile::FoldBelowTopPct(std::move(rows), opts_.top_pct);
     round.rows = std::move(folded.kept);
     round.others = std::move(folded.others);
     round.total = profile::TotalOf(round.rows, round.others);
@@ -194,7 +195,8 @@ std::unique_ptr<splitters::Splitter> MakeTopSplitter(const TopOptions& opts) {
   if (g == "cmd") return splitters::NewCmdlineSplitter(opts.cmd_chars);
   if (g == "pid") return splitters::NewPidSplitter();
   if (g == "comm") return splitters::NewCommSplitter();
-  if (g == "user") return splitters::NewUserSplitter(splitters::SystemUidNamer());
+  if (g == "user")
+    return splitters::NewUserSplitter(splitters::SystemUidNamer());
   if (g == "uid") return splitters::NewUidSplitter();
   if (g == "cgroup") return splitters::NewCgroupSplitter();
   throw UsageError(absl::StrCat(

@@ -33,10 +33,10 @@ struct TopOptions {
   double top_pct = 100;  // --top-pct: fold the rest into "others"
   std::vector<profile::TopColumn> columns = profile::DefaultTopColumns();
   profile::TopColumn sort = profile::TopColumn::kPtotal;
-  bool sort_by_key = false;              // --sort name
-  std::optional<double> loop_seconds;    // -l
-  std::optional<int64_t> k_kib;          // -k
-  std::optional<int> rounds;             // --rounds: stop after N rounds
+  bool sort_by_key = false;            // --sort name
+  std::optional<double> loop_seconds;  // -l
+  std::optional<int64_t> k_kib;        // -k
+  std::optional<int> rounds;           // --rounds: stop after N rounds
   bool tsv = false;
   bool include_self = false;
 };

@@ -8,9 +8,9 @@ namespace memstats::profile {
 bool PassesChangeRule(int64_t change_bytes, int64_t k_kib) {
   if (k_kib > 0) return change_bytes >= k_kib * 1024;
   // |x| >= |k|, written so that INT64_MIN needs no negation.
-  const uint64_t magnitude = change_bytes < 0
-                                 ? uint64_t{0} - static_cast<uint64_t>(change_bytes)
-                                 : static_cast<uint64_t>(change_bytes);
+  const uint64_t magnitude =
+      change_bytes < 0 ? uint64_t{0} - static_cast<uint64_t>(change_bytes)
+                       : static_cast<uint64_t>(change_bytes);
   const uint64_t limit = static_cast<uint64_t>(-k_kib) * 1024;
   return magnitude >= limit;
 }

@@ -145,8 +145,24 @@ std::vector<TopGroup> SumGroups(const std::vector<scan::ProcessRecord>& recs,
   return groups;
 }
 
-void SortGroups(std::vector<TopGroup>& groups, TopColumn column,
-                bool by_key) {
+namespace {
+
+bool AllDigits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Key order: numerically when both are numbers (pids, uids), else bytewise.
+bool KeyLess(const std::string& a, const std::string& b) {
+  if (AllDigits(a) && AllDigits(b) && a.size() != b.size()) {
+    return a.size() < b.size();
+  }
+  return a < b;
+}
+
+}  // namespace
+
+void SortGroups(std::vector<TopGroup>& groups, TopColumn column, bool by_key) {
   auto value = [column](const TopGroup& g) -> uint64_t {
     return column == TopColumn::kCount ? static_cast<uint64_t>(g.processes)
                                        : g.figures.Get(column);
@@ -157,7 +173,7 @@ void SortGroups(std::vector<TopGroup>& groups, TopColumn column,
                        uint64_t va = value(a), vb = value(b);
                        if (va != vb) return va > vb;
                      }
-                     return a.key < b.key;
+                     return KeyLess(a.key, b.key);
                    });
 }
 

@@ -77,10 +77,10 @@ struct TopGroup {
   int processes = 0;
   int pid = 0;  // the lowest pid of the group
   TopFigures figures;
-  bool is_new = false;  // not in the previous round
-  bool gone = false;    // in the previous round, no process now
+  bool is_new = false;            // not in the previous round
+  bool gone = false;              // in the previous round, no process now
   std::optional<int64_t> change;  // bytes since the previous round
-  int folded_groups = 0;  // the "others" row: how many groups it holds
+  int folded_groups = 0;          // the "others" row: how many groups it holds
 };
 
 // Sums `recs` per group of `g`, in the order of g.names; groups without a
@@ -89,7 +89,8 @@ std::vector<TopGroup> SumGroups(const std::vector<scan::ProcessRecord>& recs,
                                 const sets::Grouping& g);
 
 // Orders rows by `column` descending (kCount: processes), then by key
-// ascending. `by_key` instead orders by key ascending only.
+// ascending. `by_key` instead orders by key ascending only. Keys that are
+// both numbers (pids, uids) compare as numbers.
 void SortGroups(std::vector<TopGroup>& groups, TopColumn column,
                 bool by_key = false);
 
@@ -119,9 +120,9 @@ struct TopRound {
   size_t existing = 0;      // processes listed, kernel threads excluded
   size_t unreadable = 0;
   size_t vanished = 0;
-  std::vector<TopGroup> rows;    // in display order
+  std::vector<TopGroup> rows;      // in display order
   std::optional<TopGroup> others;  // groups folded below --top-pct
-  TopGroup total;                // rows + others
+  TopGroup total;                  // rows + others
 };
 
 }  // namespace memstats::profile

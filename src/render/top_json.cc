@@ -19,10 +19,10 @@ json GroupJson(const TopGroup& g, bool by_pid) {
   if (by_pid && !g.name.empty()) j["command"] = g.name;
   j["processes"] = g.processes;
   if (by_pid) j["pid"] = g.pid;
-  for (TopColumn c : {TopColumn::kPswap, TopColumn::kShSysv, TopColumn::kShOth,
-                      TopColumn::kStack, TopColumn::kText, TopColumn::kData,
-                      TopColumn::kAnon, TopColumn::kHugetlb, TopColumn::kPtotal,
-                      TopColumn::kPss}) {
+  for (TopColumn c :
+       {TopColumn::kPswap, TopColumn::kShSysv, TopColumn::kShOth,
+        TopColumn::kStack, TopColumn::kText, TopColumn::kData, TopColumn::kAnon,
+        TopColumn::kHugetlb, TopColumn::kPtotal, TopColumn::kPss}) {
     j[std::string(TopColumnName(c))] = g.figures.Get(c);
   }
   j["new"] = g.is_new;

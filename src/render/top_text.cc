@@ -20,7 +20,9 @@ std::string KeyHeader(const TopRound& r) {
   return ByPid(r) ? "command" : r.group_by;
 }
 
-std::string CountHeader(const TopRound& r) { return ByPid(r) ? "pid" : "procs"; }
+std::string CountHeader(const TopRound& r) {
+  return ByPid(r) ? "pid" : "procs";
+}
 
 // The key cell: "others (3 groups)" for the folded row; grouping by pid,
 // the exe key of a process row.
@@ -92,16 +94,17 @@ void RenderTopText(const TopRound& r, const TopView& view, std::ostream& out) {
       MeminfoItem("MemAvailable", r.mem_available, view.unit), "  ",
       MeminfoItem("Dirty", r.dirty, view.unit), "  ", r.contributing, " of ",
       r.existing, " processes");
-  if (r.unreadable > 0) absl::StrAppend(&leader, ", ", r.unreadable, " unreadable");
+  if (r.unreadable > 0)
+    absl::StrAppend(&leader, ", ", r.unreadable, " unreadable");
   if (r.vanished > 0) absl::StrAppend(&leader, ", ", r.vanished, " vanished");
   out << leader << "\n";
 
   TextTable t;
   t.AddColumn(KeyHeader(r), TextTable::Align::kLeft);
   for (TopColumn c : view.columns) {
-    t.AddColumn(c == TopColumn::kCount ? CountHeader(r)
-                                       : std::string(TopColumnName(c)),
-                TextTable::Align::kRight);
+    t.AddColumn(
+        c == TopColumn::kCount ? CountHeader(r) : std::string(TopColumnName(c)),
+        TextTable::Align::kRight);
   }
   if (view.show_change) t.AddColumn("change", TextTable::Align::kRight);
 
@@ -150,8 +153,9 @@ void RenderTopTsv(const TopRound& r, const TopView& view, bool header,
         out << "new";
       } else if (g.change) {
         out << (*g.change < 0 ? "-" : "+")
-            << FormatBytes(*g.change < 0 ? uint64_t{0} - static_cast<uint64_t>(*g.change)
-                                         : static_cast<uint64_t>(*g.change),
+            << FormatBytes(*g.change < 0
+                               ? uint64_t{0} - static_cast<uint64_t>(*g.change)
+                               : static_cast<uint64_t>(*g.change),
                            unit);
       }
     }

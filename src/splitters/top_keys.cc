@@ -14,8 +14,8 @@ namespace {
 // really runs. Matched on the basename without a version suffix
 // ("python3.11" -> "python").
 constexpr std::array<std::string_view, 16> kInterpreters = {
-    "python", "perl",  "ruby", "node",  "nodejs", "java", "bash", "sh",
-    "dash",   "zsh",   "ksh",  "php",   "lua",    "tclsh", "Rscript", "pypy"};
+    "python", "perl", "ruby", "node", "nodejs", "java",  "bash",    "sh",
+    "dash",   "zsh",  "ksh",  "php",  "lua",    "tclsh", "Rscript", "pypy"};
 
 std::string_view Basename(std::string_view path) {
   size_t slash = path.rfind('/');
@@ -24,9 +24,8 @@ std::string_view Basename(std::string_view path) {
 
 // "python3.11" -> "python", "perl5.36" -> "perl", "bash" -> "bash".
 std::string_view WithoutVersion(std::string_view name) {
-  while (!name.empty() &&
-         ((name.back() >= '0' && name.back() <= '9') || name.back() == '.' ||
-          name.back() == '-')) {
+  while (!name.empty() && ((name.back() >= '0' && name.back() <= '9') ||
+                           name.back() == '.' || name.back() == '-')) {
     name.remove_suffix(1);
   }
   return name;
@@ -91,8 +90,8 @@ std::string TopExeKey(const scan::ProcessIdentity& p) {
   std::string_view exe = p.exe;
   constexpr std::string_view kDeleted = " (deleted)";
   if (exe.ends_with(kDeleted)) exe.remove_suffix(kDeleted.size());
-  std::string_view name = exe.empty() ? std::string_view(p.comm)
-                                      : Basename(exe);
+  std::string_view name =
+      exe.empty() ? std::string_view(p.comm) : Basename(exe);
   if (!IsInterpreter(name) || p.cmdline.size() < 2) return std::string(name);
   // The name the interpreter was started as ("python3" for the binary
   // python3.11) when it is of the same family.

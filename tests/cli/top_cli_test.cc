@@ -41,7 +41,9 @@ TEST(TopCliTest, DefaultGroupsByExeKey) {
   // nginx is 200 + 201. meminfo: MemTotal 16384000 kB = 15.6G,
   // MemAvailable 12000000 kB = 11.4G, Dirty 2048 kB. Kernel thread 2 is
   // not counted among the 5.
-  EXPECT_EQ(MaskClock(r.out), R"(HH:MM:SS  MemTotal 15.6G  MemAvailable 11.4G  Dirty 2.0M  5 of 5 processes
+  EXPECT_EQ(
+      MaskClock(r.out),
+      R"(HH:MM:SS  MemTotal 15.6G  MemAvailable 11.4G  Dirty 2.0M  5 of 5 processes
 exe                   pswap  shSYSV   shOth   stack  text   data     anon  ptotal    pss  procs
 python3->backup.py  1000.0K    2.0M  512.0K  172.0K  2.0M   5.1M    19.6M   29.4M  29.4M      1
 nginx                    0B      0B    2.5M  264.0K  2.2M   5.0M  1000.0K   11.0M  11.0M      2
@@ -57,7 +59,9 @@ TEST(TopCliTest, TopPctFoldsTheSmallestGroupsInKiB) {
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   // 90% of 47438 is 42694.2: 30106, then 30106 + 11216 = 41322 are below
   // it, so python3 (3270) is kept too; bash (2846) folds.
-  EXPECT_EQ(MaskClock(r.out), R"(HH:MM:SS  MemTotal 16384000 KiB  MemAvailable 12000000 KiB  Dirty 2048 KiB  5 of 5 processes
+  EXPECT_EQ(
+      MaskClock(r.out),
+      R"(HH:MM:SS  MemTotal 16384000 KiB  MemAvailable 12000000 KiB  Dirty 2048 KiB  5 of 5 processes
 exe                 pswap  shSYSV  shOth  stack  text   data   anon  ptotal    pss  procs
 python3->backup.py   1000    2048    512    172  2074   5264  20036   30106  30106      1
 nginx                   0       0   2560    264  2248   5144   1000   11216  11216      2
@@ -71,7 +75,9 @@ TOTAL                1048    2048   3072    692  7862  12728  21036   47438  474
 TEST(TopCliTest, ByPidWithSelectors) {
   RunResult r = RunOnProfile({"top", "-g", "pid", "-u", "KiB", "nginx", "400"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  EXPECT_EQ(MaskClock(r.out), R"(HH:MM:SS  MemTotal 16384000 KiB  MemAvailable 12000000 KiB  Dirty 2048 KiB  3 of 5 processes
+  EXPECT_EQ(
+      MaskClock(r.out),
+      R"(HH:MM:SS  MemTotal 16384000 KiB  MemAvailable 12000000 KiB  Dirty 2048 KiB  3 of 5 processes
 command  pswap  shSYSV  shOth  stack  text  data  anon  ptotal    pss  pid
 nginx        0       0   1280    132  1122  3072  1000    6606   6606  201
 nginx        0       0   1280    132  1126  2072     0    4610   4610  200
@@ -86,7 +92,9 @@ TEST(TopCliTest, GlobalFilterAndColumnsWithHugetlb) {
                               "--columns", "ptotal,pss,hugetlb,count"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   // uid 0: 200, 300, 400. bash's 4096 kB of hugetlb are apart from Pss.
-  EXPECT_EQ(MaskClock(r.out), R"(HH:MM:SS  MemTotal 15.6G  MemAvailable 11.4G  Dirty 2.0M  3 of 5 processes
+  EXPECT_EQ(
+      MaskClock(r.out),
+      R"(HH:MM:SS  MemTotal 15.6G  MemAvailable 11.4G  Dirty 2.0M  3 of 5 processes
 cgroup                                    ptotal    pss  hugetlb  procs
 /system.slice/nginx.service                 4.5M   4.5M       0B      1
 /system.slice/cron.service                  3.2M   3.2M       0B      1
@@ -97,8 +105,9 @@ TOTAL                                      10.5M  10.5M     4.0M      3
 }
 
 TEST(TopCliTest, TsvOfCutCommandLinesSortedByName) {
-  RunResult r = RunOnProfile({"top", "-g", "cmd", "-L", "24", "--sort", "name",
-                              "--tsv", "--columns", "text,data,ptotal,pss,count"});
+  RunResult r =
+      RunOnProfile({"top", "-g", "cmd", "-L", "24", "--sort", "name", "--tsv",
+                    "--columns", "text,data,ptotal,pss,count"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(MaskClock(r.out),
             "time\tcmd\ttext\tdata\tptotal\tpss\tprocs\n"
@@ -143,10 +152,12 @@ TEST(TopCliTest, JsonInBytes) {
 TEST(TopCliTest, LoopRoundTwoShowsOnlyChangedGroups) {
   // The fixture does not change: with -k -1 round 2 reads only rollups and
   // shows no group.
-  RunResult r = RunOnProfile({"top", "-g", "uid", "-l", "0.01", "--rounds",
-                              "2", "-k", "-1", "--columns", "pss,count"});
+  RunResult r = RunOnProfile({"top", "-g", "uid", "-l", "0.01", "--rounds", "2",
+                              "-k", "-1", "--columns", "pss,count"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  EXPECT_EQ(MaskClock(r.out), R"(HH:MM:SS  MemTotal 15.6G  MemAvailable 11.4G  Dirty 2.0M  5 of 5 processes
+  EXPECT_EQ(
+      MaskClock(r.out),
+      R"(HH:MM:SS  MemTotal 15.6G  MemAvailable 11.4G  Dirty 2.0M  5 of 5 processes
 uid      pss  procs  change
 65534  29.4M      1
 0      10.5M      3
@@ -162,8 +173,8 @@ TOTAL   0B      0
 }
 
 TEST(TopCliTest, JsonLinesInLoopMode) {
-  RunResult r = RunOnProfile(
-      {"--json", "top", "-l", "0.01", "--rounds", "3", "-k", "0"});
+  RunResult r =
+      RunOnProfile({"--json", "top", "-l", "0.01", "--rounds", "3", "-k", "0"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   std::vector<nlohmann::json> docs;
   size_t start = 0;

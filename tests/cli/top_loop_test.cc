@@ -24,8 +24,8 @@ using testing::FakeProcSource;
 // Sets pid's smaps to a [heap] of heap_kib and an anonymous mapping of
 // anon_kib (both Rss = Pss: memory of its own), its rollup to their sum,
 // SwapPss swap_kib.
-void SetMemory(FakeProcSource::Process& p, uint64_t heap_kib,
-               uint64_t anon_kib, uint64_t swap_kib = 0) {
+void SetMemory(FakeProcSource::Process& p, uint64_t heap_kib, uint64_t anon_kib,
+               uint64_t swap_kib = 0) {
   auto entry = [](const char* range, const char* path, uint64_t kib,
                   uint64_t swap) {
     return absl::StrFormat(
@@ -146,11 +146,14 @@ TEST_F(TopLoopTest, PositiveKShowsGroupsThatGrewAndNewOnes) {
   ASSERT_EQ(smaps_reads_.size(), 3u);
   EXPECT_EQ(smaps_reads_[0],
             (std::vector<std::string>{"10/smaps", "20/smaps", "30/smaps"}));
-  EXPECT_EQ(smaps_reads_[1], (std::vector<std::string>{"10/smaps", "40/smaps"}));
+  EXPECT_EQ(smaps_reads_[1],
+            (std::vector<std::string>{"10/smaps", "40/smaps"}));
   EXPECT_EQ(smaps_reads_[2], (std::vector<std::string>{"40/smaps"}));
   // Round 2: alpha 1000 + 200 = 1200 KiB (+200K), delta 300 (new); TOTAL is
   // the rows shown. Round 3: delta 400 (+100K).
-  EXPECT_EQ(out_.str(), R"(00:00:01  MemTotal 1.0G  MemAvailable 512.0M  Dirty 4.0K  3 of 3 processes
+  EXPECT_EQ(
+      out_.str(),
+      R"(00:00:01  MemTotal 1.0G  MemAvailable 512.0M  Dirty 4.0K  3 of 3 processes
 exe       data  anon      pss  procs  change
 alpha  1000.0K    0B  1000.0K      1
 beta    500.0K    0B   500.0K      1
@@ -254,7 +257,9 @@ TEST_F(TopLoopTest, StopRequestEndsAfterAWholeRound) {
   opts_.rounds.reset();
   EXPECT_EQ(RunTop(ctx_, opts_, env), kExitOk);
   EXPECT_EQ(sleeps, 0);
-  EXPECT_EQ(out_.str(), R"(00:00:00  MemTotal 1.0G  MemAvailable 512.0M  Dirty 4.0K  3 of 3 processes
+  EXPECT_EQ(
+      out_.str(),
+      R"(00:00:00  MemTotal 1.0G  MemAvailable 512.0M  Dirty 4.0K  3 of 3 processes
 exe       data  anon      pss  procs  change
 alpha  1000.0K    0B  1000.0K      1
 beta    500.0K    0B   500.0K      1

@@ -29,11 +29,11 @@ class ProfileHelper {
   ProfileHelper() {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
-    pid_ = Spawn({PROFILE_HELPER, "--heap-kib", "4096", "--stack-kib", "512",
-                  "--threads", "2", "--thread-stack-kib", "256", "--anon-kib",
-                  "8192", "--sysv-kib", "2048", "--devshm-kib", "1024",
-                  "--memfd-kib", "3072"},
-                 std::nullopt, in[0], out[1], 2);
+    pid_ = Spawn(
+        {PROFILE_HELPER, "--heap-kib", "4096", "--stack-kib", "512",
+         "--threads", "2", "--thread-stack-kib", "256", "--anon-kib", "8192",
+         "--sysv-kib", "2048", "--devshm-kib", "1024", "--memfd-kib", "3072"},
+        std::nullopt, in[0], out[1], 2);
     close(in[0]);
     close(out[1]);
     stdin_ = in[1];
@@ -71,8 +71,8 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
   ProfileHelper helper;
   ASSERT_GT(helper.pid(), 0) << "the profile helper did not start";
   const std::string pid = std::to_string(helper.pid());
-  RunResult r = RunCommand(
-      {MEMSTATS_BINARY, "--json", "top", "-g", "pid", pid});
+  RunResult r =
+      RunCommand({MEMSTATS_BINARY, "--json", "top", "-g", "pid", pid});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["groups"].size(), 1u) << r.out;
@@ -107,8 +107,8 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
   EXPECT_EQ(g["hugetlb"], 0);
 
   // The exe key of the same process, from the text table.
-  RunResult t = RunCommand({MEMSTATS_BINARY, "top", "--columns", "shSYSV,count",
-                            "-u", "KiB", pid});
+  RunResult t = RunCommand(
+      {MEMSTATS_BINARY, "top", "--columns", "shSYSV,count", "-u", "KiB", pid});
   ASSERT_EQ(t.exit_code, 0) << t.Describe();
   EXPECT_NE(t.out.find("\nmemstats_profile_helper    2048      1\n"),
             std::string::npos)

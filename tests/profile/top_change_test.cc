@@ -64,11 +64,15 @@ std::vector<std::string> Keys(const std::vector<ChangedGroup>& cs) {
 }
 
 TEST(TopChangeTest, SelectChangedGrewByK) {
-  const GroupRollups prev = {{"grew", 1000 << 10}, {"shrank", 1000 << 10},
-                             {"flat", 10 << 10}, {"small", 10 << 10},
+  const GroupRollups prev = {{"grew", 1000 << 10},
+                             {"shrank", 1000 << 10},
+                             {"flat", 10 << 10},
+                             {"small", 10 << 10},
                              {"gone", 300 << 10}};
-  const GroupRollups now = {{"grew", 1100 << 10}, {"shrank", 400 << 10},
-                            {"flat", 10 << 10}, {"small", 60 << 10},
+  const GroupRollups now = {{"grew", 1100 << 10},
+                            {"shrank", 400 << 10},
+                            {"flat", 10 << 10},
+                            {"small", 60 << 10},
                             {"new", 5 << 10}};
   // -k 100: grew (+100 KiB) and the new group.
   ChangedGroups c = SelectChanged(prev, now, 100);

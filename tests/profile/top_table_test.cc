@@ -26,8 +26,10 @@ scan::ScanResult ScanProfileFixture() {
   o.read_pages = false;
   o.read_smaps = true;
   o.mapping_detail = scan::ScanOptions::MappingDetail::kCategories;
-  auto r = scan::Scan(**source, o, [](const scan::ProcessIdentity&,
-                                      const scan::ParentMap&) { return true; });
+  auto r = scan::Scan(**source, o,
+                      [](const scan::ProcessIdentity&, const scan::ParentMap&) {
+                        return true;
+                      });
   EXPECT_TRUE(r.ok()) << r.status();
   return std::move(*r);
 }
@@ -35,8 +37,8 @@ scan::ScanResult ScanProfileFixture() {
 TopFigures Kib(uint64_t pswap, uint64_t shsysv, uint64_t shoth, uint64_t stack,
                uint64_t text, uint64_t data, uint64_t anon, uint64_t hugetlb,
                uint64_t ptotal, uint64_t pss) {
-  return {pswap * kKiB, shsysv * kKiB, shoth * kKiB, stack * kKiB,
-          text * kKiB,  data * kKiB,   anon * kKiB,  hugetlb * kKiB,
+  return {pswap * kKiB,  shsysv * kKiB, shoth * kKiB, stack * kKiB,
+          text * kKiB,   data * kKiB,   anon * kKiB,  hugetlb * kKiB,
           ptotal * kKiB, pss * kKiB};
 }
 
@@ -127,6 +129,11 @@ TEST(TopTableTest, SortByColumnThenKey) {
   EXPECT_EQ(Keys(gs), (std::vector<std::string>{"b", "c", "a"}));
   SortGroups(gs, TopColumn::kPtotal, /*by_key=*/true);
   EXPECT_EQ(Keys(gs), (std::vector<std::string>{"a", "b", "c"}));
+  // Pids and uids as numbers: 33 before 100 before 65534.
+  std::vector<TopGroup> ids = {Group("65534", 1), Group("100", 1),
+                               Group("33", 1), Group("x1", 1)};
+  SortGroups(ids, TopColumn::kPtotal, /*by_key=*/true);
+  EXPECT_EQ(Keys(ids), (std::vector<std::string>{"33", "100", "65534", "x1"}));
 }
 
 TEST(TopTableTest, FoldBelowTopPct) {

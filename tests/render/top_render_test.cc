@@ -68,7 +68,9 @@ TEST(TopRenderTest, TextWithChangesFoldedAndEscapedKeys) {
   view.show_change = true;
   std::ostringstream out;
   RenderTopText(LoopRound(), view, out);
-  EXPECT_EQ(out.str(), R"(12:34:56  MemTotal 16.0G  MemAvailable 12.0G  Dirty 2.0M  7 of 9 processes, 2 unreadable
+  EXPECT_EQ(
+      out.str(),
+      R"(12:34:56  MemTotal 16.0G  MemAvailable 12.0G  Dirty 2.0M  7 of 9 processes, 2 unreadable
 exe                  anon  text  ptotal  procs      change
 postgres            40.0M  8.0M   48.0M      4       +120K
 esc\x1b[31m          1.0M    0B    1.0M      1         new
@@ -97,7 +99,8 @@ TEST(TopRenderTest, TextByPidShowsCommandAndPid) {
   std::ostringstream out;
   RenderTopText(r, view, out);
   // meminfo missing: "?".
-  EXPECT_EQ(out.str(), R"(00:00:01  MemTotal ?  MemAvailable ?  Dirty ?  2 of 2 processes
+  EXPECT_EQ(out.str(),
+            R"(00:00:01  MemTotal ?  MemAvailable ?  Dirty ?  2 of 2 processes
 command             pid  pss
 bash                  7    8
 python3->backup.py  100    4

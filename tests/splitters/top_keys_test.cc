@@ -65,7 +65,8 @@ TEST(TopKeysTest, ExeKeyTable) {
 
 TEST(TopKeysTest, CmdlineKeyCutToLength) {
   scan::ParentMap parents;
-  auto p = Proc("/usr/bin/python3", {"python3", "/opt/app/backup.py", "--full"});
+  auto p =
+      Proc("/usr/bin/python3", {"python3", "/opt/app/backup.py", "--full"});
   EXPECT_EQ(NewCmdlineSplitter(0)->KeyOf(p, parents),
             "python3 /opt/app/backup.py --full");
   EXPECT_EQ(NewCmdlineSplitter(11)->KeyOf(p, parents), "python3 /op");
@@ -83,7 +84,8 @@ TEST(TopKeysTest, CmdlineKeyCutToLength) {
 
 TEST(TopKeysTest, PidKey) {
   scan::ParentMap parents;
-  EXPECT_EQ(NewPidSplitter()->KeyOf(Proc("/x", {}, "x", 1234), parents), "1234");
+  EXPECT_EQ(NewPidSplitter()->KeyOf(Proc("/x", {}, "x", 1234), parents),
+            "1234");
   EXPECT_EQ(NewPidSplitter()->name(), "pid");
 }
 
