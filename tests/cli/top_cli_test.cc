@@ -2,6 +2,11 @@
 // (numbers derived in make_profile_fixtures.py's docstring and, per column,
 // in tests/profile/top_table_test.cc), JSON, TSV, selectors, loop mode, and
 // bad input (exit 2, nothing on stdout, one message).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <regex>
 #include <string>
 #include <vector>
@@ -192,6 +197,59 @@ TEST(TopCliTest, JsonLinesInLoopMode) {
   }
   EXPECT_EQ(docs[0]["groups"][0]["change"], nullptr);
   EXPECT_EQ(docs[2]["groups"][0]["change"], 0);
+}
+
+// SIGINT in loop mode: exit 0 after a whole round; every round printed is
+// whole (round 1 with every group, later rounds with none: nothing changes).
+TEST(TopCliTest, SigintEndsTheLoopAfterAWholeRound) {
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  pid_t pid = Spawn(
+      {MEMSTATS_BINARY, "--procfs-root", kProfile, "--threads", "1", "top",
+       "-g", "uid", "-l", "0.05", "-k", "-1", "--columns", "pss,count"},
+      std::nullopt, -1, out[1], -1);
+  close(out[1]);
+  ASSERT_GT(pid, 0);
+  std::string text;
+  bool signalled = false;
+  pollfd pfd = {out[0], POLLIN, 0};
+  while (poll(&pfd, 1, 30000) > 0) {
+    char buf[4096];
+    ssize_t got = read(out[0], buf, sizeof buf);
+    if (got <= 0) break;
+    text.append(buf, static_cast<size_t>(got));
+    // Signal once round 2 has started printing.
+    if (!signalled && text.find("\n\n") != std::string::npos) {
+      kill(pid, SIGINT);
+      signalled = true;
+    }
+  }
+  close(out[0]);
+  EXPECT_TRUE(signalled) << text;
+  EXPECT_EQ(WaitOrKill(pid, 10000), 0);
+  const std::string first =
+      R"(HH:MM:SS  MemTotal 15.6G  MemAvailable 11.4G  Dirty 2.0M  5 of 5 processes
+uid      pss  procs  change
+65534  29.4M      1
+0      10.5M      3
+33      6.5M      1
+---------------------------
+TOTAL  46.3M      5
+)";
+  const std::string later = R"(
+HH:MM:SS  MemTotal 15.6G  MemAvailable 11.4G  Dirty 2.0M  5 of 5 processes
+uid    pss  procs  change
+-------------------------
+TOTAL   0B      0
+)";
+  std::string masked = MaskClock(text);
+  ASSERT_EQ(masked.substr(0, first.size()), first);
+  masked.erase(0, first.size());
+  ASSERT_FALSE(masked.empty());  // round 2 at least
+  while (!masked.empty()) {
+    ASSERT_EQ(masked.substr(0, later.size()), later) << masked;
+    masked.erase(0, later.size());
+  }
 }
 
 TEST(TopCliTest, BadInputExitsTwoWithOneMessage) {

@@ -115,5 +115,25 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
       << t.out;
 }
 
+// memstats leaves its own process out unless -s: the only child of this
+// test while it runs is memstats itself.
+TEST(TopE2eTest, LeavesItselfOutUnlessAsked) {
+  const std::string filter = "ppid(" + std::to_string(getpid()) + ")";
+  RunResult without = RunCommand(
+      {MEMSTATS_BINARY, "--json", "--filter", filter, "top", "-g", "pid"});
+  ASSERT_EQ(without.exit_code, 0) << without.Describe();
+  auto j = nlohmann::json::parse(without.out);
+  EXPECT_EQ(j["groups"].size(), 0u) << without.out;
+  EXPECT_EQ(j["processes"]["contributing"], 0);
+
+  RunResult with = RunCommand({MEMSTATS_BINARY, "--json", "--filter", filter,
+                               "top", "-g", "pid", "-s"});
+  ASSERT_EQ(with.exit_code, 0) << with.Describe();
+  j = nlohmann::json::parse(with.out);
+  ASSERT_EQ(j["groups"].size(), 1u) << with.out;
+  EXPECT_EQ(j["groups"][0]["command"], "memstats");
+  EXPECT_GT(j["groups"][0]["ptotal"], 0);
+}
+
 }  // namespace
 }  // namespace memstats::testing
