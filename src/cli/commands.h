@@ -16,6 +16,7 @@ using RunFn = std::function<int()>;
 void RegisterGroupsCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterSingleCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterSnapshotCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 
 }  // namespace memstats::cli
 

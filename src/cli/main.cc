@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   RegisterGroupsCommand(app, global, run);
   RegisterSingleCommand(app, global, run);
   RegisterSnapshotCommand(app, global, run);
+  RegisterTopCommand(app, global, run);
 
   try {
     app.parse(argc, argv);
@@ -34,7 +35,7 @@ int main(int argc, char** argv) {
     if (app.get_subcommands().empty() && !rest.empty() &&
         rest.front().rfind("-", 0) != 0) {
       std::cerr << "memstats: error: unknown subcommand '" << rest.front()
-                << "' (expected groups, single or snapshot)\n"
+                << "' (expected groups, single, top or snapshot)\n"
                 << "Run 'memstats --help' for usage.\n";
       return kExitBadInput;
     }

@@ -53,6 +53,22 @@ std::unique_ptr<Splitter> NewPidsSplitter(std::vector<int> pids);
 // the rest "Other".
 std::unique_ptr<Splitter> NewCustomSplitter(std::vector<filters::Filter> fs);
 
+// memstats top's keys (src/splitters/top_keys.cc).
+// TopExeKey: the basename of the executable ("nginx"; " (deleted)" dropped;
+// comm when the exe link is unreadable). For a script interpreter (python,
+// perl, ruby, node, java, bash, sh, ... with any version suffix) whose first
+// argument is a path (not an option; holds a '/' or a '.'),
+// "interpreter->script" with the basenames of argv[0] and that argument:
+// "python3->backup.py".
+std::string TopExeKey(const scan::ProcessIdentity& p);
+// "exe" groups by TopExeKey (not the full path, unlike NewExeSplitter).
+std::unique_ptr<Splitter> NewTopExeSplitter();
+// "cmd": the command line, arguments joined by spaces, cut to `max_chars`
+// characters, UTF-8 aware (0: no limit); "[comm]" when the command line is empty.
+std::unique_ptr<Splitter> NewCmdlineSplitter(size_t max_chars);
+// "pid": each process its own group, keyed by its pid.
+std::unique_ptr<Splitter> NewPidSplitter();
+
 // Applies a splitter to a scan's records.
 sets::Grouping Split(const Splitter& s, const std::vector<scan::ProcessRecord>& recs,
                const scan::ParentMap& parents);

@@ -48,7 +48,7 @@ TEST(BadInput, UnknownSubcommandOption) {
 
 TEST(BadInput, UnknownSubcommand) {
   ExpectBadInput({"frob"}, std::string("memstats: error: unknown subcommand "
-                                       "'frob' (expected groups, single or snapshot)\n") +
+                                       "'frob' (expected groups, single, top or snapshot)\n") +
                                kUsageHint);
 }
 

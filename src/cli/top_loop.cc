@@ -1,0 +1,230 @@
+#include "cli/top_loop.h"
+
+#include <iostream>
+#include <sstream>
+#include <variant>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "profile/top_change.h"
+#include "render/top.h"
+#include "scan/parsers.h"
+
+namespace memstats::cli {
+namespace {
+
+using profile::TopGroup;
+using profile::TopRound;
+
+std::string_view Basename(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// Reads MemTotal, MemAvailable and Dirty from the source's meminfo.
+void FillMeminfo(scan::ProcSource& source, TopRound& round) {
+  auto text = source.ReadSystemFile("meminfo");
+  if (!text.ok()) return;
+  auto info = scan::ParseMeminfo(*text);
+  if (!info.ok()) return;
+  auto get = [&info](const char* key) -> std::optional<uint64_t> {
+    auto it = info->find(key);
+    if (it == info->end()) return std::nullopt;
+    return it->second;
+  };
+  round.mem_total = get("MemTotal");
+  round.mem_available = get("MemAvailable");
+  round.dirty = get("Dirty");
+}
+
+void FillCounts(const scan::ScanStats& st, TopRound& round) {
+  round.contributing = st.scanned;
+  round.existing = st.listed - st.kernel_threads;
+  round.unreadable = st.unreadable;
+  round.vanished = st.vanished;
+}
+
+// One scan through RunScan with its own budget. read_pages is always off:
+// top needs no page tables.
+std::variant<scan::ScanResult, int> ScanOnce(Context& ctx, bool detail,
+                                             const scan::KeepFn& keep) {
+  std::unique_ptr<scan::MemoryBudget> budget = NewBudget(ctx);
+  scan::ScanOptions options;
+  options.read_pages = false;
+  options.read_smaps = true;
+  options.mapping_detail = detail
+                               ? scan::ScanOptions::MappingDetail::kCategories
+                               : scan::ScanOptions::MappingDetail::kNone;
+  return RunScan(ctx, options, keep, *budget);
+}
+
+class TopRunner {
+ public:
+  TopRunner(Context& ctx, const TopOptions& opts, const TopEnv& env)
+      : ctx_(ctx), opts_(opts), env_(env), splitter_(MakeTopSplitter(opts)) {
+    view_.columns = opts.columns;
+    view_.unit = ctx.unit;
+    view_.show_change = opts.loop_seconds.has_value();
+  }
+
+  int Run() {
+    for (int n = 1;; ++n) {
+      TopRound round;
+      if (int code = Round(n, round); code != kExitOk) return code;
+      Print(round, n == 1);
+      if (!opts_.loop_seconds) return kExitOk;
+      if (opts_.rounds && n >= *opts_.rounds) return kExitOk;
+      if (env_.stop_requested && env_.stop_requested()) return kExitOk;
+      if (!env_.sleep(*opts_.loop_seconds)) return kExitOk;
+      if (env_.stop_requested && env_.stop_requested()) return kExitOk;
+    }
+  }
+
+ private:
+  bool Wanted(const scan::ProcessIdentity& p) const {
+    if (env_.self_pid != 0 && !opts_.include_self && p.pid == env_.self_pid) {
+      return false;
+    }
+    return MatchesSelectors(opts_.selectors, p);
+  }
+
+  // Fills `round`; returns an exit code.
+  int Round(int n, TopRound& round) {
+    round.round = n;
+    round.group_by = opts_.group_by;
+    round.time = env_.clock();
+    auto base = [this](const scan::ProcessIdentity& p, const scan::ParentMap&) {
+      return Wanted(p);
+    };
+    const bool cheap = n > 1 && opts_.k_kib.has_value();
+    auto first = ScanOnce(ctx_, !cheap, base);
+    if (int* code = std::get_if<int>(&first)) return *code;
+    scan::ScanResult& all = std::get<scan::ScanResult>(first);
+    if (n == 1) WarnUnreadable(all.stats);
+    FillCounts(all.stats, round);
+    FillMeminfo(*ctx_.source, round);
+
+    sets::Grouping g = splitters::Split(*splitter_, all.processes, all.parents);
+    profile::GroupRollups now = profile::SumRollups(all.processes, g);
+    std::vector<TopGroup> rows;
+    if (!cheap) {
+      rows = Rows(all, g);
+      if (n > 1) {
+        rows = profile::ApplyChanges(
+            std::move(rows), profile::SelectChanged(prev_, now, opts_.k_kib));
+      }
+    } else {
+      profile::ChangedGroups changed =
+          profile::SelectChanged(prev_, now, opts_.k_kib);
+      absl::flat_hash_set<int> pids;
+      for (size_t i = 0; i < all.processes.size(); ++i) {
+        if (changed.Shows(g.names[g.group_of[i]])) {
+          pids.insert(all.processes[i].id.pid);
+        }
+      }
+      if (!pids.empty()) {
+        auto keep = [this, &pids](const scan::ProcessIdentity& p,
+                                  const scan::ParentMap&) {
+          return pids.contains(p.pid) && Wanted(p);
+        };
+        auto detail = ScanOnce(ctx_, true, keep);
+        if (int* code = std::get_if<int>(&detail)) return *code;
+        scan::ScanResult& d = std::get<scan::ScanResult>(detail);
+        sets::Grouping dg =
+            splitters::Split(*splitter_, d.processes, d.parents);
+        rows = Rows(d, dg);
+      }
+      rows = profile::ApplyChanges(std::move(rows), changed);
+    }
+    prev_ = std::move(now);
+
+    profile::SortGroups(rows, opts_.sort, opts_.sort_by_key);
+    profile::Folded folded =
+        profile::FoldBelowTopPct(std::move(rows), opts_.top_pct);
+    round.rows = std::move(folded.kept);
+    round.others = std::move(folded.others);
+    round.total = profile::TotalOf(round.rows, round.others);
+    return kExitOk;
+  }
+
+  std::vector<TopGroup> Rows(const scan::ScanResult& r,
+                             const sets::Grouping& g) const {
+    std::vector<TopGroup> rows = profile::SumGroups(r.processes, g);
+    if (opts_.group_by == "pid") {
+      absl::flat_hash_map<int, const scan::ProcessIdentity*> by_pid;
+      for (const scan::ProcessRecord& rec : r.processes) {
+        by_pid[rec.id.pid] = &rec.id;
+      }
+      for (TopGroup& row : rows) {
+        auto it = by_pid.find(row.pid);
+        if (it != by_pid.end()) row.name = splitters::TopExeKey(*it->second);
+      }
+    }
+    return rows;
+  }
+
+  // The whole round goes out in one write: never half a round.
+  void Print(const TopRound& round, bool first) {
+    std::ostringstream text;
+    if (ctx_.opts.json) {
+      render::RenderTopJson(round, text);
+    } else if (opts_.tsv) {
+      render::RenderTopTsv(round, view_, first, text);
+    } else {
+      if (!first) text << "\n";
+      render::RenderTopText(round, view_, text);
+    }
+    *env_.out << text.str() << std::flush;
+  }
+
+  Context& ctx_;
+  const TopOptions& opts_;
+  const TopEnv& env_;
+  std::unique_ptr<splitters::Splitter> splitter_;
+  render::TopView view_;
+  profile::GroupRollups prev_;
+};
+
+}  // namespace
+
+std::unique_ptr<splitters::Splitter> MakeTopSplitter(const TopOptions& opts) {
+  const std::string& g = opts.group_by;
+  if (g == "exe") return splitters::NewTopExeSplitter();
+  if (g == "cmd") return splitters::NewCmdlineSplitter(opts.cmd_chars);
+  if (g == "pid") return splitters::NewPidSplitter();
+  if (g == "comm") return splitters::NewCommSplitter();
+  if (g == "user")
+    return splitters::NewUserSplitter(splitters::SystemUidNamer());
+  if (g == "uid") return splitters::NewUidSplitter();
+  if (g == "cgroup") return splitters::NewCgroupSplitter();
+  throw UsageError(absl::StrCat(
+      "-g: expected exe, cmd, pid, comm, user, uid or cgroup, got '", g, "'"));
+}
+
+bool MatchesSelectors(const std::vector<std::string>& selectors,
+                      const scan::ProcessIdentity& p) {
+  if (selectors.empty()) return true;
+  const std::string key = splitters::TopExeKey(p);
+  const size_t arrow = key.find("->");
+  for (const std::string& s : selectors) {
+    int pid = 0;
+    if (absl::SimpleAtoi(s, &pid)) {
+      if (pid == p.pid) return true;
+      continue;
+    }
+    if (s == key || s == p.comm || (!p.exe.empty() && s == Basename(p.exe)) ||
+        (arrow != std::string::npos && s == key.substr(arrow + 2))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int RunTop(Context& ctx, const TopOptions& opts, const TopEnv& env) {
+  TopRunner runner(ctx, opts, env);
+  return runner.Run();
+}
+
+}  // namespace memstats::cli

@@ -1,0 +1,70 @@
+// memstats top: the rounds. Round 1 reads every wanted process's full smaps
+// (and smaps_rollup). In loop mode with -k, later rounds first scan
+// smaps_rollup only, pick the groups that pass the -k rule or are new
+// (profile::SelectChanged), and read full smaps again only for their
+// processes; without -k every round is a full round and shows every group.
+//
+// Everything that touches the world is injected (the ProcSource through the
+// Context, the clock, the sleep, the stop request, the output stream), so a
+// test runs several rounds over a FakeProcSource without sleeping.
+#ifndef MEMSTATS_CLI_TOP_LOOP_H_
+#define MEMSTATS_CLI_TOP_LOOP_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cli/common.h"
+#include "profile/top_table.h"
+#include "splitters/splitter.h"
+
+namespace memstats::cli {
+
+struct TopOptions {
+  std::string group_by = "exe";  // exe cmd pid comm user uid cgroup
+  size_t cmd_chars = 0;          // -L: cut -g cmd keys (0: no limit)
+  // Positional selectors: a number is a pid, anything else matches the exe
+  // key (or the script after "->"), the executable's basename or comm.
+  std::vector<std::string> selectors;
+  double top_pct = 100;  // --top-pct: fold the rest into "others"
+  std::vector<profile::TopColumn> columns = profile::DefaultTopColumns();
+  profile::TopColumn sort = profile::TopColumn::kPtotal;
+  bool sort_by_key = false;            // --sort name
+  std::optional<double> loop_seconds;  // -l
+  std::optional<int64_t> k_kib;        // -k
+  std::optional<int> rounds;           // --rounds: stop after N rounds
+  bool tsv = false;
+  bool include_self = false;
+};
+
+struct TopEnv {
+  std::ostream* out = nullptr;
+  // "HH:MM:SS" now.
+  std::function<std::string()> clock;
+  // Waits `seconds`; returns false when stopped early (the loop then ends).
+  std::function<bool(double seconds)> sleep;
+  // True once SIGINT/SIGTERM arrived: the loop ends after the round it is
+  // in, printed whole.
+  std::function<bool()> stop_requested;
+  // The pid to leave out unless include_self (0: none).
+  int self_pid = 0;
+};
+
+// The splitter for -g NAME. Throws UsageError for an unknown name.
+std::unique_ptr<splitters::Splitter> MakeTopSplitter(const TopOptions& opts);
+
+// True when `p` matches one of the selectors (or there are none).
+bool MatchesSelectors(const std::vector<std::string>& selectors,
+                      const scan::ProcessIdentity& p);
+
+// Runs the rounds (one without loop_seconds) and prints each whole to
+// env.out. Returns the exit code: kExitOk, or RunScan's code on failure.
+int RunTop(Context& ctx, const TopOptions& opts, const TopEnv& env);
+
+}  // namespace memstats::cli
+
+#endif  // MEMSTATS_CLI_TOP_LOOP_H_

@@ -1,0 +1,63 @@
+// memstats top as JSON: one document per round, on one line.
+#include "nlohmann/json.hpp"
+#include "render/top.h"
+
+namespace memstats::render {
+namespace {
+
+using json = nlohmann::ordered_json;
+using profile::TopColumn;
+using profile::TopGroup;
+
+json Optional(const std::optional<uint64_t>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json GroupJson(const TopGroup& g, bool by_pid) {
+  json j;
+  j["key"] = g.key;
+  if (by_pid && !g.name.empty()) j["command"] = g.name;
+  j["processes"] = g.processes;
+  if (by_pid) j["pid"] = g.pid;
+  for (TopColumn c :
+       {TopColumn::kPswap, TopColumn::kShSysv, TopColumn::kShOth,
+        TopColumn::kStack, TopColumn::kText, TopColumn::kData, TopColumn::kAnon,
+        TopColumn::kHugetlb, TopColumn::kPtotal, TopColumn::kPss}) {
+    j[std::string(TopColumnName(c))] = g.figures.Get(c);
+  }
+  j["new"] = g.is_new;
+  j["gone"] = g.gone;
+  j["change"] = g.change ? json(*g.change) : json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+void RenderTopJson(const profile::TopRound& r, std::ostream& out) {
+  const bool by_pid = r.group_by == "pid";
+  json j;
+  j["round"] = r.round;
+  j["time"] = r.time;
+  j["group_by"] = r.group_by;
+  j["meminfo"] = {{"MemTotal", Optional(r.mem_total)},
+                  {"MemAvailable", Optional(r.mem_available)},
+                  {"Dirty", Optional(r.dirty)}};
+  j["processes"] = {{"contributing", r.contributing},
+                    {"existing", r.existing},
+                    {"unreadable", r.unreadable},
+                    {"vanished", r.vanished}};
+  json groups = json::array();
+  for (const TopGroup& g : r.rows) groups.push_back(GroupJson(g, by_pid));
+  j["groups"] = std::move(groups);
+  if (r.others) {
+    json o = GroupJson(*r.others, false);
+    o["groups"] = r.others->folded_groups;
+    j["others"] = std::move(o);
+  } else {
+    j["others"] = nullptr;
+  }
+  j["total"] = GroupJson(r.total, false);
+  out << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+}  // namespace memstats::render

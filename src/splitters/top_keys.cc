@@ -1,0 +1,125 @@
+// The group keys of memstats top: executables with their scripts, command
+// lines, pids.
+#include <array>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "splitters/splitter.h"
+
+namespace memstats::splitters {
+namespace {
+
+// Interpreters whose first non-option argument names the program that
+// really runs. Matched on the basename without a version suffix
+// ("python3.11" -> "python").
+constexpr std::array<std::string_view, 16> kInterpreters = {
+    "python", "perl", "ruby", "node", "nodejs", "java",  "bash",    "sh",
+    "dash",   "zsh",  "ksh",  "php",  "lua",    "tclsh", "Rscript", "pypy"};
+
+std::string_view Basename(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// "python3.11" -> "python", "perl5.36" -> "perl", "bash" -> "bash".
+std::string_view WithoutVersion(std::string_view name) {
+  while (!name.empty() && ((name.back() >= '0' && name.back() <= '9') ||
+                           name.back() == '.' || name.back() == '-')) {
+    name.remove_suffix(1);
+  }
+  return name;
+}
+
+bool IsInterpreter(std::string_view basename) {
+  std::string_view family = WithoutVersion(basename);
+  for (std::string_view i : kInterpreters) {
+    if (family == i) return true;
+  }
+  return false;
+}
+
+class TopExeSplitter : public Splitter {
+ public:
+  std::string name() const override { return "exe"; }
+  std::string KeyOf(const scan::ProcessIdentity& p,
+                    const scan::ParentMap&) const override {
+    return TopExeKey(p);
+  }
+};
+
+class CmdlineSplitter : public Splitter {
+ public:
+  explicit CmdlineSplitter(size_t max_chars) : max_chars_(max_chars) {}
+  std::string name() const override { return "cmd"; }
+  std::string KeyOf(const scan::ProcessIdentity& p,
+                    const scan::ParentMap&) const override {
+    std::string key = p.cmdline.empty() ? absl::StrCat("[", p.comm, "]")
+                                        : absl::StrJoin(p.cmdline, " ");
+    if (max_chars_ > 0) {
+      // Characters, not bytes: count UTF-8 lead bytes and cut before the
+      // one that would be character max_chars_ + 1.
+      size_t chars = 0;
+      for (size_t i = 0; i < key.size(); ++i) {
+        if ((static_cast<unsigned char>(key[i]) & 0xc0) == 0x80) continue;
+        if (++chars > max_chars_) {
+          key.resize(i);
+          break;
+        }
+      }
+    }
+    return key;
+  }
+
+ private:
+  size_t max_chars_;
+};
+
+class PidSplitter : public Splitter {
+ public:
+  std::string name() const override { return "pid"; }
+  std::string KeyOf(const scan::ProcessIdentity& p,
+                    const scan::ParentMap&) const override {
+    return absl::StrCat(p.pid);
+  }
+};
+
+}  // namespace
+
+std::string TopExeKey(const scan::ProcessIdentity& p) {
+  std::string_view exe = p.exe;
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (exe.ends_with(kDeleted)) exe.remove_suffix(kDeleted.size());
+  std::string_view name =
+      exe.empty() ? std::string_view(p.comm) : Basename(exe);
+  if (!IsInterpreter(name) || p.cmdline.size() < 2) return std::string(name);
+  // The name the interpreter was started as ("python3" for the binary
+  // python3.11) when it is of the same family.
+  std::string_view argv0 = Basename(p.cmdline[0]);
+  if (WithoutVersion(argv0) == WithoutVersion(name)) name = argv0;
+  // A script is named by a path ("/opt/app/backup.py", "bin/run") or a
+  // file name with an extension ("manage.py"); an option ("-c") or a bare
+  // word ("3", an argument to a builtin) is not one.
+  const std::string& script = p.cmdline[1];
+  const bool path_like = script.find('/') != std::string::npos ||
+                         script.find('.') != std::string::npos;
+  if (script.empty() || script[0] == '-' || !path_like) {
+    return std::string(name);
+  }
+  std::string key(name);
+  key += "->";
+  key += Basename(script);
+  return key;
+}
+
+std::unique_ptr<Splitter> NewTopExeSplitter() {
+  return std::make_unique<TopExeSplitter>();
+}
+std::unique_ptr<Splitter> NewCmdlineSplitter(size_t max_chars) {
+  return std::make_unique<CmdlineSplitter>(max_chars);
+}
+std::unique_ptr<Splitter> NewPidSplitter() {
+  return std::make_unique<PidSplitter>();
+}
+
+}  // namespace memstats::splitters
