@@ -100,10 +100,20 @@ std::string TopExeKey(const scan::ProcessIdentity& p) {
   // A script is named by a path ("/opt/app/backup.py", "bin/run") or a
   // file name with an extension ("manage.py"); an option ("-c") or a bare
   // word ("3", an argument to a builtin) is not one.
-  const std::string& script = p.cmdline[1];
+  // "java -jar app.jar" runs app.jar.
+  size_t arg = 1;
+  if (WithoutVersion(name) == "java" && p.cmdline[1] == "-jar" &&
+      p.cmdline.size() > 2) {
+    arg = 2;
+  }
+  const std::string& script = p.cmdline[arg];
   const bool path_like = script.find('/') != std::string::npos ||
                          script.find('.') != std::string::npos;
-  if (script.empty() || script[0] == '-' || !path_like) {
+  // A script read from a file descriptor ("bash /dev/fd/3", process
+  // substitution) has no name worth grouping by.
+  const bool from_fd =
+      script.starts_with("/dev/fd/") || script.starts_with("/proc/self/fd/");
+  if (script.empty() || script[0] == '-' || !path_like || from_fd) {
     return std::string(name);
   }
   std::string key(name);

@@ -41,7 +41,14 @@ TEST(TopKeysTest, ExeKeyTable) {
        "python3->manage.py"},
       {Proc("/usr/bin/bash", {"bash", "bin/run"}), "bash->run"},
       {Proc("/usr/bin/dash", {"sh", "-e", "x.sh"}), "dash"},
-      {Proc("/usr/lib/jvm/bin/java", {"java", "-jar", "app.jar"}), "java"},
+      {Proc("/usr/lib/jvm/bin/java", {"java", "-jar", "/srv/app.jar"}),
+       "java->app.jar"},
+      {Proc("/usr/lib/jvm/bin/java", {"java", "-Xmx1g", "-jar", "app.jar"}),
+       "java"},
+      {Proc("/usr/lib/jvm/bin/java", {"java", "-jar"}), "java"},
+      // A script read from a descriptor names nothing.
+      {Proc("/usr/bin/bash", {"bash", "/dev/fd/3"}), "bash"},
+      {Proc("/usr/bin/bash", {"bash", "/proc/self/fd/63"}), "bash"},
       {Proc("/usr/bin/node", {"node", "server.js"}), "node->server.js"},
       // argv[0] of another family: the executable's name.
       {Proc("/usr/bin/python3.11", {"gunicorn", "/srv/app.py"}),
