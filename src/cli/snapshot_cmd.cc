@@ -27,6 +27,7 @@
 #include "absl/strings/strip.h"
 #include "cli/commands.h"
 #include "cli/output_file.h"
+#include "filters/node.h"
 #include "profile/snapshot.h"
 #include "render/snapshot.h"
 
@@ -60,17 +61,6 @@ std::vector<int> ParsePids(const std::vector<std::string>& texts) {
     }
   }
   return pids;
-}
-
-// `s` as a quoted string of the filter language.
-std::string QuoteFilterString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
 }
 
 // Parses text this file built; only the regex inside it can be wrong.
@@ -134,7 +124,7 @@ class Selection {
     std::vector<std::string> calls;
     if (o.regex) {
       calls.push_back(
-          absl::StrCat("cmdline(", QuoteFilterString(*o.regex), ")"));
+          absl::StrCat("cmdline(", filters::Quote(*o.regex), ")"));
     }
     for (int pid : ParsePids(o.pids))
       calls.push_back(absl::StrCat("pid(", pid, ")"));

@@ -1,4 +1,5 @@
 #include "render/groups.h"
+#include "render/scan_stats.h"
 
 namespace memstats::render {
 namespace {
@@ -44,19 +45,11 @@ json GroupsJson(const sets::Report& report) {
   doc["schema_version"] = kJsonSchemaVersion;
   doc["page_level"] = report.page_level;
   if (!report.page_level) doc["page_level_note"] = report.page_level_note;
-  doc["scan"] = json{
-      {"processes_scanned", s.scanned},
-      {"filtered_out", s.filtered_out},
-      {"kernel_threads", s.kernel_threads},
-      {"vanished", s.vanished},
-      {"unreadable", s.unreadable},
-      {"unreadable_pids", s.unreadable_pids},
-      {"zero_pages_excluded", report.zero_pages},
-      {"invalid_pfns_excluded", report.invalid_pfns},
-      {"beyond_ram_entries_excluded", s.out_of_range_pfns},
-      {"seconds", s.seconds},
-      {"threads", s.threads},
-  };
+  json scan = ScanStatsJson(s);
+  scan["zero_pages_excluded"] = report.zero_pages;
+  scan["invalid_pfns_excluded"] = report.invalid_pfns;
+  scan["beyond_ram_entries_excluded"] = s.out_of_range_pfns;
+  doc["scan"] = std::move(scan);
   json splits = json::array();
   for (const sets::SplitReport& split : report.splits) {
     json groups = json::array();

@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "render/groups.h"
 #include "render/text_table.h"
+#include "render/scan_stats.h"
 
 namespace memstats::render {
 namespace {
@@ -60,11 +61,7 @@ void Append(std::vector<std::string>& row, std::vector<std::string> more) {
 void RenderGroupsText(const sets::Report& report, Unit unit,
                       std::ostream& out) {
   const scan::ScanStats& s = report.scan;
-  out << absl::StrFormat(
-      "memstats: %d processes scanned, %d filtered out, %d kernel threads "
-      "(excluded), %d vanished, %d unreadable; %.2f s with %d threads\n",
-      s.scanned, s.filtered_out, s.kernel_threads, s.vanished, s.unreadable,
-      s.seconds, s.threads);
+  out << ScanLine(s);
   if (!report.page_level) {
     out << "page-level numbers unavailable: " << report.page_level_note
         << "\n";

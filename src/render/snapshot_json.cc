@@ -1,6 +1,7 @@
 #include <string>
 
 #include "render/snapshot.h"
+#include "render/scan_stats.h"
 
 namespace memstats::render {
 namespace {
@@ -55,16 +56,7 @@ json SnapshotJson(const profile::Snapshot& snap) {
   json doc;
   doc["schema_version"] = kSnapshotSchemaVersion;
   doc["command"] = "snapshot";
-  doc["scan"] = json{
-      {"processes_scanned", s.scanned},
-      {"filtered_out", s.filtered_out},
-      {"kernel_threads", s.kernel_threads},
-      {"vanished", s.vanished},
-      {"unreadable", s.unreadable},
-      {"unreadable_pids", s.unreadable_pids},
-      {"seconds", s.seconds},
-      {"threads", s.threads},
-  };
+  doc["scan"] = ScanStatsJson(s);
   doc["file_key"] = snap.mask_text;
   doc["small_percent"] = snap.small_percent;
   json summary = Section(snap.summary);

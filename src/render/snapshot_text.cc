@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "render/snapshot.h"
 #include "render/text_table.h"
+#include "render/scan_stats.h"
 
 namespace memstats::render {
 namespace {
@@ -66,11 +67,7 @@ void PrintSection(const SnapshotSection& s, double small_threshold, Unit u,
 void RenderSnapshotText(const profile::Snapshot& snap, Unit unit,
                         std::ostream& out) {
   const scan::ScanStats& s = snap.scan;
-  out << absl::StrFormat(
-      "memstats: %d processes scanned, %d filtered out, %d kernel threads "
-      "(excluded), %d vanished, %d unreadable; %.2f s with %d threads\n",
-      s.scanned, s.filtered_out, s.kernel_threads, s.vanished, s.unreadable,
-      s.seconds, s.threads);
+  out << ScanLine(s);
   out << "file mappings by: "
       << (snap.mask_text.empty() ? "(all in one row)"
                                  : EscapeForTerminal(snap.mask_text))

@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/profile_process.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "subprocess.h"
@@ -48,46 +49,18 @@ constexpr uint64_t kHeap = 8192, kStack = 1024, kThreadStack = 512,
                    kAnon = 4096, kSysv = 2048, kDevShm = 3072, kMemfd = 1024;
 constexpr int kThreads = 3;
 
-// The helper, running until destroyed (stdin closed, then reaped).
-class ProfileHelper {
+// The helper, running until destroyed.
+class ProfileHelper : public ProfileProcess {
  public:
-  ProfileHelper() {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
-    auto n = [](uint64_t v) { return std::to_string(v); };
-    pid_ =
-        Spawn({PROFILE_HELPER, "--heap-kib", n(kHeap), "--stack-kib", n(kStack),
-               "--threads", n(kThreads), "--thread-stack-kib", n(kThreadStack),
-               "--anon-kib", n(kAnon), "--sysv-kib", n(kSysv), "--devshm-kib",
-               n(kDevShm), "--memfd-kib", n(kMemfd)},
-              std::nullopt, in[0], out[1], 2);
-    close(in[0]);
-    close(out[1]);
-    stdin_ = in[1];
-    std::string line;
-    pollfd pfd = {out[0], POLLIN, 0};
-    while (pid_ > 0 && line.find('\n') == std::string::npos &&
-           poll(&pfd, 1, 60000) > 0) {
-      char buf[4096];
-      ssize_t got = read(out[0], buf, sizeof buf);
-      if (got <= 0) break;
-      line.append(buf, static_cast<size_t>(got));
-    }
-    close(out[0]);
-    // "ready pid=<pid> stack=0x... threads=<tid>,..."
-    if (line.rfind("ready pid=", 0) == 0)
-      ready_pid_ = std::stoi(line.substr(10));
-  }
-  ~ProfileHelper() {
-    if (stdin_ >= 0) close(stdin_);
-    if (pid_ > 0) WaitOrKill(pid_, 10000);
-  }
-  int pid() const { return ready_pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  int ready_pid_ = -1;
+  ProfileHelper()
+      : ProfileProcess(PROFILE_HELPER, {.heap = kHeap,
+                                        .stack = kStack,
+                                        .thread_stack = kThreadStack,
+                                        .anon = kAnon,
+                                        .sysv = kSysv,
+                                        .devshm = kDevShm,
+                                        .memfd = kMemfd,
+                                        .threads = kThreads}) {}
 };
 
 // Sums of /proc/PID/smaps: Rss of the file-backed mappings (a path under /

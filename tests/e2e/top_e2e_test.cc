@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "e2e/profile_process.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "subprocess.h"
@@ -23,48 +24,18 @@ namespace {
 
 constexpr int64_t kKiB = 1024;
 
-// The helper, running until destroyed (stdin closed, then reaped).
-class ProfileHelper {
+// The helper, running until destroyed.
+class ProfileHelper : public ProfileProcess {
  public:
-  ProfileHelper() {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
-    pid_ = Spawn(
-        {PROFILE_HELPER, "--heap-kib", "4096", "--stack-kib", "512",
-         "--threads", "2", "--thread-stack-kib", "256", "--anon-kib", "8192",
-         "--sysv-kib", "2048", "--devshm-kib", "1024", "--memfd-kib", "3072"},
-        std::nullopt, in[0], out[1], 2);
-    close(in[0]);
-    close(out[1]);
-    stdin_ = in[1];
-    std::string line;
-    pollfd pfd = {out[0], POLLIN, 0};
-    while (pid_ > 0 && line.find('\n') == std::string::npos &&
-           poll(&pfd, 1, 60000) > 0) {
-      char buf[512];
-      ssize_t got = read(out[0], buf, sizeof buf);
-      if (got <= 0) break;
-      line.append(buf, static_cast<size_t>(got));
-    }
-    close(out[0]);
-    // "ready pid=<pid> stack=0x... threads=<tid>,<tid>"
-    std::istringstream words(line);
-    std::string ready, pid;
-    words >> ready >> pid;
-    if (ready == "ready" && pid.rfind("pid=", 0) == 0) {
-      ready_pid_ = std::stoi(pid.substr(4));
-    }
-  }
-  ~ProfileHelper() {
-    if (stdin_ >= 0) close(stdin_);
-    if (pid_ > 0) WaitOrKill(pid_, 10000);
-  }
-  int pid() const { return ready_pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  int ready_pid_ = 0;
+  ProfileHelper()
+      : ProfileProcess(PROFILE_HELPER, {.heap = 4096,
+                                        .stack = 512,
+                                        .thread_stack = 256,
+                                        .anon = 8192,
+                                        .sysv = 2048,
+                                        .devshm = 1024,
+                                        .memfd = 3072,
+                                        .threads = 2}) {}
 };
 
 TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
