@@ -1,5 +1,6 @@
 // memstats top as JSON: one document per round, on one line.
 #include "nlohmann/json.hpp"
+#include "render/groups.h"
 #include "render/top.h"
 
 namespace memstats::render {
@@ -36,6 +37,8 @@ json GroupJson(const TopGroup& g, bool by_pid) {
 void RenderTopJson(const profile::TopRound& r, std::ostream& out) {
   const bool by_pid = r.group_by == "pid";
   json j;
+  j["schema_version"] = kJsonSchemaVersion;
+  j["command"] = "top";
   j["round"] = r.round;
   j["time"] = r.time;
   j["group_by"] = r.group_by;

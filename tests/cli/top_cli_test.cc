@@ -132,6 +132,8 @@ TEST(TopCliTest, JsonInBytes) {
   RunResult r = RunOnProfile({"--json", "top", "-g", "uid"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["command"], "top");
   EXPECT_EQ(j["round"], 1);
   EXPECT_EQ(j["group_by"], "uid");
   EXPECT_EQ(j["meminfo"]["MemTotal"], uint64_t{16384000} * 1024);
