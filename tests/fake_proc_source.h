@@ -27,6 +27,10 @@ class FakeProcSource : public scan::ProcSource {
     std::vector<int> tasks;
     // Faults.
     int vanish_after_reads = -1;  // NotFound once this many reads were made
+    // Once this many reads were made, files found here answer instead of
+    // `files` (a process that changes, e.g. starts to exit, mid-scan).
+    int change_after_reads = -1;
+    std::map<std::string, std::string> changed_files;
     std::map<std::string, int> file_errno;  // "smaps_rollup" -> EACCES
   };
 
@@ -85,6 +89,10 @@ class FakeProcSource : public scan::ProcSource {
     absl::StatusOr<std::string> ReadFile(std::string_view name) override {
       std::string n(name);
       if (absl::Status s = Touch(n); !s.ok()) return s;
+      if (p_->change_after_reads >= 0 && reads_ > p_->change_after_reads) {
+        auto changed = p_->changed_files.find(n);
+        if (changed != p_->changed_files.end()) return changed->second;
+      }
       auto it = p_->files.find(n);
       if (it == p_->files.end()) return absl::NotFoundError(n);
       return it->second;
@@ -112,7 +120,8 @@ class FakeProcSource : public scan::ProcSource {
    private:
     absl::Status Touch(const std::string& name) {
       src_->Record(absl::StrCat(pid_, "/", name));
-      if (p_->vanish_after_reads >= 0 && reads_++ >= p_->vanish_after_reads) {
+      const int n = reads_++;
+      if (p_->vanish_after_reads >= 0 && n >= p_->vanish_after_reads) {
         return absl::NotFoundError(absl::StrCat(pid_, " vanished"));
       }
       auto e = p_->file_errno.find(name);

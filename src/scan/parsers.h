@@ -40,6 +40,8 @@ struct StatInfo {
   uint64_t flags = 0;  // PF_* flags; PF_KTHREAD = 0x00200000
 };
 inline constexpr uint64_t kPfKthread = 0x00200000;
+// Set by do_exit() before the process's memory is torn down.
+inline constexpr uint64_t kPfExiting = 0x00000004;
 absl::StatusOr<StatInfo> ParseStat(std::string_view text);
 
 // /proc/PID/cmdline: NUL-separated argv (a trailing NUL is optional).

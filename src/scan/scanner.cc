@@ -135,9 +135,26 @@ class ProcessReader {
       rec.smaps = *rollup;
     }
     if (options_.mapping_detail != ScanOptions::MappingDetail::kNone) {
-      return ReadUsage(h, rec, budget_exceeded);
+      Outcome o = ReadUsage(h, rec, budget_exceeded);
+      if (o != Outcome::kRecord) return o;
     }
-    return Outcome::kRecord;
+    return StillRunning(h) ? Outcome::kRecord : Outcome::kVanished;
+  }
+
+  // Whether the process was still alive, and not exiting, after its memory
+  // files were read. A process that starts to exit mid-read does not fail
+  // the reads: its memory is torn down under us, so maps, pagemap and smaps
+  // show a part of it (seen here: smaps_rollup of a compiler read at 480
+  // MiB, then its smaps at 5 MiB). do_exit() sets PF_EXITING before it
+  // releases the memory, so a stat read after the last memory file tells.
+  static bool StillRunning(ProcHandle& h) {
+    auto text = h.ReadFile("stat");
+    if (absl::IsNotFound(text.status())) return false;
+    if (!text.ok()) return true;
+    auto stat = ParseStat(*text);
+    if (!stat.ok()) return true;
+    return !(stat->flags & kPfExiting) && stat->state != 'Z' &&
+           stat->state != 'X';
   }
 
   // Full smaps, summed per category (ScanOptions::mapping_detail). The

@@ -1,5 +1,8 @@
 // The scanner against a fake /proc that fails in the ways a live one does.
+#include <algorithm>
 #include <cerrno>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "fake_proc_source.h"
@@ -47,6 +50,55 @@ TEST(ScannerFaultTest, VanishedMidReadIsCountedAndDroppedWhole) {
   EXPECT_EQ(r->processes[0].id.pid, 10);
   EXPECT_EQ(r->stats.vanished, 2u);
   EXPECT_EQ(r->stats.unreadable, 0u);
+}
+
+// A process that starts to exit mid-scan keeps answering reads while the
+// kernel tears its memory down; the stat read after its memory files tells
+// (PF_EXITING, zombie, or gone), and it is counted vanished, not recorded
+// with half its pages.
+TEST(ScannerFaultTest, ExitingAfterItsMemoryWasReadIsVanished) {
+  FakeProcSource src;
+  AddProcess(src, 10, {100});
+  auto& exiting = AddProcess(src, 11, {101});
+  exiting.change_after_reads = 1;  // every read after the first stat
+  exiting.changed_files["stat"] =  // flags 4194560 | PF_EXITING (4)
+      "11 (worker) S 1 11 11 0 -1 4194564 0 0 0 0 0 0 0 0 20 0 1 0 100";
+  auto& zombie = AddProcess(src, 12, {102});
+  zombie.change_after_reads = 1;
+  zombie.changed_files["stat"] =
+      "12 (worker) Z 1 12 12 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100";
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  ASSERT_EQ(r->processes.size(), 1u);
+  EXPECT_EQ(r->processes[0].id.pid, 10);
+  EXPECT_EQ(r->stats.vanished, 2u);
+  EXPECT_EQ(r->stats.unreadable, 0u);
+}
+
+TEST(ScannerFaultTest, GoneAtTheLastStatReadIsVanished) {
+  // How many reads a whole scan of the process makes; its last is stat.
+  std::vector<std::string> reads;
+  {
+    FakeProcSource probe;
+    AddProcess(probe, 11, {101});
+    ASSERT_OK(Scan(probe, Options(), KeepAll()));
+    reads = probe.reads();
+  }
+  std::erase_if(reads,
+                [](const std::string& r) { return !r.starts_with("11/"); });
+  ASSERT_FALSE(reads.empty());
+  EXPECT_EQ(reads.back(), "11/stat");
+  // The first stat is read through a handle of its own (the parent map).
+  const int handle_reads = static_cast<int>(reads.size()) - 1;
+
+  FakeProcSource src;
+  AddProcess(src, 10, {100});
+  AddProcess(src, 11, {101}).vanish_after_reads = handle_reads - 1;
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  ASSERT_EQ(r->processes.size(), 1u);
+  EXPECT_EQ(r->processes[0].id.pid, 10);
+  EXPECT_EQ(r->stats.vanished, 1u);
 }
 
 TEST(ScannerFaultTest, PermissionDeniedIsCountedAndNamed) {

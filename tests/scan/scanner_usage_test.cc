@@ -99,7 +99,8 @@ TEST(ScannerUsageTest, RowsFromSmapsAndThreadStacksFromSyscall) {
                 "4242/stat", "4242/stat", "4242/status", "4242/cmdline",
                 "4242/exe", "4242/cgroup", "4242/maps", "4242/smaps_rollup",
                 "4242/task", "4242/task/4243/syscall", "4242/task/4244/syscall",
-                "4242/task/4245/syscall", "4242/smaps"}));
+                "4242/task/4245/syscall", "4242/smaps",
+                "4242/stat"}));
 }
 
 TEST(ScannerUsageTest, CategoriesModeFoldsFilePaths) {
