@@ -189,7 +189,7 @@ std::variant<scan::ScanResult, int> RunScan(Context& ctx,
   }
   options.threads = ctx.threads;
   options.budget = &budget;
-  options.pfn_limit = scan::RamEndPfn(*ctx.source);
+  options.pfn_limit = scan::PfnLimit(*ctx.source);
   for (const auto& k : ctx.filter.EnvKeys()) options.env_keys.insert(k);
   Progress progress(::isatty(STDERR_FILENO) == 1);
   options.progress = [&progress](size_t done, size_t total) {

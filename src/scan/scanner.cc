@@ -299,7 +299,8 @@ class ProcessReader {
                                      uint64_t end, ProcessRecord& rec,
                                      uint64_t& zero_pfns, uint64_t& bad_pfns) {
     const uint64_t limit =
-        options_.pfn_limit ? options_.pfn_limit : ~uint64_t{0};
+        options_.pfn_limit ? std::min(options_.pfn_limit, kMaxPhysPfn)
+                           : kMaxPhysPfn;
     thread_local std::vector<uint64_t> buf(kPagemapChunk);
     Window& w = window_;
     uint64_t used = 0;
@@ -447,6 +448,21 @@ uint64_t RamEndPfn(ProcSource& source) {
     end_pfn = std::max(end_pfn, (last >> kPageShift) + 1);
   }
   return end_pfn > 1 ? end_pfn : 0;
+}
+
+uint64_t PfnLimit(ProcSource& source) {
+  if (uint64_t end = RamEndPfn(source); end != 0) {
+    return std::min(end, kMaxPhysPfn);
+  }
+  auto text = source.ReadSystemFile("meminfo");
+  if (!text.ok()) return kMaxPhysPfn;
+  auto info = ParseMeminfo(*text);
+  if (!info.ok()) return kMaxPhysPfn;
+  auto it = info->find("MemTotal");
+  if (it == info->end() || it->second == 0) return kMaxPhysPfn;
+  constexpr uint64_t kHolePfns = (uint64_t{4} << 30) >> kPageShift;
+  const uint64_t ram_pfns = std::min(it->second >> kPageShift, kMaxPhysPfn);
+  return std::min(2 * ram_pfns + kHolePfns, kMaxPhysPfn);
 }
 
 absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
