@@ -21,13 +21,15 @@ if ((${#files[@]} == 0)); then
 fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-# run-clang-tidy runs one clang-tidy per file on every core; -quiet drops
-# the per-file "N warnings generated" lines.
+# run-clang-tidy runs one clang-tidy per file on every core (always with
+# colours: strip them).
 status=0
-run-clang-tidy -quiet -p "$BUILD_DIR" -j "$(nproc)" "${files[@]}" >"$log" 2>&1 || status=$?
+run-clang-tidy -quiet -p "$BUILD_DIR" -j "$(nproc)" "${files[@]}" 2>&1 |
+  sed 's/\x1b\[[0-9;]*m//g' >"$log" || status=$?
 findings=$(grep -c -E '(warning|error): .*\[[a-z0-9.,-]+\]$' "$log" || true)
 if ((status != 0 || findings != 0)); then
-  grep -E -A3 '(warning|error): ' "$log" | grep -v '^clang-tidy' >&2 || tail -50 "$log" >&2
+  grep -E -A3 '(warning|error): ' "$log" | grep -v -E '^clang-tidy|warnings generated' >&2 ||
+    tail -50 "$log" >&2
   echo "tidy.sh: ${#files[@]} files, $findings findings (exit $status)" >&2
   exit 1
 fi

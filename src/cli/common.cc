@@ -253,6 +253,7 @@ int RunGroups(Context& ctx,
   scan::ScanResult& result = std::get<scan::ScanResult>(scanned);
 
   std::vector<sets::Grouping> groupings;
+  groupings.reserve(splits.size());
   for (const auto& s : splits) {
     groupings.push_back(splitters::Split(*s, result.processes, result.parents));
   }

@@ -11,8 +11,8 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "scan/pagemap.h"
+#include "scan/parallel.h"
 #include "tbb/blocked_range.h"
-#include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
 
 namespace memstats::scan {
@@ -366,7 +366,7 @@ ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
                       tbb::task_arena& arena) {
   std::vector<int> ppid(pids.size(), -1);
   arena.execute([&] {
-    tbb::parallel_for(size_t{0}, pids.size(), [&](size_t i) {
+    ParallelFor(size_t{0}, pids.size(), [&](size_t i) {
       auto h = source.OpenProcess(pids[i]);
       if (!h.ok()) return;
       auto text = (*h)->ReadFile("stat");
@@ -390,7 +390,7 @@ void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads) {
   std::vector<Outcome> outcomes(recs.size(), Outcome::kRecord);
   tbb::task_arena arena(std::max(1, threads));
   arena.execute([&] {
-    tbb::parallel_for(size_t{0}, recs.size(), [&](size_t i) {
+    ParallelFor(size_t{0}, recs.size(), [&](size_t i) {
       auto h = source.OpenProcess(recs[i].id.pid);
       if (!h.ok()) {
         outcomes[i] = FailureOutcome(h.status());
@@ -490,7 +490,7 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
                        *result.segments);
 
   arena.execute([&] {
-    tbb::parallel_for(
+    ParallelFor(
         tbb::blocked_range<size_t>(0, pids.size(), 1),
         [&](const tbb::blocked_range<size_t>& r) {
           for (size_t i = r.begin(); i != r.end(); ++i) {
