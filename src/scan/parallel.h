@@ -9,18 +9,18 @@
 // caller wrote just before (the records vector, an atomic flag's
 // initialization) as a race. ParallelFor states exactly those two edges
 // with __tsan_release / __tsan_acquire on two addresses of its own: the
-// caller releases `start` before the loop and each body call acquires it;
-// each body call releases `end` and the caller acquires it after the loop.
-// No call acquires `end`, so there is no edge between two body calls, and
-// a race between them (two threads writing one variable) is still
-// reported. Outside TSan builds the annotations compile to nothing.
+// caller releases the body wrapper's address before the loop and each body
+// call acquires it; each body call releases `end` and the caller acquires
+// it after the loop. No call acquires `end`, so there is no edge between
+// two body calls, and a race between them (two threads writing one
+// variable) is still reported. Outside TSan builds the annotations compile
+// to nothing.
 //
 // Call it where tbb::parallel_for would be called (inside a task_arena's
 // execute to choose the threads). Thread-safe as tbb::parallel_for is.
 #ifndef MEMSTATS_SCAN_PARALLEL_H_
 #define MEMSTATS_SCAN_PARALLEL_H_
 
-#include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -39,44 +39,42 @@ extern "C" void __tsan_release(void* addr);
 namespace memstats::scan {
 namespace internal {
 
-struct Handoff {
-  char start = 0;
-  char end = 0;
-};
 #ifdef MEMSTATS_TSAN
-inline void Release(char* addr) { __tsan_release(addr); }
-inline void Acquire(char* addr) { __tsan_acquire(addr); }
+inline void Release(const void* addr) {
+  __tsan_release(const_cast<void*>(addr));
+}
+inline void Acquire(const void* addr) {
+  __tsan_acquire(const_cast<void*>(addr));
+}
 #else
-inline void Release(char*) {}
-inline void Acquire(char*) {}
+inline void Release(const void*) {}
+inline void Acquire(const void*) {}
 #endif
+
+// The body as tbb::parallel_for calls it (by reference: `this` is the
+// address of the caller's object). A call acquires `this` before it reads
+// any memory, even its own members, which the caller wrote.
+template <typename Index, typename Body>
+struct AnnotatedBody {
+  const Body& body;
+  const char* end;
+  void operator()(Index i) const {
+    Acquire(this);
+    body(i);
+    Release(end);
+  }
+};
 
 }  // namespace internal
 
 // body(i) for every i in [first, last).
 template <typename Index, typename Body>
 void ParallelFor(Index first, Index last, const Body& body) {
-  internal::Handoff h;
-  internal::Release(&h.start);
-  tbb::parallel_for(first, last, [&](Index i) {
-    internal::Acquire(&h.start);
-    body(i);
-    internal::Release(&h.end);
-  });
-  internal::Acquire(&h.end);
-}
-
-// body(subrange) over pieces of `range` (a tbb::blocked_range).
-template <typename Value, typename Body>
-void ParallelFor(const tbb::blocked_range<Value>& range, const Body& body) {
-  internal::Handoff h;
-  internal::Release(&h.start);
-  tbb::parallel_for(range, [&](const tbb::blocked_range<Value>& r) {
-    internal::Acquire(&h.start);
-    body(r);
-    internal::Release(&h.end);
-  });
-  internal::Acquire(&h.end);
+  const char end = 0;
+  const internal::AnnotatedBody<Index, Body> annotated{body, &end};
+  internal::Release(&annotated);
+  tbb::parallel_for(first, last, annotated);
+  internal::Acquire(&end);
 }
 
 }  // namespace memstats::scan

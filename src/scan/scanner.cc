@@ -12,7 +12,6 @@
 #include "absl/strings/str_format.h"
 #include "scan/pagemap.h"
 #include "scan/parallel.h"
-#include "tbb/blocked_range.h"
 #include "tbb/task_arena.h"
 
 namespace memstats::scan {
@@ -490,30 +489,26 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
                        *result.segments);
 
   arena.execute([&] {
-    ParallelFor(
-        tbb::blocked_range<size_t>(0, pids.size(), 1),
-        [&](const tbb::blocked_range<size_t>& r) {
-          for (size_t i = r.begin(); i != r.end(); ++i) {
-            if (exhausted.load(std::memory_order_relaxed)) return;
-            uint64_t zeros = 0, bad = 0;
-            bool over = false;
-            outcomes[i] = reader.Read(pids[i], records[i], zeros, bad, over);
-            bad_pfns.fetch_add(bad, std::memory_order_relaxed);
-            if (over) exhausted.store(true);
-            if (outcomes[i] != Outcome::kRecord) {
-              if (options.budget != nullptr) {
-                options.budget->Release(
-                    records[i].segments.capacity() * sizeof(uint32_t) +
-                    records[i].swap.capacity() * sizeof(uint64_t) +
-                    UsageBytes(records[i]));
-              }
-              records[i] = ProcessRecord();
-            }
-            zero_pfns.fetch_add(zeros, std::memory_order_relaxed);
-            size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (options.progress) options.progress(d, pids.size());
-          }
-        });
+    ParallelFor(size_t{0}, pids.size(), [&](size_t i) {
+      if (exhausted.load(std::memory_order_relaxed)) return;
+      uint64_t zeros = 0, bad = 0;
+      bool over = false;
+      outcomes[i] = reader.Read(pids[i], records[i], zeros, bad, over);
+      bad_pfns.fetch_add(bad, std::memory_order_relaxed);
+      if (over) exhausted.store(true);
+      if (outcomes[i] != Outcome::kRecord) {
+        if (options.budget != nullptr) {
+          options.budget->Release(
+              records[i].segments.capacity() * sizeof(uint32_t) +
+              records[i].swap.capacity() * sizeof(uint64_t) +
+              UsageBytes(records[i]));
+        }
+        records[i] = ProcessRecord();
+      }
+      zero_pfns.fetch_add(zeros, std::memory_order_relaxed);
+      size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (options.progress) options.progress(d, pids.size());
+    });
   });
   if (exhausted.load()) {
     uint64_t limit_mib = options.budget ? options.budget->limit() >> 20 : 0;
