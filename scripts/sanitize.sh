@@ -19,9 +19,9 @@ JOBS="$(nproc)"
 
 # TSan: tests of the parallel scan (oneTBB) and of accounting, and the
 # programs that run the memstats binary.
-TSAN_TARGETS=(scanner_fault_test scanner_fixture_test segment_store_test
+TSAN_TARGETS=(scanner_fault_test fault_render_test scanner_fixture_test segment_store_test
               sets_test cli_test e2e_test memstats memstats_layout_helper)
-TSAN_TESTS='(^|/)(ScannerFaultTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|UnprivilegedTest|E2eTest)[./]'
+TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|UnprivilegedTest|E2eTest)[./]'
 
 # Left out of the ASan run (they run in scripts/test.sh's normal step):
 # MappingLiveTest.FindsTheStackOfAWaitingThread compares the test process's
