@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of fuzz/ with clang (in $FUZZ_BUILD_DIR,
-# default /tmp/memstats-fuzz) and runs each for SECONDS (default 20) over a
+# default build-fuzz/ in the source tree) and runs each for SECONDS (default 20) over a
 # copy of its seed corpus in fuzz/corpus/<target>/. Exits non-zero when a
 # target crashes; the crashing input is left in the run directory.
 # Usage: scripts/fuzz.sh [SECONDS]
@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET="${1:-20}"
-BUILD_DIR="${FUZZ_BUILD_DIR:-/tmp/memstats-fuzz}"
+BUILD_DIR="${FUZZ_BUILD_DIR:-$(pwd)/build-fuzz}"
 TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz)
 
 PACKAGES=(cmake ninja-build clang libclang-rt-14-dev libabsl-dev libtbb-dev)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the tests under sanitizers:
-#   - ASan+UBSan: every test (unit and live), in $SAN_BUILD_ROOT/build-asan;
+#   - ASan+UBSan: every test (unit and live) but one (ASAN_EXCLUDE below),
+#     in $SAN_BUILD_ROOT/build-asan;
 #   - TSan: the parallel scanner and accounting tests plus the CLI and live
 #     end-to-end tests (they run the TSan-built memstats binary), in
 #     $SAN_BUILD_ROOT/build-tsan. Only the targets those tests need are built.
@@ -18,9 +19,16 @@ JOBS="$(nproc)"
 
 # TSan: tests of the parallel scan (oneTBB) and of accounting, and the
 # programs that run the memstats binary.
-TSAN_TARGETS=(scanner_fault_test scanner_fixture_test segment_store_test
+TSAN_TARGETS=(scanner_fault_test fault_render_test scanner_fixture_test segment_store_test
               sets_test cli_test e2e_test memstats memstats_layout_helper)
-TSAN_TESTS='(^|/)(ScannerFaultTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|UnprivilegedTest|E2eTest)[./]'
+TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|UnprivilegedTest|E2eTest)[./]'
+
+# Left out of the ASan run (they run in scripts/test.sh's normal step):
+# MappingLiveTest.FindsTheStackOfAWaitingThread compares the test process's
+# own smaps before and after a scan and needs glibc malloc's mallopt
+# settings to keep that layout still; under ASan malloc is ASan's (mallopt
+# fails) and its allocator and shadow change the mappings at every scan.
+ASAN_EXCLUDE='^MappingLiveTest\.FindsTheStackOfAWaitingThread$'
 
 # configure DIR SANITIZER [cmake args...]
 configure() {
@@ -60,17 +68,19 @@ run_asan() {
   local dir="$SAN_BUILD_ROOT/build-asan" start=$SECONDS
   # -O1: at -O0, libstdc++'s std::regex under ASan makes
   # FilterMatchTest.CmdlineOfOneMebibyte alone take over two minutes.
-  configure "$dir" address -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" && cmake --build "$dir" -j "$JOBS" &&
+  # -g1 (line tables, function names, inlining): all a report's stack
+  # needs, and much cheaper to compile than full -g.
+  configure "$dir" address -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1" && cmake --build "$dir" -j "$JOBS" &&
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    run_ctest "$dir" "$logs/asan.log"
+    run_ctest "$dir" "$logs/asan.log" -E "$ASAN_EXCLUDE"
   asan_status=$?
   asan_time=$((SECONDS - start))
 }
 
 run_tsan() {
   local dir="$SAN_BUILD_ROOT/build-tsan" start=$SECONDS
-  configure "$dir" thread &&
+  configure "$dir" thread -DCMAKE_CXX_FLAGS_DEBUG="-g1" &&
     cmake --build "$dir" -j "$JOBS" --target "${TSAN_TARGETS[@]}" &&
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
     run_ctest "$dir" "$logs/tsan.log" -R "$TSAN_TESTS"

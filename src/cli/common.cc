@@ -189,7 +189,7 @@ std::variant<scan::ScanResult, int> RunScan(Context& ctx,
   }
   options.threads = ctx.threads;
   options.budget = &budget;
-  options.pfn_limit = scan::RamEndPfn(*ctx.source);
+  options.pfn_limit = scan::PfnLimit(*ctx.source);
   for (const auto& k : ctx.filter.EnvKeys()) options.env_keys.insert(k);
   Progress progress(::isatty(STDERR_FILENO) == 1);
   options.progress = [&progress](size_t done, size_t total) {
@@ -253,6 +253,7 @@ int RunGroups(Context& ctx,
   scan::ScanResult& result = std::get<scan::ScanResult>(scanned);
 
   std::vector<sets::Grouping> groupings;
+  groupings.reserve(splits.size());
   for (const auto& s : splits) {
     groupings.push_back(splitters::Split(*s, result.processes, result.parents));
   }

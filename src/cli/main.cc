@@ -8,8 +8,10 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 
-int main(int argc, char** argv) {
-  using namespace memstats::cli;
+namespace memstats::cli {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{
       "memstats: true memory of processes and groups of processes, from the "
       "kernel's page tables (RSS of distinct pages, USS, PSS)",
@@ -33,7 +35,7 @@ int main(int argc, char** argv) {
     // word, which is what the user typed wrong.
     std::vector<std::string> rest = app.remaining();
     if (app.get_subcommands().empty() && !rest.empty() &&
-        rest.front().rfind("-", 0) != 0) {
+        rest.front().rfind('-', 0) != 0) {
       std::cerr << "memstats: error: unknown subcommand '" << rest.front()
                 << "' (expected groups, single, top or snapshot)\n"
                 << "Run 'memstats --help' for usage.\n";
@@ -54,4 +56,20 @@ int main(int argc, char** argv) {
     std::cerr << "memstats: internal error: " << e.what() << "\n";
     return kExitFailure;
   }
+}
+
+}  // namespace
+}  // namespace memstats::cli
+
+// Nothing escapes main: an exception from setting up the command line (a
+// programming error, or std::bad_alloc) is reported like any other failure.
+int main(int argc, char** argv) {
+  try {
+    return memstats::cli::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "memstats: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "memstats: internal error\n";
+  }
+  return memstats::cli::kExitFailure;
 }

@@ -489,7 +489,9 @@ absl::StatusOr<std::vector<SysvSegment>> ParseSysvShm(std::string_view text) {
   for (std::string_view rest = line, name = NextToken(&rest); !name.empty();
        name = NextToken(&rest), ++num_columns) {
     for (int c = 0; c < kNumColumns; ++c) {
-      if (name == kNames[c] && index[c] < 0) index[c] = num_columns;
+      if (name == kNames[c] && index[c] < 0) {
+        index[c] = static_cast<int>(num_columns);
+      }
     }
   }
   for (int c = 0; c < kRequired; ++c) {

@@ -157,7 +157,8 @@ absl::Status PreadEntries(int fd, uint64_t first, std::span<uint64_t> out,
   size_t got = 0;
   off_t offset = static_cast<off_t>(first * sizeof(uint64_t));
   while (got < want) {
-    ssize_t n = ::pread(fd, buf + got, want - got, offset + got);
+    ssize_t n = ::pread(fd, buf + got, want - got,
+                        offset + static_cast<off_t>(got));
     if (n < 0) {
       if (errno == EINTR) continue;
       // Past the end of kpageflags the kernel may answer EINVAL.

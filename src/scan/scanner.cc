@@ -11,8 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "scan/pagemap.h"
-#include "tbb/blocked_range.h"
-#include "tbb/parallel_for.h"
+#include "scan/parallel.h"
 #include "tbb/task_arena.h"
 
 namespace memstats::scan {
@@ -316,7 +315,8 @@ class ProcessReader {
                                      uint64_t end, ProcessRecord& rec,
                                      uint64_t& zero_pfns, uint64_t& bad_pfns) {
     const uint64_t limit =
-        options_.pfn_limit ? options_.pfn_limit : ~uint64_t{0};
+        options_.pfn_limit ? std::min(options_.pfn_limit, kMaxPhysPfn)
+                           : kMaxPhysPfn;
     thread_local std::vector<uint64_t> buf(kPagemapChunk);
     Window& w = window_;
     uint64_t used = 0;
@@ -382,7 +382,7 @@ ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
                       tbb::task_arena& arena) {
   std::vector<int> ppid(pids.size(), -1);
   arena.execute([&] {
-    tbb::parallel_for(size_t{0}, pids.size(), [&](size_t i) {
+    ParallelFor(size_t{0}, pids.size(), [&](size_t i) {
       auto h = source.OpenProcess(pids[i]);
       if (!h.ok()) return;
       auto text = (*h)->ReadFile("stat");
@@ -406,7 +406,7 @@ void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads) {
   std::vector<Outcome> outcomes(recs.size(), Outcome::kRecord);
   tbb::task_arena arena(std::max(1, threads));
   arena.execute([&] {
-    tbb::parallel_for(size_t{0}, recs.size(), [&](size_t i) {
+    ParallelFor(size_t{0}, recs.size(), [&](size_t i) {
       auto h = source.OpenProcess(recs[i].id.pid);
       if (!h.ok()) {
         outcomes[i] = FailureOutcome(h.status());
@@ -466,6 +466,21 @@ uint64_t RamEndPfn(ProcSource& source) {
   return end_pfn > 1 ? end_pfn : 0;
 }
 
+uint64_t PfnLimit(ProcSource& source) {
+  if (uint64_t end = RamEndPfn(source); end != 0) {
+    return std::min(end, kMaxPhysPfn);
+  }
+  auto text = source.ReadSystemFile("meminfo");
+  if (!text.ok()) return kMaxPhysPfn;
+  auto info = ParseMeminfo(*text);
+  if (!info.ok()) return kMaxPhysPfn;
+  auto it = info->find("MemTotal");
+  if (it == info->end() || it->second == 0) return kMaxPhysPfn;
+  constexpr uint64_t kHolePfns = (uint64_t{4} << 30) >> kPageShift;
+  const uint64_t ram_pfns = std::min(it->second >> kPageShift, kMaxPhysPfn);
+  return std::min(2 * ram_pfns + kHolePfns, kMaxPhysPfn);
+}
+
 absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
                                 const KeepFn& keep) {
   auto t0 = std::chrono::steady_clock::now();
@@ -491,30 +506,26 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
                        *result.segments);
 
   arena.execute([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<size_t>(0, pids.size(), 1),
-        [&](const tbb::blocked_range<size_t>& r) {
-          for (size_t i = r.begin(); i != r.end(); ++i) {
-            if (exhausted.load(std::memory_order_relaxed)) return;
-            uint64_t zeros = 0, bad = 0;
-            bool over = false;
-            outcomes[i] = reader.Read(pids[i], records[i], zeros, bad, over);
-            bad_pfns.fetch_add(bad, std::memory_order_relaxed);
-            if (over) exhausted.store(true);
-            if (outcomes[i] != Outcome::kRecord) {
-              if (options.budget != nullptr) {
-                options.budget->Release(
-                    records[i].segments.capacity() * sizeof(uint32_t) +
-                    records[i].swap.capacity() * sizeof(uint64_t) +
-                    UsageBytes(records[i]));
-              }
-              records[i] = ProcessRecord();
-            }
-            zero_pfns.fetch_add(zeros, std::memory_order_relaxed);
-            size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (options.progress) options.progress(d, pids.size());
-          }
-        });
+    ParallelFor(size_t{0}, pids.size(), [&](size_t i) {
+      if (exhausted.load(std::memory_order_relaxed)) return;
+      uint64_t zeros = 0, bad = 0;
+      bool over = false;
+      outcomes[i] = reader.Read(pids[i], records[i], zeros, bad, over);
+      bad_pfns.fetch_add(bad, std::memory_order_relaxed);
+      if (over) exhausted.store(true);
+      if (outcomes[i] != Outcome::kRecord) {
+        if (options.budget != nullptr) {
+          options.budget->Release(
+              records[i].segments.capacity() * sizeof(uint32_t) +
+              records[i].swap.capacity() * sizeof(uint64_t) +
+              UsageBytes(records[i]));
+        }
+        records[i] = ProcessRecord();
+      }
+      zero_pfns.fetch_add(zeros, std::memory_order_relaxed);
+      size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (options.progress) options.progress(d, pids.size());
+    });
   });
   if (exhausted.load()) {
     uint64_t limit_mib = options.budget ? options.budget->limit() >> 20 : 0;

@@ -38,6 +38,10 @@ using KeepFn = std::function<bool(const ProcessIdentity&, const ParentMap&)>;
 
 struct ScanOptions {
   int threads = 1;
+  // PFNs at or above this are not RAM (device memory behind VM_PFNMAP
+  // mappings, or garbage): counted in ScanStats::out_of_range_pfns and left
+  // out. 0 means kMaxPhysPfn. See PfnLimit(). The PageCatalog's bitmap has
+  // one bit per PFN below the highest one kept, so this also caps it.
   uint64_t pfn_limit = 0;
   absl::flat_hash_set<std::string> env_keys;  // variables to read
   bool read_pages = true;                     // pagemap (page-level numbers)
@@ -58,9 +62,6 @@ struct ScanOptions {
   enum class MappingDetail { kNone, kCategories, kFiles };
   MappingDetail mapping_detail = MappingDetail::kNone;
   MemoryBudget* budget = nullptr;             // may be null: no cap
-  // PFNs at or above this are not RAM (device memory behind VM_PFNMAP
-  // mappings, or garbage): counted in ScanStats::out_of_range_pfns and left
-  // out. 0 means no limit. See RamEndPfn().
   // Called from the scan threads as processes finish; must be thread-safe.
   std::function<void(size_t done, size_t total)> progress;
 };
@@ -98,6 +99,17 @@ void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads);
 // One past the highest PFN of "System RAM" in <root>/iomem, or 0 when the
 // file is unreadable or shows no RAM (addresses read as 0 without root).
 uint64_t RamEndPfn(ProcSource& source);
+
+// No PFN reaches this: 52 bits of physical address (the architectural
+// maximum of x86-64 and arm64) in 4 KiB pages.
+inline constexpr uint64_t kMaxPhysPfn = uint64_t{1} << (52 - 12);
+
+// The PFN limit for ScanOptions::pfn_limit: RamEndPfn() when iomem shows
+// RAM; else, from meminfo's MemTotal, twice the RAM's pages plus 4 GiB of
+// address space (RAM ends above MemTotal by the holes below it: the PCI
+// hole under 4 GiB, firmware ranges); else kMaxPhysPfn. Never above
+// kMaxPhysPfn.
+uint64_t PfnLimit(ProcSource& source);
 
 // Fails with ResourceExhaustedError when the memory budget is exceeded, and
 // with the ProcSource's error when the process list cannot be read.

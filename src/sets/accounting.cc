@@ -8,7 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "scan/pagemap.h"
-#include "tbb/parallel_for.h"
+#include "scan/parallel.h"
 #include "tbb/task_arena.h"
 
 namespace memstats::sets {
@@ -123,7 +123,7 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
   measured_.resize(records.size());
   tbb::task_arena arena(std::max(1, threads));
   arena.execute([&] {
-    tbb::parallel_for(size_t{0}, ids.size(), [&](size_t n) {
+    scan::ParallelFor(size_t{0}, ids.size(), [&](size_t n) {
       SegmentMeasure& m = seg[ids[n]];
       for (const scan::PfnRun& run : segments.Get(ids[n])) {
         const uint32_t base = pages_->IndexOf(run.pfn);
@@ -137,7 +137,7 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
         }
       }
     });
-    tbb::parallel_for(size_t{0}, records.size(), [&](size_t r) {
+    scan::ParallelFor(size_t{0}, records.size(), [&](size_t r) {
       std::array<uint64_t, 3> pss_fixed{};
       Measured& m = measured_[r];
       for (uint32_t id : records[r].segments) {

@@ -3,14 +3,15 @@
 #include <algorithm>
 
 #include "scan/pagemap.h"
-#include "tbb/parallel_for.h"
+#include "scan/parallel.h"
 #include "tbb/task_arena.h"
 
 namespace memstats::sets {
 
 using scan::KpfHas;
 
-PageKind KindFromFlags(uint64_t f) {
+PageKind KindFromFlags(uint64_t kpageflags) {
+  const uint64_t f = kpageflags;
   if (KpfHas(f, scan::kKpfNoPage) || KpfHas(f, scan::kKpfZeroPage)) {
     return PageKind::kIgnored;
   }
@@ -105,8 +106,8 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   c.pss_share_.assign(total, 0);
   // The PFN space is cut into slices read side by side; a span never
   // crosses a slice's end.
-  const uint64_t slices = std::max<uint64_t>(1, std::min<uint64_t>(
-                                                    words, uint64_t(threads) * 8));
+  const uint64_t slices = std::max<uint64_t>(
+      1, std::min<uint64_t>(words, static_cast<uint64_t>(threads) * 8));
   const uint64_t slice_words = (words + slices - 1) / slices;
   std::vector<absl::Status> status(slices);
   std::vector<uint64_t> zero(slices, 0), invalid(slices, 0);
@@ -150,7 +151,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   };
   tbb::task_arena arena(std::max(1, threads));
   arena.execute([&] {
-    tbb::parallel_for(uint64_t{0}, slices, read_slice);
+    scan::ParallelFor(uint64_t{0}, slices, read_slice);
   });
   for (uint64_t i = 0; i < slices; ++i) {
     if (!status[i].ok()) return status[i];

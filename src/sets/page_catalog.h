@@ -4,8 +4,10 @@
 // safe to read from many threads). A PFN's position among the distinct PFNs
 // (its index) is its rank in a bitmap over the PFN space, so consecutive
 // PFNs of a run have consecutive indices and no hashing is needed. Memory:
-// one bit per PFN up to the highest PFN seen, plus nine bytes per distinct
-// page.
+// 12 bytes per 64 PFNs up to the highest PFN seen (bitmap and rank), plus
+// nine bytes per distinct page. The scanner leaves out PFNs at or past its
+// limit (scan::PfnLimit: the end of RAM, else from MemTotal, never past
+// scan::kMaxPhysPfn), so a garbage PFN cannot size the bitmap.
 //
 // For every distinct page it keeps:
 //  - its kind, from /proc/kpageflags: anon (KPF_ANON), shmem (swap-backed

@@ -4,8 +4,9 @@
 #include <numeric>
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "tbb/parallel_for.h"
+#include "scan/parallel.h"
 #include "tbb/task_arena.h"
 
 namespace memstats::sets {
@@ -33,8 +34,8 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
     } else if (absl::IsPermissionDenied(c.status()) ||
                absl::IsNotFound(c.status())) {
       report.page_level = false;
-      report.page_level_note = std::string(c.status().message()) +
-                               ": run as root for RSS/USS by page";
+      report.page_level_note = absl::StrCat(
+          c.status().message(), ": run as root for RSS/USS by page");
     } else {
       return c.status();
     }
@@ -67,7 +68,7 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
   }
   tbb::task_arena arena(std::max(1, threads));
   arena.execute([&] {
-    tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) {
+    scan::ParallelFor(size_t{0}, jobs.size(), [&](size_t j) {
       jobs[j].result =
           accountant.Account(jobs[j].group_of, jobs[j].groups, budget);
     });

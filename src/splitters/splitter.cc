@@ -98,7 +98,7 @@ class PidsSplitter : public Splitter {
   std::vector<std::string> DeclaredKeys() const override {
     std::vector<std::string> keys;
     for (int pid : pids_) keys.push_back(absl::StrCat(pid));
-    keys.push_back(kOther);
+    keys.emplace_back(kOther);
     return keys;
   }
 
@@ -128,7 +128,7 @@ class CustomSplitter : public Splitter {
   std::vector<std::string> DeclaredKeys() const override {
     std::vector<std::string> keys;
     for (const auto& f : filters_) keys.push_back(f.text());
-    keys.push_back(kOther);
+    keys.emplace_back(kOther);
     return keys;
   }
 

@@ -163,6 +163,51 @@ TEST(ScannerFaultTest, PfnsBeyondRamAreCountedAndLeftOut) {
             (std::vector<PfnRun>{{100, 1}}));
 }
 
+// Without a RAM end from iomem (a container that hides it, a fixture tree),
+// the limit comes from MemTotal: 1 GiB is 262144 pages; twice that plus
+// 4 GiB of address space (1048576 pages) is 1572864 = 0x180000.
+TEST(ScannerFaultTest, PfnLimitFallsBackToMemTotalThenToPhysicalAddressWidth) {
+  FakeProcSource src;
+  EXPECT_EQ(PfnLimit(src), kMaxPhysPfn);  // neither iomem nor meminfo
+  EXPECT_EQ(kMaxPhysPfn, uint64_t{1} << 40);
+  src.SetSystemFile("meminfo", "MemTotal:  garbage kB\n");
+  EXPECT_EQ(PfnLimit(src), kMaxPhysPfn);
+  src.SetSystemFile("meminfo", "MemTotal:        1048576 kB\n"
+                               "MemFree:          524288 kB\n");
+  EXPECT_EQ(PfnLimit(src), 0x180000u);
+  src.SetSystemFile("iomem", "00000000-00000000 : System RAM\n");  // no root
+  EXPECT_EQ(PfnLimit(src), 0x180000u);
+  src.SetSystemFile("iomem", "00100000-bfffffff : System RAM\n");
+  EXPECT_EQ(PfnLimit(src), 0xc0000u);  // iomem wins
+  src.SetSystemFile("iomem", "00100000-ffffffffffffffff : System RAM\n");
+  EXPECT_EQ(PfnLimit(src), kMaxPhysPfn);  // never above the address width
+}
+
+TEST(ScannerFaultTest, PfnsBeyondTheMemTotalCapAreCountedAndLeftOut) {
+  FakeProcSource src;
+  src.SetSystemFile("meminfo", "MemTotal:        1048576 kB\n");
+  // The last PFN below the cap is kept; the cap itself, a garbage PFN and
+  // one beyond 52 bits of physical address are not.
+  AddProcess(src, 10, {100, 0x17ffff, 0x180000, uint64_t{1} << 50});
+  ScanOptions o = Options();
+  o.pfn_limit = PfnLimit(src);
+  auto r = Scan(src, o, KeepAll());
+  ASSERT_OK(r);
+  EXPECT_EQ(r->stats.out_of_range_pfns, 2u);
+  EXPECT_EQ(ExpandPages(*r->segments, r->processes[0]),
+            (std::vector<PfnRun>{{100, 1}, {0x17ffff, 1}}));
+}
+
+TEST(ScannerFaultTest, NoPfnLimitStillStopsAtThePhysicalAddressWidth) {
+  FakeProcSource src;
+  AddProcess(src, 10, {100, kMaxPhysPfn - 1, kMaxPhysPfn, uint64_t{1} << 54});
+  auto r = Scan(src, Options(), KeepAll());  // pfn_limit 0
+  ASSERT_OK(r);
+  EXPECT_EQ(r->stats.out_of_range_pfns, 2u);
+  EXPECT_EQ(ExpandPages(*r->segments, r->processes[0]),
+            (std::vector<PfnRun>{{100, 1}, {kMaxPhysPfn - 1, 1}}));
+}
+
 TEST(ScannerFaultTest, SwapEntriesAreKept) {
   FakeProcSource src;
   FakeProcSource::Process& p = AddProcess(src, 10, {});

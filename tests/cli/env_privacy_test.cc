@@ -1,0 +1,183 @@
+// Environment values never appear in any output unless the user named the
+// variable with --split-env. Every command and option combination of this
+// branch runs on both fixture trees (tests/fixtures/basic: PATH, HOME, APP,
+// APP_NAME, LANG; tests/fixtures/profile: every environ holds
+// API_TOKEN=s3cret-token); no value of a variable not named by --split-env
+// may show in stdout or stderr, whatever the filters read.
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "run_memstats.h"
+#include "test_util.h"
+
+namespace memstats::testing {
+namespace {
+
+struct Fixture {
+  std::string dir;                  // under tests/fixtures
+  std::vector<std::string> pids;    // process directories with an environ
+};
+
+const Fixture kFixtures[] = {
+    {"basic", {"100", "200", "300"}},
+    {"profile", {"100", "200", "201", "300", "400"}},
+};
+
+// Every value of every variable in the fixture's environ files, by name,
+// except those that are also the text of an identity file memstats prints
+// from (basic's APP=web is in pid 100's cgroup path, APP=db in pid 200's
+// cmdline).
+std::vector<std::pair<std::string, std::string>> EnvValues(const Fixture& f) {
+  std::string identity;
+  for (const std::string& pid : f.pids) {
+    for (const char* file : {"cmdline", "cgroup", "status", "stat"}) {
+      identity += ReadFixture(f.dir + "/" + pid + "/" + file);
+    }
+    std::error_code ec;  // exe is a symlink: its target, not the program
+    identity += std::filesystem::read_symlink(
+                    std::string(MEMSTATS_FIXTURES_DIR "/") + f.dir + "/" + pid +
+                        "/exe", ec).string();
+  }
+  std::vector<std::pair<std::string, std::string>> vars;
+  for (const std::string& pid : f.pids) {
+    std::string text = ReadFixture(f.dir + "/" + pid + "/environ");
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\0', start);
+      if (end == std::string::npos) end = text.size();
+      std::string entry = text.substr(start, end - start);
+      size_t eq = entry.find('=');
+      if (eq != std::string::npos &&
+          identity.find(entry.substr(eq + 1)) == std::string::npos) {
+        vars.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+      }
+      start = end + 1;
+    }
+  }
+  return vars;
+}
+
+// The subcommand lines: every splitter alone, all of them at once, and
+// single.
+std::vector<std::vector<std::string>> Commands() {
+  std::vector<std::vector<std::string>> c = {
+      {"groups"},
+      {"groups", "--split-uid"},
+      {"groups", "--split-user"},
+      {"groups", "--split-comm"},
+      {"groups", "--split-exe"},
+      {"groups", "--split-cgroup"},
+      {"groups", "--split-pids", "100,200"},
+      {"groups", "--split-custom", "env_k(API_TOKEN),env_kv(APP,web),uid(0)"},
+      {"groups", "--split-env", "APP"},
+      {"groups", "--split-env", "LANG"},
+      {"groups", "--split-uid", "--split-user", "--split-comm", "--split-exe",
+       "--split-cgroup", "--split-pids", "100", "--split-custom",
+       "env_k(HOME)", "--split-env", "APP_NAME"},
+      {"single"},
+  };
+  return c;
+}
+
+// Global options put before the subcommand.
+std::vector<std::vector<std::string>> GlobalOptionSets() {
+  std::vector<std::vector<std::string>> sets;
+  for (const char* filter :
+       {"", "env_k(API_TOKEN)", "or(env_kv(API_TOKEN,nope),env_kv(PATH,x))",
+        "and(env_k(HOME),not(env_kv(LANG,fr)))", "env_kv(API_TOKEN"}) {
+    for (bool json : {false, true}) {
+      for (bool list : {false, true}) {
+        std::vector<std::string> o;
+        if (*filter) o.insert(o.end(), {"--filter", filter});
+        if (json) o.push_back("--json");
+        if (list) o.push_back("--list-processes");
+        sets.push_back(o);
+      }
+    }
+  }
+  sets.push_back({"--units", "B"});
+  return sets;
+}
+
+// Variables named by --split-env in `args`.
+std::set<std::string> SplitEnvNames(const std::vector<std::string>& args) {
+  std::set<std::string> names;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--split-env") names.insert(args[i + 1]);
+  }
+  return names;
+}
+
+std::string Join(const std::vector<std::string>& args) {
+  std::string s;
+  for (const auto& a : args) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+TEST(EnvPrivacyTest, NoUnnamedValueInAnyOutput) {
+  int runs = 0;
+  for (const Fixture& f : kFixtures) {
+    const auto vars = EnvValues(f);
+    // basic: PATH (twice), HOME (twice), APP_NAME, LANG; profile: PATH,
+    // API_TOKEN and LANG of 5 processes.
+    ASSERT_EQ(vars.size(), f.dir == "basic" ? 6u : 15u) << f.dir;
+    for (const auto& command : Commands()) {
+      for (const auto& global : GlobalOptionSets()) {
+        std::vector<std::string> args = {
+            "--procfs-root", std::string(MEMSTATS_FIXTURES_DIR "/") + f.dir,
+            "--threads", "1"};
+        args.insert(args.end(), global.begin(), global.end());
+        args.insert(args.end(), command.begin(), command.end());
+        RunResult r = RunMemstats(args);
+        ++runs;
+        ASSERT_NE(r.exit_code, -1) << Join(args);
+        const std::set<std::string> named = SplitEnvNames(args);
+        for (const auto& [name, value] : vars) {
+          if (named.count(name)) continue;
+          EXPECT_EQ(r.out.find(value), std::string::npos)
+              << name << "=" << value << " in stdout of " << Join(args);
+          EXPECT_EQ(r.err.find(value), std::string::npos)
+              << name << "=" << value << " in stderr of " << Join(args);
+        }
+      }
+    }
+  }
+  // 2 fixtures x 12 command lines x (5 filters x 2 x 2 + 1).
+  EXPECT_EQ(runs, 2 * 12 * 21);
+}
+
+// The check above can fail: a variable named by --split-env does show its
+// values (as group names), in text and in JSON.
+TEST(EnvPrivacyTest, NamedVariableShowsItsValues) {
+  for (bool json : {false, true}) {
+    std::vector<std::string> args = {"groups", "--split-env", "HOME"};
+    if (json) args.insert(args.begin(), "--json");
+    RunResult r = RunOnFixture(args);
+    ASSERT_EQ(r.exit_code, 0) << r.Describe();
+    EXPECT_NE(r.out.find("/home/user"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("/root"), std::string::npos) << r.out;
+  }
+}
+
+// Every command's --help, and a bad filter naming a variable.
+TEST(EnvPrivacyTest, HelpAndErrorsShowNoValue) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"groups", "--help"}, {"single", "--help"},
+           {"--filter", "env_kv(API_TOKEN,", "single"},
+           {"--filter", "env_q(API_TOKEN)", "groups"},
+           {"groups", "--split-env"}}) {
+    std::vector<std::string> all = {"--procfs-root",
+                                    MEMSTATS_FIXTURES_DIR "/profile"};
+    all.insert(all.end(), args.begin(), args.end());
+    RunResult r = RunMemstats(all);
+    EXPECT_NE(r.exit_code, -1);
+    EXPECT_EQ((r.out + r.err).find("s3cret-token"), std::string::npos)
+        << Join(all);
+  }
+}
+
+}  // namespace
+}  // namespace memstats::testing
