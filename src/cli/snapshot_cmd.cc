@@ -180,7 +180,7 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
   }
   if (!o.output.empty()) {
     if (absl::Status s = CheckOutputPath(o.output); !s.ok()) {
-      throw UsageError(std::string(s.message()));
+      throw UsageError(std::string{s.message()});
     }
   }
   Selection selection(o, !o.include_self && IsLiveProc(global.procfs_root));

@@ -216,10 +216,10 @@ std::string RowLabel(const SnapshotRow& row) {
       break;
   }
   std::vector<std::string> parts;
-  if (row.role == FileRole::kBinary) parts.push_back("binary");
-  if (row.role == FileRole::kLibrary) parts.push_back("library");
+  if (row.role == FileRole::kBinary) parts.emplace_back("binary");
+  if (row.role == FileRole::kLibrary) parts.emplace_back("library");
   if (!row.path.empty()) parts.push_back(row.path);
-  if (parts.empty()) parts.push_back("file-backed mappings");
+  if (parts.empty()) parts.emplace_back("file-backed mappings");
   if (!row.perms.empty()) parts.push_back(row.perms);
   return absl::StrJoin(parts, " ");
 }

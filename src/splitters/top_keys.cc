@@ -91,7 +91,7 @@ std::string TopExeKey(const scan::ProcessIdentity& p) {
   constexpr std::string_view kDeleted = " (deleted)";
   if (exe.ends_with(kDeleted)) exe.remove_suffix(kDeleted.size());
   std::string_view name =
-      exe.empty() ? std::string_view(p.comm) : Basename(exe);
+      exe.empty() ? std::string_view{p.comm} : Basename(exe);
   if (!IsInterpreter(name) || p.cmdline.size() < 2) return std::string(name);
   // The name the interpreter was started as ("python3" for the binary
   // python3.11) when it is of the same family.
