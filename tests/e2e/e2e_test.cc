@@ -490,5 +490,44 @@ TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
       << text.out;
 }
 
+// top and snapshot need no page tables: as nobody they report the
+// processes nobody may read (memstats itself, with -s) and count the rest
+// as unreadable, exit 0.
+TEST(UnprivilegedTest, TopAndSnapshotReportWhatTheUserCanRead) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
+  const std::vector<std::string> as_nobody = {
+      "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+      MEMSTATS_BINARY, "--json"};
+  auto run = [&as_nobody](std::vector<std::string> args) {
+    args.insert(args.begin(), as_nobody.begin(), as_nobody.end());
+    return RunCommand(args);
+  };
+
+  RunResult top = run({"top", "-s", "-g", "uid"});
+  ASSERT_EQ(top.exit_code, 0) << top.Describe();
+  EXPECT_NE(top.err.find("could not be read (permission denied)"),
+            std::string::npos)
+      << top.err;
+  json t = json::parse(top.out);
+  EXPECT_GT(t["processes"]["unreadable"].get<int>(), 0);
+  ASSERT_EQ(t["groups"].size(), 1u) << top.out;  // only nobody's processes
+  const json& g = t["groups"][0];
+  EXPECT_EQ(g["key"], "65534");
+  EXPECT_GE(g["processes"].get<int>(), 1);
+  EXPECT_GT(g["pss"].get<int64_t>(), 0);
+  EXPECT_GT(g["text"].get<int64_t>(), 0);   // memstats's own code
+  EXPECT_GT(g["stack"].get<int64_t>(), 0);  // and its stack
+
+  RunResult snap = run({"snapshot", "-s", "-m", ""});
+  ASSERT_EQ(snap.exit_code, 0) << snap.Describe();
+  json j = json::parse(snap.out);
+  EXPECT_GT(j["scan"]["unreadable"].get<int>(), 0);
+  ASSERT_GE(j["processes"].size(), 1u) << snap.out;
+  for (const json& p : j["processes"]) {
+    EXPECT_EQ(p["uid"], 65534) << p.dump();
+    EXPECT_GT(p["pss"].get<int64_t>(), 0) << p.dump();
+  }
+}
+
 }  // namespace
 }  // namespace memstats::testing
