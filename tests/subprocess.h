@@ -126,6 +126,21 @@ inline int WaitOrKill(pid_t pid, int timeout_ms, bool* killed = nullptr) {
   return -1;
 }
 
+// Reads from `fd` until a newline, end of file, or timeout_ms without
+// data; returns what was read (a helper's "ready ..." line).
+inline std::string ReadFirstLine(int fd, int timeout_ms) {
+  std::string line;
+  pollfd pfd = {fd, POLLIN, 0};
+  while (line.find('\n') == std::string::npos &&
+         ::poll(&pfd, 1, timeout_ms) > 0) {
+    char buf[4096];
+    ssize_t got = ::read(fd, buf, sizeof buf);
+    if (got <= 0) break;
+    line.append(buf, static_cast<size_t>(got));
+  }
+  return line;
+}
+
 // Runs `argv` (see Spawn) to completion with stdin on /dev/null, capturing
 // stdout and stderr. After timeout_s seconds the child is killed (exit code
 // 128 + SIGKILL, and a note at the end of `err`). Adds a test failure, and

@@ -6,7 +6,6 @@
 #define MEMSTATS_TESTS_E2E_LAYOUT_PROCESS_H_
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -54,15 +53,7 @@ class LayoutHelper {
     close(out[1]);
     stdin_ = in[1];
     // Read the ready line (up to 60 s: touching ~500 MiB takes well under 1 s).
-    std::string line;
-    pollfd pfd = {out[0], POLLIN, 0};
-    while (pid_ > 0 && line.find('\n') == std::string::npos &&
-           poll(&pfd, 1, 60000) > 0) {
-      char buf[4096];
-      ssize_t got = read(out[0], buf, sizeof buf);
-      if (got <= 0) break;
-      line.append(buf, static_cast<size_t>(got));
-    }
+    const std::string line = pid_ > 0 ? ReadFirstLine(out[0], 60000) : "";
     close(out[0]);
     ParseReady(line);
   }

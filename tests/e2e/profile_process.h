@@ -5,7 +5,6 @@
 #define MEMSTATS_TESTS_E2E_PROFILE_PROCESS_H_
 
 #include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -39,15 +38,7 @@ class ProfileProcess {
     close(in[0]);
     close(out[1]);
     stdin_ = in[1];
-    std::string line;
-    pollfd pfd = {out[0], POLLIN, 0};
-    while (pid_ > 0 && line.find('\n') == std::string::npos &&
-           poll(&pfd, 1, 60000) > 0) {
-      char buf[4096];
-      ssize_t got = read(out[0], buf, sizeof buf);
-      if (got <= 0) break;
-      line.append(buf, static_cast<size_t>(got));
-    }
+    const std::string line = pid_ > 0 ? ReadFirstLine(out[0], 60000) : "";
     close(out[0]);
     // "ready pid=<pid> stack=0x... threads=<tid>,..."
     if (line.rfind("ready pid=", 0) == 0) {
