@@ -281,6 +281,10 @@ bool Parser::ParseArg(const FunctionInfo& f, Node* call, int depth) {
     call->number = *uid;
   }
   if (f.kind == Kind::kCmdline) {
+    if (auto why = RegexLimitError(value.value)) {
+      return Fail(value.start,
+                  Cat({"invalid regular expression: ", *why}), "");
+    }
     try {
       call->regex = CompileCmdlineRegex(value.value);
     } catch (const std::regex_error& e) {

@@ -1,6 +1,9 @@
 #include "filters/node.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
@@ -137,8 +140,64 @@ std::string Quote(std::string_view s) {
   return out;
 }
 
+std::optional<std::string> RegexLimitError(std::string_view p) {
+  constexpr size_t kMaxDigits = 4;
+  constexpr int64_t kMaxCount = 1000;
+  constexpr int64_t kMaxProduct = 10000;
+  auto digits_at = [&p](size_t i) {
+    size_t j = i;
+    while (j < p.size() && p[j] >= '0' && p[j] <= '9') ++j;
+    return j - i;
+  };
+  int64_t product = 1;
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\') {
+      const size_t n = digits_at(i + 1);
+      if (n > kMaxDigits) {
+        return "a number of more than 4 digits after '\\'";
+      }
+      i += std::max<size_t>(n, 1);  // the escaped character or number
+      continue;
+    }
+    if (in_class) {
+      in_class = c != ']';
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      continue;
+    }
+    if (c != '{') continue;
+    // "{m}", "{m,}" or "{m,n}".
+    int64_t largest = 0;
+    size_t j = i + 1;
+    for (int part = 0; part < 2; ++part) {
+      const size_t n = digits_at(j);
+      if (n > kMaxDigits) return "a repetition count of more than 4 digits";
+      if (n > 0) {
+        const int64_t v = std::stoll(std::string(p.substr(j, n)));
+        if (v > kMaxCount) return "a repetition count above 1000";
+        largest = std::max(largest, v);
+      }
+      j += n;
+      if (part == 0 && (j >= p.size() || p[j] != ',')) break;
+      ++j;
+    }
+    product *= std::max<int64_t>(largest, 1);
+    if (product > kMaxProduct) {
+      return "repetition counts that multiply to more than 10000";
+    }
+  }
+  return std::nullopt;
+}
+
 std::shared_ptr<const std::regex> CompileCmdlineRegex(
     const std::string& pattern) {
+  if (RegexLimitError(pattern)) {
+    throw std::regex_error(std::regex_constants::error_complexity);
+  }
   std::regex alone(pattern, kRegexSyntax);
   return std::make_shared<const std::regex>(
       "[\\s\\S]*(?:" + pattern + ")[\\s\\S]*", kRegexSyntax);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
@@ -72,8 +73,16 @@ std::string FunctionList();
 // `s` in double quotes, '"' and backslash escaped, as the lexer reads it.
 std::string Quote(std::string_view s);
 
+// Why std::regex must not be given `pattern`, or nullopt. libstdc++ reads
+// the numbers of "\N" back-references and "{m,n}" repetitions into a long
+// without checking for overflow, and copies the automaton once per
+// repetition: numbers of more than 4 digits, a count above 1000, or counts
+// that multiply to more than 10000 are refused.
+std::optional<std::string> RegexLimitError(std::string_view pattern);
+
 // Compiles the pattern of cmdline(PATTERN) into what Node::regex holds.
-// Throws std::regex_error if the pattern is invalid.
+// Throws std::regex_error if the pattern is invalid (error_complexity when
+// RegexLimitError refuses it).
 std::shared_ptr<const std::regex> CompileCmdlineRegex(
     const std::string& pattern);
 
