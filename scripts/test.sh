@@ -3,8 +3,9 @@
 # its own heading, all run even when an earlier one failed:
 #   1. tests:    build memstats and run every test (unit, fixture, CLI and
 #                the live end-to-end tests, which need root);
-#   2. fuzz:     the libFuzzer targets of fuzz/, $FUZZ_SECONDS (default 15)
-#                each over the committed corpus; a crash fails (fuzz.sh);
+#   2. fuzz:     the libFuzzer targets of fuzz/ over the committed corpus, a
+#                fixed set of inputs from seed 1 (fuzz.sh --fixed), or with
+#                FUZZ_SECONDS set, exploring for that long; a crash fails;
 #   3. tidy:     clang-tidy with the committed .clang-tidy over src/ (tidy.sh);
 #   4. asan:     the whole suite under AddressSanitizer + UBSan (sanitize.sh);
 #   5. tsan:     the parallel scanner's and accounting's tests (and the CLI
@@ -60,7 +61,8 @@ run_tests() {
 run_step() {
   case "$1" in
     tests) run_tests ;;
-    fuzz) scripts/fuzz.sh "${FUZZ_SECONDS:-15}" ;;
+    fuzz) if [ -n "${FUZZ_SECONDS:-}" ]; then scripts/fuzz.sh "$FUZZ_SECONDS"
+          else scripts/fuzz.sh --fixed; fi ;;
     tidy) { [ -f "$BUILD_DIR/compile_commands.json" ] || scripts/build.sh; } &&
           scripts/tidy.sh ;;
     asan) scripts/sanitize.sh asan ;;
