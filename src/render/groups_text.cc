@@ -15,13 +15,6 @@ using sets::GroupTotals;
 constexpr uint64_t kPage = 4096;
 constexpr size_t kMaxNameWidth = 48;
 
-// Long names (cgroup paths, filters, command lines) keep their start and
-// their end.
-std::string Shorten(const std::string& s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t keep = (max - 3) / 2;
-  return s.substr(0, keep) + "..." + s.substr(s.size() - (max - 3 - keep));
-}
 
 std::string Name(const std::string& raw) {
   return EscapeForTerminal(Shorten(raw, kMaxNameWidth));

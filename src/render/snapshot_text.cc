@@ -16,12 +16,6 @@ using profile::SnapshotSection;
 constexpr size_t kMaxLabelWidth = 72;
 constexpr size_t kMaxCommandWidth = 100;
 
-// Long paths and command lines keep their start and their end.
-std::string Shorten(const std::string& s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t keep = (max - 3) / 2;
-  return s.substr(0, keep) + "..." + s.substr(s.size() - (max - 3 - keep));
-}
 
 std::string Percent(double p) { return absl::StrFormat("%.1f%%", p); }
 

@@ -72,4 +72,10 @@ std::string EscapeForTerminal(std::string_view s) {
   return out;
 }
 
+std::string Shorten(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t keep = (max - 3) / 2;
+  return s.substr(0, keep) + "..." + s.substr(s.size() - (max - 3 - keep));
+}
+
 }  // namespace memstats::render

@@ -19,6 +19,10 @@ std::optional<Unit> ParseUnit(std::string_view s);
 // "512B", "4.0K", "150.0M", "1.2G".
 std::string FormatBytes(uint64_t bytes, Unit unit);
 
+// `s` cut to at most `max` bytes (max >= 5) keeping its start and its end,
+// joined by "...": long paths, cgroups and command lines stay recognizable.
+std::string Shorten(const std::string& s, size_t max);
+
 // Makes text safe for a terminal: control bytes and invalid UTF-8 become
 // \xNN escapes; valid UTF-8 passes through.
 std::string EscapeForTerminal(std::string_view s);

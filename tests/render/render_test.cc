@@ -67,3 +67,15 @@ TOTAL  151.0M  y
 
 }  // namespace
 }  // namespace memstats::render
+
+namespace memstats::render {
+namespace {
+
+TEST(ShortenTest, KeepsStartAndEnd) {
+  EXPECT_EQ(Shorten("/usr/lib/libc.so.6", 18), "/usr/lib/libc.so.6");
+  EXPECT_EQ(Shorten("/usr/lib/libc.so.6", 11), "/usr...so.6");  // 4 + 3 + 4
+  EXPECT_EQ(Shorten("abcdefghij", 6), "a...ij");                // 1 + 3 + 2
+}
+
+}  // namespace
+}  // namespace memstats::render
