@@ -575,9 +575,9 @@ TEST_F(E2eTest, WholeMachineSplitUidSmoke) {
 // page-level number, still report PSS, and exit 0. Runs memstats as nobody.
 TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
-  RunResult r =
-      RunCommand({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                  "--clear-groups", MEMSTATS_BINARY, "single", "--json"});
+  RunResult r = RunCommand({"/usr/bin/setpriv", "--reuid=65534",
+                            "--regid=65534", "--clear-groups", MEMSTATS_BINARY,
+                            "single", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_NE(r.err.find("physical page numbers are hidden"), std::string::npos)
       << r.err;
@@ -592,9 +592,9 @@ TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
   }
   EXPECT_GT(g["pss"].get<int64_t>(), 0);
 
-  RunResult text =
-      RunCommand({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                  "--clear-groups", MEMSTATS_BINARY, "single"});
+  RunResult text = RunCommand({"/usr/bin/setpriv", "--reuid=65534",
+                               "--regid=65534", "--clear-groups",
+                               MEMSTATS_BINARY, "single"});
   ASSERT_EQ(text.exit_code, 0) << text.Describe();
   EXPECT_NE(text.out.find("page-level numbers unavailable"), std::string::npos);
   // The group row shows '-' in the six page-level columns before PSS.
@@ -609,8 +609,8 @@ TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
 TEST(UnprivilegedTest, TopAndSnapshotReportWhatTheUserCanRead) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
   const std::vector<std::string> as_nobody = {
-      "/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-      "--clear-groups",   MEMSTATS_BINARY, "--json"};
+      "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+      MEMSTATS_BINARY, "--json"};
   auto run = [&as_nobody](std::vector<std::string> args) {
     args.insert(args.begin(), as_nobody.begin(), as_nobody.end());
     return RunCommand(args);
