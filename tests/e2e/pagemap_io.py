@@ -37,6 +37,7 @@ class Mapping:
     """One smaps entry: address range, perms, device, path, kB fields."""
 
     def __init__(self, header):
+        """Parses the mapping's header line ("start-end perms ...")."""
         fields = header.split(None, 5)
         self.start, self.end = (int(x, 16) for x in fields[0].split("-"))
         self.private = fields[1][3] == "p"
@@ -152,6 +153,7 @@ def pagemap_chunks(fd, start, end):
             page += n
 
 def open_pagemap(pid):
+    """An fd on /proc/PID/pagemap (Vanished if the process is gone)."""
     try:
         return os.open("/proc/%d/pagemap" % pid, os.O_RDONLY)
     except (FileNotFoundError, ProcessLookupError):
@@ -165,11 +167,12 @@ def own_pagemap_entry(addr):
     finally:
         os.close(fd)
 
+
 def find_zero_pfns():
     """Returns (zero page PFN or None, first PFN of the huge zero page or
-    None), read from the checker's own page tables (see
-    independent_pagemap.py's docstring). A zero page is what two fresh
-    read-only pages share."""
+    None, its number of base pages), read from the checker's own page
+    tables (see independent_pagemap.py's docstring). A zero page is what two
+    fresh read-only pages share."""
     flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
     prot = mmap.PROT_READ | mmap.PROT_WRITE
     small = mmap.mmap(-1, 2 * PAGE, flags=flags, prot=prot)
@@ -181,7 +184,7 @@ def find_zero_pfns():
         raise ProbeError(
             "cannot find the zero page's PFN (no CAP_SYS_ADMIN?)")
     zero = e & PFN_MASK if e & PFN_MASK == e2 & PFN_MASK else None
-    huge = None
+    huge, hsize = None, 0
     try:
         with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
             thp = "[never]" not in f.read()
@@ -208,7 +211,7 @@ def find_zero_pfns():
                     firsts.append(first)
             if len(firsts) == 2 and firsts[0] == firsts[1] != zero:
                 huge = firsts[0]
-    return zero, huge
+    return zero, huge, hsize // PAGE
 
 def mount_fstypes(pid, cache):
     """{(major, minor): fstype} of the process's mount namespace."""
