@@ -27,7 +27,9 @@ Output: {"page_size", "groups": {NAME: NUMBERS}, "totals": NUMBERS,
   anon_uss / shmem_uss / file_uss   the same, by kind
   swap_rss   distinct swap entries (type, offset) of the group: pagemap
              entries with bit 62 and a type below the number of swap areas in
-             /proc/swaps (higher types are migration, hwpoison, markers)
+             /proc/swaps (higher types are migration, hwpoison, markers;
+             after swapoff of a lower-numbered area a live area's type can
+             reach that count and would be missed: tests swapon one area)
   swap_uss   the group's swap entries that no process outside it references
   ksm_rss    distinct KSM pages the group maps (rule below); null when the
              kernel's smaps has no KSM field
