@@ -237,8 +237,11 @@ def mount_fstypes(pid, cache):
                     major, minor = fields[2].split(":")
                     types[(int(major), int(minor))] = \
                         fields[fields.index("-") + 1]
-        except (FileNotFoundError, ProcessLookupError):
-            raise Vanished()
+        except OSError:
+            if not os.path.exists("/proc/%d" % pid):
+                raise Vanished()
+            # A zombie's mountinfo fails (EINVAL); it has no mappings.
+            return {}
         cache[ns] = types
     return cache[ns]
 
