@@ -109,12 +109,12 @@ void ForEachMapping(const char* maps_path, Fn fn) {
   for (char* line = g_text; *line != '\0';) {
     char* nl = strchr(line, '\n');
     if (nl != nullptr) *nl = '\0';
-    unsigned long start = 0, end = 0;
+    unsigned long start = 0, end = 0, offset = 0;
     char perms[8] = {0};
     int path_at = 0;
-    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms,
-               &path_at) >= 3) {
-      fn(start, end, perms, line + path_at);
+    if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &start, &end, perms,
+               &offset, &path_at) >= 4) {
+      fn(start, end, perms, line + path_at, offset);
     }
     if (nl == nullptr) break;
     line = nl + 1;
@@ -125,40 +125,49 @@ volatile unsigned g_sink;
 
 // See the file comment: binary pages read (read-only mappings) or rewritten
 // with their own bytes (the writable one, which makes them anonymous).
-// Returns the number of read-only pages.
+// Returns the number of distinct file pages of the read-only mappings: the
+// linker packs segments, so neighbouring mappings may share a page of the
+// file (at the same offset), which is one page mapped twice. The helper is
+// linked with -z norelro, so no read-only mapping holds written
+// (anonymous) pages.
 long TouchBinary() {
   static char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) Die("readlink exe");
   exe[n] = '\0';
-  long read_only = 0;
   // Collect first: touching must not interleave with parsing g_text.
   struct Range {
-    unsigned long start, end;
+    unsigned long start, end, first_page;
     bool writable;
   };
   static Range ranges[64];
   int count = 0;
   ForEachMapping("/proc/self/maps", [&](unsigned long s, unsigned long e,
-                                        const char* perms, const char* path) {
+                                        const char* perms, const char* path,
+                                        unsigned long offset) {
     if (strcmp(path, exe) == 0 && count < 64)
-      ranges[count++] = {s, e, perms[1] == 'w'};
+      ranges[count++] = {s, e, offset / kPg, perms[1] == 'w'};
   });
   unsigned sum = 0;
-  for (int i = 0; i < count; ++i) {
+  unsigned long last_page = 0;  // one past the highest file page counted
+  long file_pages = 0;
+  for (int i = 0; i < count; ++i) {  // in address order, so offset order
     volatile char* p = reinterpret_cast<char*>(ranges[i].start);
-    for (unsigned long off = 0; off < ranges[i].end - ranges[i].start;
-         off += kPg) {
+    const unsigned long pages = (ranges[i].end - ranges[i].start) / kPg;
+    for (unsigned long k = 0; k < pages; ++k) {
       if (ranges[i].writable) {
-        p[off] = p[off];
+        p[k * kPg] = p[k * kPg];
       } else {
-        sum += static_cast<unsigned char>(p[off]);
-        ++read_only;
+        sum += static_cast<unsigned char>(p[k * kPg]);
+        if (ranges[i].first_page + k >= last_page) {
+          ++file_pages;
+          last_page = ranges[i].first_page + k + 1;
+        }
       }
     }
   }
   g_sink = sum;
-  return read_only;
+  return file_pages;
 }
 
 void UnmapSpecial() {
@@ -168,7 +177,8 @@ void UnmapSpecial() {
   static Range ranges[8];
   int count = 0;
   ForEachMapping("/proc/self/maps", [&](unsigned long s, unsigned long e,
-                                        const char*, const char* path) {
+                                        const char*, const char* path,
+                                        unsigned long) {
     if ((strcmp(path, "[vdso]") == 0 || strncmp(path, "[vvar", 5) == 0) &&
         count < 8)
       ranges[count++] = {s, e};
@@ -283,9 +293,9 @@ char* MapFd(int fd, size_t pages, int flags, size_t first_page) {
   return Keep(static_cast<char*>(p), pages * kPg);
 }
 
-// Write-protects every other written page of the sparse region with
-// userfaultfd in WP-async mode; returns the pages whose pagemap entry shows
-// the uffd-wp bit (57), or 0 when the kernel refuses.
+// Write-protects every other stride page and the dense stretch of the
+// sparse region with userfaultfd in WP-async mode; returns the pages whose
+// pagemap entry shows the uffd-wp bit (57), or 0 when the kernel refuses.
 long WriteProtect(char* p, size_t len) {
   int uffd = static_cast<int>(syscall(SYS_userfaultfd, O_CLOEXEC));
   if (uffd < 0) return 0;
@@ -303,16 +313,23 @@ long WriteProtect(char* p, size_t len) {
     wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
     if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) != 0) return 0;
   }
+  uffdio_writeprotect dense = {};
+  dense.range = {reinterpret_cast<uint64_t>(p + kSparseDenseAt * kPg),
+                 kSparseDense * kPg};
+  dense.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+  if (ioctl(uffd, UFFDIO_WRITEPROTECT, &dense) != 0) return 0;
   // uffd stays open: closing it would end the registration.
   int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (pm < 0) Die("pagemap");
   long protected_pages = 0;
-  for (int64_t i = 0; i < kSparseTouched; ++i) {
+  auto count = [&](int64_t page) {
     uint64_t e = 0;
-    uint64_t vpn = reinterpret_cast<uint64_t>(p) / kPg + i * kSparseStride;
+    uint64_t vpn = reinterpret_cast<uint64_t>(p) / kPg + page;
     if (pread(pm, &e, 8, static_cast<off_t>(vpn * 8)) != 8) Die("pread");
     protected_pages += (e >> 57) & 1;
-  }
+  };
+  for (int64_t i = 0; i < kSparseTouched; ++i) count(i * kSparseStride);
+  for (int64_t i = 0; i < kSparseDense; ++i) count(kSparseDenseAt + i);
   close(pm);
   return protected_pages;
 }
@@ -463,6 +480,7 @@ int main(int argc, char** argv) {
     if (madvise(l.a, len, MADV_NOHUGEPAGE) != 0) Die("madvise");
     for (int64_t i = 0; i < kSparseTouched; ++i)
       Write(l.a + i * kSparseStride * kPg, 1, static_cast<unsigned>(i));
+    Write(l.a + kSparseDenseAt * kPg, kSparseDense, 0x5d);
     wp_pages = WriteProtect(l.a, len);
   } else if (strcmp(k, "not-ram") != 0) {
     Die("unknown layout");

@@ -46,13 +46,16 @@ inline constexpr int64_t kDevShmPages = 1024;
 inline constexpr int64_t kOwnMemfdPages = 256;
 
 // sparse: kSparseGiB of private anonymous address space, one page written
-// every kSparseStride pages; every other written page is then
-// write-protected with userfaultfd (WP async), which clears its
-// PAGEMAP_SCAN "written" bit.
+// every kSparseStride pages, plus kSparseDense consecutive pages written
+// from page kSparseDenseAt (between two stride pages). Then every other
+// stride page and the whole dense stretch are write-protected with
+// userfaultfd (WP async), which clears their PAGEMAP_SCAN "written" bit.
 inline constexpr int64_t kSparseGiB = 4;
 inline constexpr int64_t kSparseStride = 512;
 inline constexpr int64_t kSparseTouched =
     (kSparseGiB << 30) / kPage / kSparseStride;
+inline constexpr int64_t kSparseDenseAt = 256 * kSparseStride + 128;
+inline constexpr int64_t kSparseDense = 256;
 
 }  // namespace memstats::kinds
 
