@@ -28,6 +28,16 @@ inline uint64_t PmSwapOffset(uint64_t e) { return (e & kPmPfnMask) >> 5; }
 inline uint64_t PmSwapKey(uint64_t e) {
   return (PmSwapType(e) << 50) | PmSwapOffset(e);
 }
+// Swap type 31, the last 5-bit type, is the kernel's SWP_PTE_MARKER
+// (include/linux/swapops.h: MAX_SWAPFILES + the hwpoison, migration and
+// device types): a PTE marker -- a guard region (MADV_GUARD_INSTALL), a
+// userfaultfd write-protect marker on an empty page, a swap-in error or
+// poison marker. pagemap sets the swap bit for it, but it holds neither a
+// page nor swap.
+inline constexpr uint64_t kSwpPteMarker = 31;
+inline bool PmIsPteMarker(uint64_t e) {
+  return PmIsSwapped(e) && PmSwapType(e) == kSwpPteMarker;
+}
 
 // kpageflags bits (include/uapi/linux/kernel-page-flags.h).
 inline constexpr int kKpfAnon = 12;

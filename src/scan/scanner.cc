@@ -349,7 +349,7 @@ class ProcessReader {
           } else {
             w.runs.push_back({pfn, 1});
           }
-        } else if (PmIsSwapped(e)) {
+        } else if (PmIsSwapped(e) && !PmIsPteMarker(e)) {
           ++used;
           if (!Reserve(rec.swap, 1, options_.budget)) return Exhausted();
           rec.swap.push_back(PmSwapKey(e));

@@ -295,7 +295,9 @@ class KindsTest : public ::testing::Test {
   static void CompareWithChecker(const json& mine, const json& theirs) {
     SCOPED_TRACE("memstats: " + mine.dump() + "\nchecker: " + theirs.dump());
     for (const char* f : kPageFields) {
-      if (theirs.contains(f)) EXPECT_EQ(I(mine, f), I(theirs, f)) << f;
+      if (theirs.contains(f)) {
+        EXPECT_EQ(I(mine, f), I(theirs, f)) << f;
+      }
     }
   }
 
@@ -474,6 +476,23 @@ TEST_F(KindsTest, SparseMappingThroughPagemapScan) {
     GTEST_SKIP() << "the kernel refuses userfaultfd WP async (before 6.7?)";
   ASSERT_EQ(h.value("wp_pages"), kSparseTouched / 2 + kSparseDense);
   CheckAll(h, {{kAnon, kSparseTouched + kSparseDense, {0}}}, Measure(h));
+}
+
+// PTE markers are neither memory nor swap. A guard region
+// (MADV_GUARD_INSTALL, Linux 6.13) and empty pages write-protected by
+// userfaultfd with WP_UNPOPULATED leave markers in the page tables, which
+// pagemap shows with the swap bit (62) and swap type 31 (SWP_PTE_MARKER,
+// above MAX_SWAPFILES); smaps counts no Swap. glibc 2.41 puts guard regions
+// around thread stacks, so every threaded process has them there.
+TEST_F(KindsTest, PteMarkersAreNotSwap) {
+  KindsHelper h("markers");
+  ASSERT_TRUE(h.ok()) << h.error();
+  if (h.value("guard_pages") == 0 && h.value("marker_pages") == 0)
+    GTEST_SKIP() << "the kernel has neither guard regions nor uffd-wp markers";
+  EXPECT_EQ(h.value("guard_pages"), 16) << "MADV_GUARD_INSTALL refused?";
+  EXPECT_EQ(h.value("marker_pages"), 16) << "uffd WP_UNPOPULATED refused?";
+  EXPECT_EQ(ReadRollup(h.pids()[0])["Swap"], 0);
+  CheckAll(h, {{kAnon, kMarkerWritten, {0}}}, Measure(h));
 }
 
 // Mappings that are not RAM. [vvar] and [vvar_vclock] are VM_PFNMAP|VM_IO

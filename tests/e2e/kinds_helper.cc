@@ -5,7 +5,7 @@
 //
 //   memstats_kinds_helper LAYOUT [--dir DIR]
 //   LAYOUT: thp-pmd | thp-split | thp-cow | shmem-thp | file | shm | sparse
-//           | not-ram
+//           | markers | not-ram
 //   DIR:    the huge=always tmpfs (shmem-thp), the disk directory (file)
 //
 // Built -static: the processes map no libc or ld.so, so their only page
@@ -22,6 +22,7 @@
 // Ready line (one line, key=value words):
 //   ready pids=PARENT,CHILD,... regions=ADDR:BYTES,... binary_pages=N
 //         [thp=PID:BYTES,...] [wp_pages=N] [cached_before=N]
+//         [guard_pages=N marker_pages=N]
 // thp is the smaps AnonHugePages (ShmemPmdMapped for shmem-thp) of the
 // regions per process; wp_pages the userfaultfd write-protected pages
 // (pagemap bit 57) of the sparse region; cached_before the pages of the
@@ -47,6 +48,12 @@
 
 #include "e2e/kinds_layout.h"
 
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
 #ifndef UFFD_FEATURE_WP_ASYNC
 #define UFFD_FEATURE_WP_ASYNC (1 << 15)
 #endif
@@ -334,6 +341,39 @@ long WriteProtect(char* p, size_t len) {
   return protected_pages;
 }
 
+// Pages of [p, p + pages * 4096) whose pagemap entry has the swap bit (62).
+long SwapEntries(const char* p, size_t pages) {
+  int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pm < 0) Die("pagemap");
+  long n = 0;
+  for (size_t i = 0; i < pages; ++i) {
+    uint64_t e = 0;
+    uint64_t vpn = reinterpret_cast<uint64_t>(p) / kPg + i;
+    if (pread(pm, &e, 8, static_cast<off_t>(vpn * 8)) != 8) Die("pread");
+    n += (e >> 62) & 1;
+  }
+  close(pm);
+  return n;
+}
+
+// uffd-wp markers on 16 empty pages at `p` (the fd stays open).
+void WriteProtectEmpty(char* p, size_t len) {
+  int uffd = static_cast<int>(syscall(SYS_userfaultfd, O_CLOEXEC));
+  if (uffd < 0) return;
+  uffdio_api api = {};
+  api.api = UFFD_API;
+  api.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED;
+  if (ioctl(uffd, UFFDIO_API, &api) != 0) return;
+  uffdio_register reg = {};
+  reg.range = {reinterpret_cast<uint64_t>(p), len};
+  reg.mode = UFFDIO_REGISTER_MODE_WP;
+  if (ioctl(uffd, UFFDIO_REGISTER, &reg) != 0) return;
+  uffdio_writeprotect wp = {};
+  wp.range = reg.range;
+  wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+  ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
+}
+
 struct Options {
   const char* layout = "";
   const char* dir = "/var/tmp";
@@ -406,7 +446,7 @@ int main(int argc, char** argv) {
 
   Layout l;
   l.children = Children(k);
-  long cached_before = -1, wp_pages = -1;
+  long cached_before = -1, wp_pages = -1, guard_pages = -1, marker_pages = -1;
   if (strcmp(k, "thp-pmd") == 0 || strcmp(k, "thp-split") == 0) {
     l.a = MapThps(kThpCount);
     if (l.a == nullptr) l.a = MapAligned(kThpCount * kHuge, MAP_PRIVATE);
@@ -482,6 +522,14 @@ int main(int argc, char** argv) {
       Write(l.a + i * kSparseStride * kPg, 1, static_cast<unsigned>(i));
     Write(l.a + kSparseDenseAt * kPg, kSparseDense, 0x5d);
     wp_pages = WriteProtect(l.a, len);
+  } else if (strcmp(k, "markers") == 0) {
+    l.a = Keep(MapAligned(kMarkerPages * kPg, MAP_PRIVATE), kMarkerPages * kPg);
+    if (madvise(l.a, kMarkerPages * kPg, MADV_NOHUGEPAGE) != 0) Die("madvise");
+    Write(l.a, kMarkerWritten, 0x66);
+    madvise(l.a + 16 * kPg, 16 * kPg, MADV_GUARD_INSTALL);
+    guard_pages = SwapEntries(l.a + 16 * kPg, 16);
+    WriteProtectEmpty(l.a + 32 * kPg, 16 * kPg);
+    marker_pages = SwapEntries(l.a + 32 * kPg, 16);
   } else if (strcmp(k, "not-ram") != 0) {
     Die("unknown layout");
   }
@@ -540,6 +588,8 @@ int main(int argc, char** argv) {
   }
   if (wp_pages >= 0) Add(" wp_pages=%lld", wp_pages);
   if (cached_before >= 0) Add(" cached_before=%lld", cached_before);
+  if (guard_pages >= 0)
+    Add(" guard_pages=%lld marker_pages=%lld", guard_pages, marker_pages);
   Add("\n", 0);
   WriteStr(1, g_line);
 

@@ -57,6 +57,13 @@ inline constexpr int64_t kSparseTouched =
 inline constexpr int64_t kSparseDenseAt = 256 * kSparseStride + 128;
 inline constexpr int64_t kSparseDense = 256;
 
+// markers: kMarkerPages of private anonymous memory; pages [0, 16)
+// written; [16, 32) a guard region (MADV_GUARD_INSTALL); [32, 48)
+// write-protected while empty by userfaultfd with WP_UNPOPULATED. Both
+// leave PTE markers: swap-type entries in pagemap that are no swap at all.
+inline constexpr int64_t kMarkerPages = 48;
+inline constexpr int64_t kMarkerWritten = 16;
+
 }  // namespace memstats::kinds
 
 #endif  // MEMSTATS_TESTS_E2E_KINDS_LAYOUT_H_
