@@ -123,7 +123,8 @@ int64_t I(const json& g, const std::string& field) {
 // checker's swap fields are compared too when it prints them.
 const char* const kPageFields[] = {
     "processes", "rss",       "anon_rss", "shmem_rss", "file_rss", "uss",
-    "anon_uss",  "shmem_uss", "file_uss", "swap_rss",  "swap_uss"};
+    "anon_uss",  "shmem_uss", "file_uss", "swap_rss",  "swap_uss",
+    "hugetlb"};
 
 // One measurement: memstats's group per pid, its process rows and totals,
 // and the checker's output for the same groups.
@@ -298,6 +299,14 @@ class KindsTest : public ::testing::Test {
       if (theirs.contains(f)) {
         EXPECT_EQ(I(mine, f), I(theirs, f)) << f;
       }
+    }
+    // The checker's PSS is its members' smaps Pss summed per mapping, each
+    // rounded down to the kB by the kernel: at most 1 KiB per mapping (a
+    // helper process has fewer than 16) below the exact sum.
+    if (theirs.contains("smaps") && theirs["smaps"].contains("pss")) {
+      const int64_t smaps_pss = I(theirs["smaps"], "pss");
+      EXPECT_GE(I(mine, "pss"), smaps_pss - 2 * I(mine, "processes"));
+      EXPECT_LT(I(mine, "pss"), smaps_pss + 16 * 1024 * I(mine, "processes"));
     }
   }
 
