@@ -526,12 +526,12 @@ TEST_F(KindsTest, NotRamMappingsExcluded) {
     }
   }
   EXPECT_GT(pfnmap, 0) << "no VM_PFNMAP mapping ([vvar]) to test with";
-  EXPECT_EQ(vdso, kPage) << "the helper called clock_gettime via the vdso";
+  ASSERT_GT(vdso, 0) << "the helper called clock_gettime via the vdso";
   if (access("/dev/mem", R_OK) != 0)
     std::cout << "[ NOTE ] no /dev/mem and no mappable device here; "
                  "[vvar] (VM_PFNMAP) is the PFN-mapped mapping tested\n";
   // The vdso page: a file page of this process, shared with the machine.
-  CheckAll(h, {{kFile, 1, {0}, /*outside=*/true}}, Measure(h),
+  CheckAll(h, {{kFile, vdso / kPage, {0}, /*outside=*/true}}, Measure(h),
            /*exact_pss=*/false);
 }
 
