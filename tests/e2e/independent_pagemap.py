@@ -109,9 +109,11 @@ references of the processes memstats scanned), and why:
   are in kpagecount while it runs; this checker's own process (python, libc,
   libm) is in this scan instead. Both can only move file pages of shared
   libraries in and out of file_uss.
-- Large folios (THP, large page-cache folios): kpagecount of a page in a
-  large folio can be the folio's average mapcount, so one page of it mapped
-  by an outsider may read as mapped once; the PFN sets here are exact.
+- Large folios (THP, large page-cache folios): on kernels built with
+  CONFIG_NO_PAGE_MAPCOUNT, kpagecount of a page in a large folio is the
+  folio's average mapcount, so one page of it mapped by an outsider may read
+  as mapped once; the PFN sets here are exact. (This project's 6.18 test
+  machine has CONFIG_PAGE_MAPCOUNT=y: per-page counts, no difference.)
 - Swap USS: memstats compares the scanned processes only (no kernel count
   for swap entries); here every process on the system.
 - hugetlb: memstats counts distinct hugetlb pages; here smaps per process.

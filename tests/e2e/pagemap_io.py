@@ -33,6 +33,7 @@ class ProbeError(Exception):
 class Vanished(Exception):
     """The process exited (or its pid is gone) while it was being read."""
 
+
 class Mapping:
     """One smaps entry: address range, perms, device, path, kB fields."""
 
@@ -53,6 +54,7 @@ class Mapping:
         return (self.start, self.end, self.path,
                 tuple(self.kb.get(f) for f in STABLE_FIELDS))
 
+
 def read_smaps(pid):
     """Returns the process's [Mapping] from /proc/PID/smaps."""
     out = []
@@ -71,6 +73,7 @@ def read_smaps(pid):
         raise Vanished()
     return out
 
+
 def read_vmas(pid):
     """Returns [(start, end)] of the process's mappings from /proc/PID/maps."""
     vmas = []
@@ -86,6 +89,7 @@ def read_vmas(pid):
         raise Vanished()
     return vmas
 
+
 class PmScanArg(ctypes.Structure):
     """struct pm_scan_arg of linux/fs.h (PAGEMAP_SCAN, Linux 6.7)."""
     _fields_ = [(n, ctypes.c_uint64) for n in (
@@ -100,6 +104,7 @@ SCAN_REGIONS = 512
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.ioctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)
 _scan = {"supported": True}
+
 
 def populated(fd, start, end):
     """The ranges of [start, end) with present or swapped pages, from the
@@ -132,6 +137,7 @@ def populated(fd, start, end):
         start = arg.walk_end
     return out
 
+
 def pagemap_chunks(fd, start, end):
     """Yields (first virtual page, array of entries) for the populated
     parts of [start, end), read CHUNK_PAGES at a time; chunks that are all
@@ -152,12 +158,14 @@ def pagemap_chunks(fd, start, end):
                 break
             page += n
 
+
 def open_pagemap(pid):
     """An fd on /proc/PID/pagemap (Vanished if the process is gone)."""
     try:
         return os.open("/proc/%d/pagemap" % pid, os.O_RDONLY)
     except (FileNotFoundError, ProcessLookupError):
         raise Vanished()
+
 
 def own_pagemap_entry(addr):
     """The checker's own pagemap entry for virtual address addr."""
@@ -213,6 +221,7 @@ def find_zero_pfns():
                 huge = firsts[0]
     return zero, huge, hsize // PAGE
 
+
 def mount_fstypes(pid, cache):
     """{(major, minor): fstype} of the process's mount namespace."""
     try:
@@ -233,11 +242,13 @@ def mount_fstypes(pid, cache):
         cache[ns] = types
     return cache[ns]
 
+
 def kernel_thread(pid):
     """True for kernel threads (PF_KTHREAD in /proc/PID/stat)."""
     with open("/proc/%d/stat" % pid) as f:
         stat = f.read()
     return bool(int(stat[stat.rindex(")") + 2:].split()[6]) & PF_KTHREAD)
+
 
 def swap_areas():
     """Number of active swap areas (lines of /proc/swaps after the header)."""
