@@ -22,10 +22,10 @@
 // Needs root. Serialized with the other live tests by their lock file.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/mount.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -74,7 +74,8 @@ struct Numbers {
 Numbers Expected(const std::vector<Pages>& model, int index) {
   Numbers n;
   for (const Pages& p : model) {
-    const bool mine = index < 0 || std::count(p.who.begin(), p.who.end(), index);
+    const bool mine =
+        index < 0 || std::count(p.who.begin(), p.who.end(), index);
     if (!mine) continue;
     n.rss[p.kind] += p.count;
     if (!p.outside && (index < 0 || p.who.size() == 1))
@@ -126,8 +127,7 @@ int64_t I(const json& g, const std::string& field) {
 // checker's swap fields are compared too when it prints them.
 const char* const kPageFields[] = {
     "processes", "rss",       "anon_rss", "shmem_rss", "file_rss", "uss",
-    "anon_uss",  "shmem_uss", "file_uss", "swap_rss",  "swap_uss",
-    "hugetlb"};
+    "anon_uss",  "shmem_uss", "file_uss", "swap_rss",  "swap_uss", "hugetlb"};
 
 // One measurement: memstats's group per pid, its process rows and totals,
 // and the checker's output for the same groups.
@@ -170,8 +170,8 @@ class KindsTest : public ::testing::Test {
     if (!a.is_object() || !b.is_object()) return false;
     for (const auto& [name, g] : a["groups"].items())
       for (const char* f : kPageFields)
-        if (!b["groups"].contains(name) || g.value(f, int64_t{-1}) !=
-                                               b["groups"][name].value(f, int64_t{-1}))
+        if (!b["groups"].contains(name) ||
+            g.value(f, int64_t{-1}) != b["groups"][name].value(f, int64_t{-1}))
           return false;
     return true;
   }
@@ -183,10 +183,10 @@ class KindsTest : public ::testing::Test {
     const std::string parent = std::to_string(h.pids()[0]);
     for (int attempt = 0; attempt < 3; ++attempt) {
       json before = Checker(h.pids());
-      RunResult r = RunCommand({MEMSTATS_BINARY, "--filter",
-                                "descendants(" + parent + ")",
-                                "--list-processes", "groups", "--split-pids",
-                                Join(h.pids()), "--json"});
+      RunResult r =
+          RunCommand({MEMSTATS_BINARY, "--filter",
+                      "descendants(" + parent + ")", "--list-processes",
+                      "groups", "--split-pids", Join(h.pids()), "--json"});
       EXPECT_EQ(r.exit_code, 0) << r.Describe();
       json j = json::parse(r.out, nullptr, false);
       m.checker = Checker(h.pids());
@@ -252,10 +252,10 @@ class KindsTest : public ::testing::Test {
       const int64_t pss_anon = I(g, "pss_anon") - (e.pss_fixed[kAnon] >> 12);
       EXPECT_GE(pss_anon, noise.pss - 2);
       EXPECT_LT(pss_anon, noise.pss + 1024 * (noise.mappings + 1));
-      EXPECT_EQ(I(g, "rss"), I(g, "anon_rss") + I(g, "shmem_rss") +
-                                 I(g, "file_rss"));
-      EXPECT_EQ(I(g, "uss"), I(g, "anon_uss") + I(g, "shmem_uss") +
-                                 I(g, "file_uss"));
+      EXPECT_EQ(I(g, "rss"),
+                I(g, "anon_rss") + I(g, "shmem_rss") + I(g, "file_rss"));
+      EXPECT_EQ(I(g, "uss"),
+                I(g, "anon_uss") + I(g, "shmem_uss") + I(g, "file_uss"));
       EXPECT_EQ(I(g, "swap_rss"), 0);
       EXPECT_EQ(I(g, "hugetlb"), 0);
       // 2. The kernel's smaps_rollup.
@@ -320,7 +320,7 @@ class KindsTest : public ::testing::Test {
 // THP sizes are PMD-sized (2 MiB) only where the kernel has them enabled.
 bool ThpNever() {
   return ReadWholeFile("/sys/kernel/mm/transparent_hugepage/enabled")
-             .find("[never]") != std::string::npos ||
+                 .find("[never]") != std::string::npos ||
          ReadWholeFile("/sys/kernel/mm/transparent_hugepage/enabled").empty();
 }
 
@@ -381,7 +381,8 @@ class HugeTmpfs {
   static constexpr const char* kSource = "memstats_kinds_thp";
   HugeTmpfs() {
     std::istringstream mounts(ReadWholeFile("/proc/self/mounts"));
-    for (std::string src, dir, rest; mounts >> src >> dir && std::getline(mounts, rest);) {
+    for (std::string src, dir, rest;
+         mounts >> src >> dir && std::getline(mounts, rest);) {
       if (src != kSource) continue;
       umount2(dir.c_str(), MNT_DETACH);
       rmdir(dir.c_str());
@@ -392,7 +393,8 @@ class HugeTmpfs {
       return;
     }
     dir_ = dir;
-    if (mount(kSource, dir, "tmpfs", 0, "huge=always,size=16m,mode=0700") != 0) {
+    if (mount(kSource, dir, "tmpfs", 0, "huge=always,size=16m,mode=0700") !=
+        0) {
       error_ = std::string("mount tmpfs huge=always: ") + strerror(errno);
       refused_ = errno == EINVAL;
       rmdir(dir);
@@ -425,7 +427,8 @@ TEST_F(KindsTest, ShmemThpOnHugeTmpfs) {
     KindsHelper h("shmem-thp", fs.dir());
     ASSERT_TRUE(h.ok()) << h.error();
     for (pid_t p : h.pids())
-      ASSERT_EQ(h.thp(p), kShmemThpPages * kPage) << "pid " << p
+      ASSERT_EQ(h.thp(p), kShmemThpPages * kPage)
+          << "pid " << p
           << ": the shmem file is not PMD-mapped (no shmem THP obtained)";
     CheckAll(h, {{kShmem, kShmemThpPages, {0, 1}}}, Measure(h));
   }
@@ -441,8 +444,8 @@ TEST_F(KindsTest, DiskFilePageCacheSharedAndPrivate) {
   // files are shmem) nor another memory file system.
   std::string dir;
   for (std::string d : {std::string("/var/tmp"),
-                        std::string(KINDS_HELPER).substr(
-                            0, std::string(KINDS_HELPER).rfind('/'))}) {
+                        std::string(KINDS_HELPER)
+                            .substr(0, std::string(KINDS_HELPER).rfind('/'))}) {
     struct statfs fs;
     if (statfs(d.c_str(), &fs) == 0 && fs.f_type != TMPFS_MAGIC &&
         fs.f_type != RAMFS_MAGIC) {

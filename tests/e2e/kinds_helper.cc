@@ -119,8 +119,8 @@ void ForEachMapping(const char* maps_path, Fn fn) {
     unsigned long start = 0, end = 0, offset = 0;
     char perms[8] = {0};
     int path_at = 0;
-    if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &start, &end, perms,
-               &offset, &path_at) >= 4) {
+    if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &start, &end, perms, &offset,
+               &path_at) >= 4) {
       fn(start, end, perms, line + path_at, offset);
     }
     if (nl == nullptr) break;
@@ -149,12 +149,12 @@ long TouchBinary() {
   };
   static Range ranges[64];
   int count = 0;
-  ForEachMapping("/proc/self/maps", [&](unsigned long s, unsigned long e,
-                                        const char* perms, const char* path,
-                                        unsigned long offset) {
-    if (strcmp(path, exe) == 0 && count < 64)
-      ranges[count++] = {s, e, offset / kPg, perms[1] == 'w'};
-  });
+  ForEachMapping("/proc/self/maps",
+                 [&](unsigned long s, unsigned long e, const char* perms,
+                     const char* path, unsigned long offset) {
+                   if (strcmp(path, exe) == 0 && count < 64)
+                     ranges[count++] = {s, e, offset / kPg, perms[1] == 'w'};
+                 });
   unsigned sum = 0;
   unsigned long last_page = 0;  // one past the highest file page counted
   long file_pages = 0;
@@ -183,13 +183,13 @@ void UnmapSpecial() {
   };
   static Range ranges[8];
   int count = 0;
-  ForEachMapping("/proc/self/maps", [&](unsigned long s, unsigned long e,
-                                        const char*, const char* path,
-                                        unsigned long) {
-    if ((strcmp(path, "[vdso]") == 0 || strncmp(path, "[vvar", 5) == 0) &&
-        count < 8)
-      ranges[count++] = {s, e};
-  });
+  ForEachMapping(
+      "/proc/self/maps", [&](unsigned long s, unsigned long e, const char*,
+                             const char* path, unsigned long) {
+        if ((strcmp(path, "[vdso]") == 0 || strncmp(path, "[vvar", 5) == 0) &&
+            count < 8)
+          ranges[count++] = {s, e};
+      });
   for (int i = 0; i < count; ++i)
     if (munmap(reinterpret_cast<void*>(ranges[i].start),
                ranges[i].end - ranges[i].start) != 0)
@@ -229,8 +229,8 @@ char* MapAligned(size_t len, int flags) {
   uintptr_t a = reinterpret_cast<uintptr_t>(p);
   uintptr_t aligned = (a + kHuge - 1) & ~(kHuge - 1);
   if (aligned > a) munmap(p, aligned - a);
-  if (a + kHuge > aligned) munmap(reinterpret_cast<char*>(aligned + len),
-                                  a + kHuge - aligned);
+  if (a + kHuge > aligned)
+    munmap(reinterpret_cast<char*>(aligned + len), a + kHuge - aligned);
   return reinterpret_cast<char*>(aligned);
 }
 
@@ -246,7 +246,8 @@ void Write(char* p, size_t pages, unsigned salt) {
 void Read(const char* p, size_t pages) {
   const volatile char* v = p;
   unsigned sum = 0;
-  for (size_t i = 0; i < pages; ++i) sum += static_cast<unsigned char>(v[i * kPg]);
+  for (size_t i = 0; i < pages; ++i)
+    sum += static_cast<unsigned char>(v[i * kPg]);
   g_sink = sum;
 }
 
@@ -476,7 +477,8 @@ int main(int argc, char** argv) {
     static unsigned char vec[kFilePages];
     for (int attempt = 0; attempt < 5 && cached_before != 0; ++attempt) {
       posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-      void* probe = mmap(nullptr, kFilePages * kPg, PROT_READ, MAP_SHARED, fd, 0);
+      void* probe =
+          mmap(nullptr, kFilePages * kPg, PROT_READ, MAP_SHARED, fd, 0);
       if (probe == MAP_FAILED || mincore(probe, kFilePages * kPg, vec) != 0)
         Die("mincore");
       munmap(probe, kFilePages * kPg);
@@ -490,8 +492,10 @@ int main(int argc, char** argv) {
     l.d = MapFd(fd, half, MAP_PRIVATE, half);
     close(fd);
   } else if (strcmp(k, "shm") == 0) {
-    int m = static_cast<int>(syscall(SYS_memfd_create, "kinds_memfd", MFD_CLOEXEC));
-    int own = static_cast<int>(syscall(SYS_memfd_create, "kinds_own", MFD_CLOEXEC));
+    int m =
+        static_cast<int>(syscall(SYS_memfd_create, "kinds_memfd", MFD_CLOEXEC));
+    int own =
+        static_cast<int>(syscall(SYS_memfd_create, "kinds_own", MFD_CLOEXEC));
     if (m < 0 || own < 0) Die("memfd_create");
     if (ftruncate(m, kMemfdPages * kPage) != 0 ||
         ftruncate(own, kOwnMemfdPages * kPage) != 0)

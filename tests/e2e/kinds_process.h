@@ -102,8 +102,8 @@ class KindsHelper {
       pids_.push_back(std::stoi(p));
     for (const std::string& r : Split(values_["regions"], ',')) {
       const size_t colon = r.find(':');
-      regions_.push_back({std::stoull(r.substr(0, colon)),
-                          std::stoull(r.substr(colon + 1))});
+      regions_.push_back(
+          {std::stoull(r.substr(0, colon)), std::stoull(r.substr(colon + 1))});
     }
     for (const std::string& t : Split(values_["thp"], ',')) {
       const size_t colon = t.find(':');
@@ -138,7 +138,8 @@ struct SmapsMapping {
 
 inline std::vector<SmapsMapping> ReadSmaps(pid_t pid) {
   std::vector<SmapsMapping> out;
-  std::istringstream in(ReadWholeFile("/proc/" + std::to_string(pid) + "/smaps"));
+  std::istringstream in(
+      ReadWholeFile("/proc/" + std::to_string(pid) + "/smaps"));
   for (std::string line; std::getline(in, line);) {
     std::istringstream f(line);
     std::string first;
