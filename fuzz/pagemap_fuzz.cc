@@ -19,6 +19,9 @@
 //               after skipping s pages (s < 128) or (s - 127) * 256 pages,
 //               so a short input can describe a sparse mapping. Pages no
 //               record reaches read as not present.
+// When PAGEMAP_SCAN works (and no budget is set), the process is scanned a
+// second time with plain reads only: both must give the same pages, swap
+// entries and counts.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -146,7 +149,20 @@ class FuzzSource : public scan::ProcSource {
       }
       return absl::OkStatus();
     }
-    // As the kernel's PAGEMAP_SCAN with PAGE_IS_PRESENT | PAGE_IS_SWAPPED.
+    // As the kernel's PAGEMAP_SCAN asked for memstats's categories: each
+    // entry's categories as fs/proc/task_mmu.c computes them, with the
+    // values of include/uapi/linux/fs.h written out here (PRESENT 1<<3,
+    // SWAPPED 1<<4, FILE 1<<2, WRITTEN 1<<1 unless userfaultfd
+    // write-protected it: entry bit 57), matched against
+    // scan::kScanPresentCategories.
+    static uint64_t KernelCategories(uint64_t e) {
+      const bool present = (e >> 63) & 1, swapped = (e >> 62) & 1;
+      if (!present && !swapped) return 0;
+      uint64_t c = present ? uint64_t{1} << 3 : uint64_t{1} << 4;
+      if (present && ((e >> 61) & 1)) c |= uint64_t{1} << 2;
+      if (!((e >> 57) & 1)) c |= uint64_t{1} << 1;
+      return c;
+    }
     absl::Status ScanPresent(uint64_t start, uint64_t end,
                              std::vector<Range>& ranges) override {
       if (src_->scan_mode == 1) return absl::UnimplementedError("no scan");
@@ -156,7 +172,7 @@ class FuzzSource : public scan::ProcSource {
       auto& pm = src_->pagemap;
       for (auto it = pm.lower_bound(first); it != pm.end() && it->first < stop;
            ++it) {
-        if (!scan::PmIsPresent(it->second) && !scan::PmIsSwapped(it->second)) {
+        if (!(KernelCategories(it->second) & scan::kScanPresentCategories)) {
           continue;
         }
         const uint64_t a = it->first << scan::kPageShift;
@@ -230,6 +246,35 @@ void Run(const uint8_t* data, size_t size) {
     return true;
   });
   if (!result.ok()) return;
+
+  // The PAGEMAP_SCAN path must find exactly what plain reads find.
+  if ((src.scan_mode == 0 || src.scan_mode == 3) && opts.budget == nullptr) {
+    src.scan_mode = 1;
+    auto plain = scan::Scan(src, opts, [](const scan::ProcessIdentity&,
+                                          const scan::ParentMap&) {
+      return true;
+    });
+    src.scan_mode = options & 3;
+    if (plain.ok() && plain->processes.size() == result->processes.size()) {
+      for (size_t i = 0; i < plain->processes.size(); ++i) {
+        if (scan::ExpandPages(*plain->segments, plain->processes[i]) !=
+                scan::ExpandPages(*result->segments, result->processes[i]) ||
+            plain->processes[i].swap != result->processes[i].swap) {
+          std::fprintf(stderr, "PAGEMAP_SCAN and plain reads disagree\n");
+          std::abort();
+        }
+      }
+      if (plain->stats.zero_pfn_entries != result->stats.zero_pfn_entries ||
+          plain->stats.pfn_swap_entries != result->stats.pfn_swap_entries ||
+          plain->stats.pte_markers != result->stats.pte_markers) {
+        std::fprintf(stderr, "PAGEMAP_SCAN and plain reads count apart\n");
+        std::abort();
+      }
+    } else if (plain.ok() != result.ok()) {
+      std::fprintf(stderr, "PAGEMAP_SCAN and plain reads fail apart\n");
+      std::abort();
+    }
+  }
 
   // A second record holding every other segment and swap entry of the
   // first, so that groups share some pages and not others.
