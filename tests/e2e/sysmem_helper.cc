@@ -20,7 +20,7 @@
 //       Ready line: "ready parent=P child=C".
 //
 //   swap --cow-mib C --private-mib P --child-mib M --shared-anon-mib A
-//        --sysv-mib S
+//        --sysv-mib S --guard-pages G
 //       Needs active swap. Before fork the parent writes C MiB of private
 //       anon and pages it ALL out (MADV_PAGEOUT), so after fork parent and
 //       child reference the same C MiB of swap entries (copy-on-write pages
@@ -31,8 +31,12 @@
 //       them), and writes and pages out M MiB of its own; the parent writes
 //       and pages out P MiB of its own. Every page-out is retried until the
 //       helper's own pagemap (anon) or smaps Swap (shmem) shows all of it
-//       in swap, else the helper fails.
-//       Ready line: "ready parent=P child=C shmid=ID".
+//       in swap, else the helper fails. The parent also maps G pages and
+//       turns them into guard pages (MADV_GUARD_INSTALL, Linux 6.13): PTE
+//       markers, which pagemap shows with bit 62 ("swapped") set and a swap
+//       type above MAX_SWAPFILES, but which are no swap at all.
+//       Ready line: "ready parent=P child=C shmid=ID guard=N" (N = G, or 0
+//       when the kernel has no guard pages).
 //
 //   hugetlb --shared H --parent-private HP --child-private HC  (2 MiB pages)
 //       Needs HP + HC + H free 2 MiB huge pages. Before fork the parent
@@ -65,6 +69,9 @@
 #endif
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
 #endif
 
 namespace {
@@ -314,7 +321,7 @@ int Swap(const Args& a) {
   const size_t cow = a.Get("cow-mib") * kMiB, priv = a.Get("private-mib") * kMiB,
                child_priv = a.Get("child-mib") * kMiB,
                shared = a.Get("shared-anon-mib") * kMiB,
-               sysv = a.Get("sysv-mib") * kMiB;
+               sysv = a.Get("sysv-mib") * kMiB, guard = a.Get("guard-pages");
   if (shared % (2 * kPage) != 0 || sysv % (2 * kPage) != 0 || sysv == 0)
     Usage("shmem sizes must be whole MiB, the SysV one nonzero");
 
@@ -351,9 +358,17 @@ int Swap(const Args& a) {
   char* mine = Map(priv, MAP_PRIVATE | MAP_ANONYMOUS);
   TouchWrite(mine, priv, 0x55);
   PageOut(mine, priv, false);
+  size_t guarded = 0;
+  if (guard > 0) {
+    char* g = Map(guard * kPage, MAP_PRIVATE | MAP_ANONYMOUS);
+    if (madvise(g, guard * kPage, MADV_GUARD_INSTALL) == 0)
+      guarded = guard;
+    else if (errno != EINVAL)
+      Die("madvise MADV_GUARD_INSTALL");
+  }
   char line[128];
-  snprintf(line, sizeof line, "ready parent=%d child=%d shmid=%d\n", getpid(),
-           child, shmid);
+  snprintf(line, sizeof line, "ready parent=%d child=%d shmid=%d guard=%zu\n",
+           getpid(), child, shmid, guarded);
   return ReadyAndWait(child, ready_r, release_w, line);
 }
 
