@@ -1,49 +1,130 @@
 #!/usr/bin/python3
 """Independent page-level checker for memstats (stdlib only, needs root).
 
-Reads /proc/PID/maps, /proc/PID/pagemap, /proc/kpageflags and /proc/kpagecount
-itself and prints, per group of pids, the page-set numbers defined in
-/work/shared/DESIGN.md (bytes):
-
-  rss        distinct PFNs referenced by the group's processes x 4096
-  anon_rss / shmem_rss / file_rss   the same, by kind of page
-  uss        pages referenced only by this group's processes (among the pids
-             given) AND whose reference count from the given processes (each
-             pagemap entry counts once) equals kpagecount: nothing else maps it
-  anon_uss / shmem_uss / file_uss   the same, by kind
-  pss_kpagecount  sum over entries of 4096 / kpagecount (informational only:
-             kpagecount is averaged over large folios)
-
-Rules: only present entries (bit 63) with a nonzero PFN; pages flagged
-ZERO_PAGE (bit 24) or NOPAGE (bit 20) are skipped; hugetlb pages (HUGE bit 17
-without THP bit 22) are skipped; kind = anon if ANON (bit 12), else shmem if
-SWAPBACKED (bit 14), else file. [vsyscall] is skipped.
+It shares as few definitions with memstats as it can: it never reads
+/proc/kpageflags or /proc/kpagecount. Kinds come from the mapping (smaps and
+maps fields, the process's mountinfo) plus pagemap bit 61, checked against the
+kernel's own smaps per-mapping counters; USS comes from PFN set differences
+over a scan of every process on the system. Numbers are bytes.
 
 Usage:
   independent_pagemap.py --group parent=123 --group children=124,125,126
-Output: {"page_size":4096,"groups":{"parent":{...},...},"totals":{...},
-         "skipped":{"zero_page_entries":N,"nopage_entries":N,"hugetlb_entries":N}}
-"totals" treats all given pids as one group.
-Exit status 2 on errors (a pid vanished, pagemap without PFNs, ...).
+"totals" treats all given pids as one group. Exit status 2 on errors: a
+group's pid vanished, pagemap without PFNs, or a smaps cross-check mismatch
+(then the JSON is still printed, with the mismatches, before the message).
+
+Output: {"page_size", "groups": {NAME: NUMBERS}, "totals": NUMBERS,
+         "skipped", "zero_pfns", "scan", "crosscheck"}. NUMBERS:
+  processes  number of pids in the group
+  rss        distinct PFNs referenced by the group's processes x page size;
+             without zero pages, hugetlb pages and VM_PFNMAP/VM_IO mappings
+  anon_rss / shmem_rss / file_rss   the same, by kind (rules below)
+  uss        the group's pages that no process outside the group maps: PFN
+             set difference against every other process on the system
+  anon_uss / shmem_uss / file_uss   the same, by kind
+  swap_rss   distinct swap entries (type, offset) of the group: pagemap
+             entries with bit 62 and a type below the number of swap areas in
+             /proc/swaps (higher types are migration, hwpoison, markers)
+  swap_uss   the group's swap entries that no process outside it references
+  ksm_rss    distinct KSM pages the group maps (rule below); null when the
+             kernel's smaps has no KSM field
+  hugetlb    sum of smaps Shared_Hugetlb + Private_Hugetlb of the members:
+             a hugetlb page two members share counts once PER PROCESS here
+             (smaps gives no page identity for it and pagemap entries of
+             hugetlb mappings are left out of everything above)
+  smaps      sums over the members' smaps mappings, bytes: rss, pss,
+             anonymous, anon_huge_pages, shmem_pmd_mapped, ksm (when the
+             kernel prints KSM), swap, swap_pss, shared_hugetlb,
+             private_hugetlb, shared (Shared_Clean + Shared_Dirty), private
+             (Private_Clean + Private_Dirty)
+Other keys:
+  skipped    present entries left out: zero_page_entries (small and huge
+             zero page), huge_zero_page_entries (the huge part of it),
+             nopage_entries (VM_PFNMAP/VM_IO mappings, e.g. [vvar]: no page
+             behind them, smaps counts nothing there), hugetlb_entries
+  zero_pfns  {"zero_page": PFN, "huge_zero_page": first PFN}, each null
+             when the kernel did not map it for the checker's probe
+  scan       processes (read in the whole-system scan, groups included),
+             kernel_threads, vanished, unreadable (other processes that
+             exited or could not be read mid-scan: their pages are missing
+             from "outside"), swap_areas, seconds
+  crosscheck mappings_checked, smaps_rereads (smaps changed while pagemap
+             was read, read again), kind_conflicts (a PFN classified two
+             ways), mismatches (list of strings; non-empty means exit 2)
+
+Kind rules (no kpageflags): a present entry of a private mapping with bit 61
+("file-page or shared-anon") clear is anon: heap, stack, private anonymous
+memory, copy-on-write copies, KSM pages. Otherwise the mapping decides:
+shmem for /dev/zero (deleted) (MAP_SHARED|MAP_ANONYMOUS), /SYSV* segments,
+/memfd:*, [anon_shmem:*], and files on a tmpfs/devtmpfs mount; file for
+everything else (page cache, [vdso]). tmpfs is found by the mapping's device
+in the process's own /proc/PID/mountinfo: device major 0 alone is wrong
+(overlayfs, btrfs, fuse, nfs use anonymous devices too) and statfs of the
+path fails for deleted files and other mount namespaces.
+
+Cross-check, per member process and mapping, against the kernel's smaps:
+anon entries == Anonymous; present entries (without zero pages) == Rss;
+KSM entries == KSM; real-swap entries == Swap (<= Swap for shmem mappings,
+whose swapped pages leave pagemap and are added by smaps). smaps is read
+before and after pagemap and read again (up to 5 times) while they differ.
+
+Zero pages: found without kpageflags. The checker maps two private
+anonymous pages, reads them and reads its own pagemap: when both show the
+same PFN, that is the zero page. If THP is enabled and use_zero_page is 1, it
+does the same with two 2 MiB-aligned MADV_HUGEPAGE regions: a run of 512
+PFNs both share is the huge zero page. When read faults get pages of their
+own (seen on this project's 6.18 test machines: every read fault allocates
+a fresh anonymous page), "zero_pfns" are null and nothing is excluded; no
+kpageflags ZERO_PAGE fallback is needed, because a zero page mapped in a
+member anyway (KSM use_zero_pages, a kernel that maps it only sometimes)
+makes its mapping's present entries exceed smaps Rss: a cross-check
+mismatch, never a silent difference. On architectures with several
+(coloured) zero pages the same holds for the ones not found.
+
+Hugetlb: a mapping whose smaps KernelPageSize exceeds the base page, or with
+Shared_Hugetlb/Private_Hugetlb, is hugetlb; its entries are not in rss.
+
+KSM rule: a page is KSM when it is an anon entry of a mapping whose smaps KSM
+is non-zero and its PFN is referenced by more than one page-table entry over
+all processes (in this process or any other). A copy-on-write page shared
+after fork in such a mapping would be counted wrongly, and a KSM page left
+with one mapper missed: the KSM cross-check then reports a mismatch.
+
+Where this differs from memstats (kpagecount rule: a page is outside the
+group when kpagecount exceeds the scanned references):
+- Page tables that are not a listed process's: processes in other PID
+  namespaces, processes that vanished or were unreadable mid-scan (counted in
+  "scan"), pages pinned by a kernel user (io_uring, drivers) without a PTE.
+  kpagecount sees them, this scan does not.
+- Observers: memstats's own mappings (libstdc++, abseil, libc) are in
+  kpagecount while it runs, this checker's own process (python, libc, libm)
+  is in this scan instead. Both change file_uss of shared libraries only.
+- KSM and THP: kpagecount is per page and averaged over a large folio; sets
+  of PFNs are exact. Swap USS: memstats compares scanned processes only,
+  here every process on the system.
 """
 
 import argparse
 import json
 import os
-import struct
 import sys
+import time
 
-PAGE = 4096
-PRESENT = 1 << 63
-PFN_MASK = (1 << 55) - 1
-KPF_ANON = 1 << 12
-KPF_SWAPBACKED = 1 << 14
-KPF_HUGE = 1 << 17
-KPF_NOPAGE = 1 << 20
-KPF_THP = 1 << 22
-KPF_ZERO_PAGE = 1 << 24
-CHUNK_PAGES = 1 << 16  # 512 KiB of pagemap per read
+from pagemap_io import (PAGE, PFN_MASK, PRESENT, ProbeError, Vanished,
+                        find_zero_pfns, kernel_thread, mount_fstypes,
+                        open_pagemap, pagemap_chunks, read_smaps, read_vmas,
+                        swap_areas)
+
 KINDS = ("anon", "shmem", "file")
+SHMEM_FSTYPES = ("tmpfs", "devtmpfs")
+SMAPS_KEYS = (("Rss", "rss"), ("Pss", "pss"), ("Anonymous", "anonymous"),
+              ("AnonHugePages", "anon_huge_pages"),
+              ("ShmemPmdMapped", "shmem_pmd_mapped"), ("KSM", "ksm"),
+              ("Swap", "swap"), ("SwapPss", "swap_pss"),
+              ("Shared_Hugetlb", "shared_hugetlb"),
+              ("Private_Hugetlb", "private_hugetlb"))
+SKIPPED = ("zero_page_entries", "huge_zero_page_entries", "nopage_entries",
+           "hugetlb_entries")
 
 
 def fail(msg):
@@ -51,76 +132,164 @@ def fail(msg):
     sys.exit(2)
 
 
-def read_vmas(pid):
-    """Returns [(start, end)] of the process's mappings, without [vsyscall]."""
-    vmas = []
-    with open("/proc/%d/maps" % pid) as f:
-        for line in f:
-            fields = line.split(None, 5)
-            if len(fields) >= 6 and fields[5].strip() == "[vsyscall]":
-                continue
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            vmas.append((start, end))
-    return vmas
+def mapping_kind(m, fstypes):
+    """The kind of a page of m that is not private anonymous (bit 61 set,
+    or a shared mapping)."""
+    p = m.path
+    if (p == "/dev/zero (deleted)" or p.startswith("/SYSV")
+            or p.startswith("/memfd:") or p.startswith("[anon_shmem:")):
+        return "shmem"
+    if m.inode and fstypes.get(m.dev) in SHMEM_FSTYPES:
+        return "shmem"
+    if not m.inode and not m.private and (p == "" or p.startswith("[anon:")):
+        return "shmem"
+    return "file"
 
 
-def read_pfns(pid):
-    """Returns the list of PFNs of present entries (one per entry, so a page
-    mapped twice by the process appears twice) and the count of present
-    entries whose PFN reads as 0."""
-    pfns = []
-    zero_pfn_entries = 0
-    fd = os.open("/proc/%d/pagemap" % pid, os.O_RDONLY)
+class Member:
+    """One group process, read and cross-checked against its smaps."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.refs = []       # PFN of every counted present entry
+        self.kind_of = {}    # PFN -> kind
+        self.swaps = []      # swap keys (type << 50 | offset)
+        self.smaps = {}      # summed smaps fields, kB
+        self.ksm_maps = []   # (Mapping, [PFN of its anon entries])
+        self.checks = []     # (Mapping, present, anon, swap, kind)
+        self.skipped = dict.fromkeys(SKIPPED, 0)
+        self.kind_conflicts = 0
+
+
+def read_member(pid, zero_set, huge_set, nr_swap, ns_cache, stats):
+    """Reads smaps, pagemap and smaps again (until both smaps agree) and
+    returns a Member with its entries classified."""
+    for attempt in range(6):
+        if attempt == 5:
+            stats["crosscheck"]["mismatches"].append(
+                "pid %d: smaps kept changing while pagemap was read" % pid)
+            break
+        maps = read_smaps(pid)
+        fstypes = mount_fstypes(pid, ns_cache)
+        mem = Member(pid)
+        fd = open_pagemap(pid)
+        try:
+            for m in maps:
+                read_mapping(fd, m, mem, zero_set, huge_set, nr_swap,
+                             fstypes)
+        finally:
+            os.close(fd)
+        again = read_smaps(pid)
+        if [m.key() for m in maps] == [m.key() for m in again]:
+            break
+        stats["crosscheck"]["smaps_rereads"] += 1
+    for k, n in mem.skipped.items():
+        stats["skipped"][k] += n
+    stats["crosscheck"]["kind_conflicts"] += mem.kind_conflicts
+    for m in maps:
+        for name, _ in SMAPS_KEYS:
+            if name in m.kb:
+                mem.smaps[name] = mem.smaps.get(name, 0) + m.kb[name]
+        for pair in ("Shared", "Private"):
+            mem.smaps[pair] = (mem.smaps.get(pair, 0) + m.kb[pair + "_Clean"]
+                               + m.kb[pair + "_Dirty"])
+    return mem
+
+
+def read_mapping(fd, m, mem, zero_set, huge_set, nr_swap, fstypes):
+    """Adds the entries of mapping m to mem (see the kind rules)."""
+    skipped = mem.skipped
+    if m.path == "[vsyscall]":
+        return
+    hugetlb = (m.kb.get("KernelPageSize", 4) * 1024 > PAGE
+               or m.kb.get("Shared_Hugetlb", 0)
+               or m.kb.get("Private_Hugetlb", 0))
+    nopage = "pf" in m.vmflags or "io" in m.vmflags
+    mkind = mapping_kind(m, fstypes)
+    present = anon = swap = 0
+    anon_pfns = [] if m.kb.get("KSM") else None
+    refs, kind_of, swaps = mem.refs, mem.kind_of, mem.swaps
+    for _, entries in pagemap_chunks(fd, m.start, m.end):
+        for e in entries:
+            if e & PRESENT:
+                pfn = e & PFN_MASK
+                if not pfn:
+                    fail("pid %d: present entry with PFN 0: no CAP_SYS_ADMIN?"
+                         % mem.pid)
+                if hugetlb:
+                    skipped["hugetlb_entries"] += 1
+                    continue
+                if nopage:
+                    skipped["nopage_entries"] += 1
+                    continue
+                if pfn in zero_set or pfn in huge_set:
+                    skipped["zero_page_entries"] += 1
+                    if pfn in huge_set:
+                        skipped["huge_zero_page_entries"] += 1
+                    continue
+                present += 1
+                if m.private and not (e >> 61) & 1:
+                    kind = "anon"
+                    anon += 1
+                    if anon_pfns is not None:
+                        anon_pfns.append(pfn)
+                else:
+                    kind = mkind
+                refs.append(pfn)
+                old = kind_of.setdefault(pfn, kind)
+                if old != kind:
+                    mem.kind_conflicts += 1
+            elif (e >> 62) & 1 and (e & 31) < nr_swap:
+                swap += 1
+                swaps.append((e & PFN_MASK) >> 5 | (e & 31) << 50)
+    if anon_pfns is not None:
+        mem.ksm_maps.append((m, anon_pfns))
+    if not nopage:
+        mem.checks.append((m, 0 if hugetlb else present, anon, swap, mkind))
+
+
+def crosscheck(mem, ksm_set, stats):
+    """Compares mem's per-mapping counts with its smaps; appends messages
+    to stats["crosscheck"]["mismatches"]."""
+    cc = stats["crosscheck"]
+    kb = PAGE // 1024
+
+    def expect(m, what, got, want, op="=="):
+        if (got != want) if op == "==" else (got > want):
+            cc["mismatches"].append(
+                "pid %d %x-%x %s: %s %d kB from pagemap, smaps says %d kB "
+                "(want %s)" % (mem.pid, m.start, m.end, m.path or "[anon]",
+                               what, got, want, op))
+
+    for m, present, anon, swap, mkind in mem.checks:
+        cc["mappings_checked"] += 1
+        expect(m, "present", present * kb, m.kb.get("Rss", 0))
+        expect(m, "anonymous", anon * kb, m.kb.get("Anonymous", 0))
+        expect(m, "swap", swap * kb, m.kb.get("Swap", 0),
+               "<=" if mkind == "shmem" else "==")
+    if ksm_set is not None:
+        for m, pfns in mem.ksm_maps:
+            got = sum(1 for p in pfns if p in ksm_set)
+            expect(m, "KSM", got * kb, m.kb.get("KSM", 0))
+
+
+def read_other(pid, nr_swap):
+    """PFNs of present entries (one per entry) and swap keys of a process
+    outside the groups."""
+    vmas = read_vmas(pid)
+    pfns, swaps = [], []
+    fd = open_pagemap(pid)
     try:
-        for start, end in read_vmas(pid):
-            page = start // PAGE
-            last = end // PAGE
-            while page < last:
-                n = min(CHUNK_PAGES, last - page)
-                data = os.pread(fd, n * 8, page * 8)
-                if len(data) != n * 8:
-                    # The mapping went away under us: the process is changing.
-                    fail("short pagemap read for pid %d at 0x%x" % (pid, page * PAGE))
-                for e in struct.unpack("<%dQ" % n, data):
-                    if e & PRESENT:
-                        pfn = e & PFN_MASK
-                        if pfn:
-                            pfns.append(pfn)
-                        else:
-                            zero_pfn_entries += 1
-                page += n
+        for start, end in vmas:
+            for _, entries in pagemap_chunks(fd, start, end):
+                pfns.extend([e & PFN_MASK for e in entries if e >> 63])
+                if nr_swap:
+                    swaps.extend([(e & PFN_MASK) >> 5 | (e & 31) << 50
+                                  for e in entries
+                                  if e >> 62 == 1 and (e & 31) < nr_swap])
     finally:
         os.close(fd)
-    return pfns, zero_pfn_entries
-
-
-def read_kpage(path, sorted_pfns):
-    """Returns {pfn: u64} from /proc/kpageflags or /proc/kpagecount, reading
-    runs of nearby PFNs with one pread each."""
-    out = {}
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        i = 0
-        n = len(sorted_pfns)
-        while i < n:
-            first = sorted_pfns[i]
-            j = i
-            # Extend the run while the next PFN is close (gap <= 512 pages)
-            # and the run stays below 64K entries.
-            while (j + 1 < n and sorted_pfns[j + 1] - sorted_pfns[j] <= 512
-                   and sorted_pfns[j + 1] - first < CHUNK_PAGES):
-                j += 1
-            count = sorted_pfns[j] - first + 1
-            data = os.pread(fd, count * 8, first * 8)
-            if len(data) != count * 8:
-                fail("short read of %s at pfn %d" % (path, first))
-            values = struct.unpack("<%dQ" % count, data)
-            for k in range(i, j + 1):
-                out[sorted_pfns[k]] = values[sorted_pfns[k] - first]
-            i = j + 1
-    finally:
-        os.close(fd)
-    return out
+    return pfns, swaps
 
 
 def parse_groups(specs):
@@ -141,11 +310,32 @@ def parse_groups(specs):
     return groups
 
 
-def empty_numbers():
-    d = {"processes": 0, "rss": 0, "uss": 0, "pss_kpagecount": 0.0}
+def numbers(members, pfns, swaps, outside_pfns, outside_swaps, kind_of,
+            ksm_set):
+    """The NUMBERS object of one group: members are its Member objects,
+    pfns/swaps its sets, outside_* what processes outside it reference."""
+    d = {"processes": len(members), "rss": 0, "uss": 0,
+         "swap_rss": len(swaps) * PAGE,
+         "swap_uss": len(swaps - outside_swaps) * PAGE,
+         "ksm_rss": None if ksm_set is None else len(pfns & ksm_set) * PAGE}
     for k in KINDS:
-        d[k + "_rss"] = 0
-        d[k + "_uss"] = 0
+        d[k + "_rss"] = d[k + "_uss"] = 0
+    uss = pfns - outside_pfns
+    for pfn in pfns:
+        d[kind_of[pfn] + "_rss"] += PAGE
+    for pfn in uss:
+        d[kind_of[pfn] + "_uss"] += PAGE
+    d["rss"] = len(pfns) * PAGE
+    d["uss"] = len(uss) * PAGE
+    sm = {}
+    for mem in members:
+        for name, value in mem.smaps.items():
+            sm[name] = sm.get(name, 0) + value * 1024
+    out = {key: sm[name] for name, key in SMAPS_KEYS if name in sm}
+    out["shared"] = sm.get("Shared", 0)
+    out["private"] = sm.get("Private", 0)
+    d["smaps"] = out
+    d["hugetlb"] = out.get("shared_hugetlb", 0) + out.get("private_hugetlb", 0)
     return d
 
 
@@ -155,89 +345,111 @@ def main():
                     help="NAME=pid,pid,... (repeatable)")
     args = ap.parse_args()
     groups = parse_groups(args.group)
+    began = time.monotonic()
 
-    # Per pid: PFN list. Per PFN: total references from all given pids, and
-    # the set of group indexes that reference it.
-    refs = {}
-    owners = {}
-    per_group_entries = [[] for _ in groups]
-    for gi, (_, plist) in enumerate(groups):
+    try:
+        zero, huge = find_zero_pfns()
+    except ProbeError as e:
+        fail(str(e))
+    zero_set = {zero} if zero is not None else set()
+    huge_set = set(range(huge, huge + 512)) if huge is not None else set()
+    nr_swap = swap_areas()
+    stats = {"skipped": dict.fromkeys(SKIPPED, 0),
+             "crosscheck": {"mappings_checked": 0, "smaps_rereads": 0,
+                            "kind_conflicts": 0, "mismatches": []},
+             "scan": {"processes": 0, "kernel_threads": 0, "vanished": 0,
+                      "unreadable": 0, "swap_areas": nr_swap}}
+    ns_cache = {}
+    members = []  # per group: [Member]
+    for _, plist in groups:
+        ms = []
         for pid in plist:
             try:
-                pfns, zero_pfn = read_pfns(pid)
-            except (FileNotFoundError, ProcessLookupError):
+                ms.append(read_member(pid, zero_set, huge_set, nr_swap,
+                                      ns_cache, stats))
+            except Vanished:
                 fail("pid %d vanished" % pid)
-            if zero_pfn:
-                fail("pid %d: %d present entries with PFN 0: no CAP_SYS_ADMIN?"
-                     % (pid, zero_pfn))
-            per_group_entries[gi].append(pfns)
-            for pfn in pfns:
-                refs[pfn] = refs.get(pfn, 0) + 1
-                o = owners.get(pfn)
-                if o is None:
-                    owners[pfn] = {gi}
-                else:
-                    o.add(gi)
+        members.append(ms)
+    stats["scan"]["processes"] += sum(len(p) for _, p in groups)
 
-    sorted_pfns = sorted(refs)
-    flags = read_kpage("/proc/kpageflags", sorted_pfns)
-    counts = read_kpage("/proc/kpagecount", sorted_pfns)
-
-    skipped = {"zero_page_entries": 0, "nopage_entries": 0, "hugetlb_entries": 0}
     kind_of = {}
-    for pfn in sorted_pfns:
-        f = flags[pfn]
-        if f & KPF_ZERO_PAGE:
-            kind_of[pfn] = "zero"
-        elif f & KPF_NOPAGE:
-            kind_of[pfn] = "nopage"
-        elif (f & KPF_HUGE) and not (f & KPF_THP):
-            kind_of[pfn] = "hugetlb"
-        elif f & KPF_ANON:
-            kind_of[pfn] = "anon"
-        elif f & KPF_SWAPBACKED:
-            kind_of[pfn] = "shmem"
-        else:
-            kind_of[pfn] = "file"
-    for pfn, n in refs.items():
-        k = kind_of[pfn]
-        if k == "zero":
-            skipped["zero_page_entries"] += n
-        elif k == "nopage":
-            skipped["nopage_entries"] += n
-        elif k == "hugetlb":
-            skipped["hugetlb_entries"] += n
+    gpfns, gswaps = [], []
+    for ms in members:
+        pf, sw = set(), set()
+        for mem in ms:
+            pf.update(mem.refs)
+            sw.update(mem.swaps)
+            for pfn, kind in mem.kind_of.items():
+                if kind_of.setdefault(pfn, kind) != kind:
+                    stats["crosscheck"]["kind_conflicts"] += 1
+        gpfns.append(pf)
+        gswaps.append(sw)
+    all_pfns = set().union(*gpfns)
+    all_swaps = set().union(*gswaps)
 
-    def numbers(group_indexes):
-        d = empty_numbers()
-        distinct = set()
-        for gi in group_indexes:
-            d["processes"] += len(groups[gi][1])
-            for pfns in per_group_entries[gi]:
-                for pfn in pfns:
-                    k = kind_of[pfn]
-                    if k not in KINDS:
-                        continue
-                    distinct.add(pfn)
-                    c = counts[pfn]
-                    d["pss_kpagecount"] += PAGE / c if c else PAGE
-        gset = set(group_indexes)
-        for pfn in distinct:
-            k = kind_of[pfn]
-            d["rss"] += PAGE
-            d[k + "_rss"] += PAGE
-            if owners[pfn] <= gset and refs[pfn] == counts[pfn]:
-                d["uss"] += PAGE
-                d[k + "_uss"] += PAGE
-        d["pss_kpagecount"] = round(d["pss_kpagecount"])
-        return d
+    # Page-table references per KSM candidate, over every process.
+    cand = {p for ms in members for mem in ms for _, l in mem.ksm_maps
+            for p in l}
+    ksm_refs = dict.fromkeys(cand, 0)
+    for ms in members:
+        for mem in ms:
+            for p in mem.refs:
+                if p in ksm_refs:
+                    ksm_refs[p] += 1
 
-    out = {"page_size": PAGE, "groups": {}, "skipped": skipped}
+    # The whole-system scan: what every other process references.
+    in_groups = {p for _, plist in groups for p in plist}
+    outside_pfns, outside_swaps = set(), set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in in_groups:
+            continue
+        pid = int(name)
+        try:
+            if kernel_thread(pid):
+                stats["scan"]["kernel_threads"] += 1
+                continue
+            pfns, swaps = read_other(pid, nr_swap)
+        except (Vanished, FileNotFoundError, ProcessLookupError):
+            stats["scan"]["vanished"] += 1
+            continue
+        except OSError:
+            stats["scan"]["unreadable"] += 1
+            continue
+        stats["scan"]["processes"] += 1
+        outside_pfns.update(all_pfns.intersection(pfns))
+        outside_swaps.update(all_swaps.intersection(swaps))
+        if ksm_refs:
+            for p in pfns:
+                if p in ksm_refs:
+                    ksm_refs[p] += 1
+
+    ksm_set = {p for p, n in ksm_refs.items() if n > 1}
+    if not any("KSM" in mem.smaps for ms in members for mem in ms):
+        ksm_set = None  # kernel without the smaps KSM field
+    for ms in members:
+        for mem in ms:
+            crosscheck(mem, ksm_set, stats)
+
+    out = {"page_size": PAGE, "groups": {}, "skipped": stats["skipped"],
+           "zero_pfns": {"zero_page": zero, "huge_zero_page": huge},
+           "scan": stats["scan"], "crosscheck": stats["crosscheck"]}
     for gi, (name, _) in enumerate(groups):
-        out["groups"][name] = numbers([gi])
-    out["totals"] = numbers(range(len(groups)))
+        others = set().union(*(gpfns[j] for j in range(len(groups))
+                               if j != gi))
+        other_swaps = set().union(*(gswaps[j] for j in range(len(groups))
+                                    if j != gi))
+        out["groups"][name] = numbers(
+            members[gi], gpfns[gi], gswaps[gi], outside_pfns | others,
+            outside_swaps | other_swaps, kind_of, ksm_set)
+    out["totals"] = numbers([m for ms in members for m in ms], all_pfns,
+                            all_swaps, outside_pfns, outside_swaps, kind_of,
+                            ksm_set)
+    stats["scan"]["seconds"] = round(time.monotonic() - began, 3)
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
+    if stats["crosscheck"]["mismatches"]:
+        fail("smaps cross-check failed:\n  "
+             + "\n  ".join(stats["crosscheck"]["mismatches"]))
 
 
 if __name__ == "__main__":
