@@ -346,11 +346,12 @@ TEST_F(SysMemTest, KsmMergedPagesCountOnceInRss) {
 
 // Layout (sysmem_helper.cc "swap"), MiB: copy-on-write anon in swap, shared
 // by parent and child; each process's own anon in swap; shared anonymous
-// memory and a SysV segment, mapped by both, the first half of each in swap.
+// memory, a SysV segment and a memfd, mapped by both, the first half of each
+// in swap.
 // The parent also has kGuardPages guard pages: pagemap marks them "swapped"
 // (bit 62, swap type 31), yet they are no swap.
 constexpr int64_t kCowSwap = 8, kParentSwap = 4, kChildSwap = 2,
-                  kSharedAnon = 8, kSysv = 4, kGuardPages = 16;
+                  kSharedAnon = 8, kSysv = 4, kMemfd = 2, kGuardPages = 16;
 
 TEST_F(SysMemTest, SwappedPagesAndSwappedShmem) {
   SwapFile swap(128);
@@ -362,7 +363,7 @@ TEST_F(SysMemTest, SwappedPagesAndSwappedShmem) {
   SysmemHelper h({"swap", "--cow-mib", n(kCowSwap), "--private-mib",
                   n(kParentSwap), "--child-mib", n(kChildSwap),
                   "--shared-anon-mib", n(kSharedAnon), "--sysv-mib", n(kSysv),
-                  "--guard-pages", n(kGuardPages)});
+                  "--memfd-mib", n(kMemfd), "--guard-pages", n(kGuardPages)});
   ASSERT_TRUE(h.ok()) << h.error();
   if (h.Int("guard") == 0) {
     std::cout << "note: no guard pages (MADV_GUARD_INSTALL, Linux 6.13) in "
@@ -377,8 +378,8 @@ TEST_F(SysMemTest, SwappedPagesAndSwappedShmem) {
   const auto [sysv_rss, sysv_swap] = SysvRssSwap(shmid);
 
   // Swapped shmem is in no page table: only the resident halves count.
-  const int64_t shmem_resident = (kSharedAnon + kSysv) / 2 * kMiB;
-  const int64_t shmem_swapped = (kSharedAnon + kSysv) / 2 * kMiB;
+  const int64_t shmem_resident = (kSharedAnon + kSysv + kMemfd) / 2 * kMiB;
+  const int64_t shmem_swapped = (kSharedAnon + kSysv + kMemfd) / 2 * kMiB;
   EXPECT_EQ(sysv_rss, kSysv / 2 * kMiB) << "/proc/sysvipc/shm";
   EXPECT_EQ(sysv_swap, kSysv / 2 * kMiB) << "/proc/sysvipc/shm";
   struct Want {

@@ -20,13 +20,14 @@
 //       Ready line: "ready parent=P child=C".
 //
 //   swap --cow-mib C --private-mib P --child-mib M --shared-anon-mib A
-//        --sysv-mib S --guard-pages G
+//        --sysv-mib S --memfd-mib F --guard-pages G
 //       Needs active swap. Before fork the parent writes C MiB of private
 //       anon and pages it ALL out (MADV_PAGEOUT), so after fork parent and
 //       child reference the same C MiB of swap entries (copy-on-write pages
 //       in swap; MADV_PAGEOUT itself skips pages mapped by two processes).
-//       It also writes A MiB of MAP_SHARED|MAP_ANONYMOUS and an S MiB SysV
-//       segment (IPC_RMID at once) and pages out the FIRST HALF of each.
+//       It also writes A MiB of MAP_SHARED|MAP_ANONYMOUS, an S MiB SysV
+//       segment (IPC_RMID at once) and an F MiB memfd mapped MAP_SHARED, and
+//       pages out the FIRST HALF of each.
 //       After fork the child reads the resident second halves (so both map
 //       them), and writes and pages out M MiB of its own; the parent writes
 //       and pages out P MiB of its own. Every page-out is retried until the
@@ -321,9 +322,10 @@ int Swap(const Args& a) {
   const size_t cow = a.Get("cow-mib") * kMiB, priv = a.Get("private-mib") * kMiB,
                child_priv = a.Get("child-mib") * kMiB,
                shared = a.Get("shared-anon-mib") * kMiB,
-               sysv = a.Get("sysv-mib") * kMiB, guard = a.Get("guard-pages");
-  if (shared % (2 * kPage) != 0 || sysv % (2 * kPage) != 0 || sysv == 0)
-    Usage("shmem sizes must be whole MiB, the SysV one nonzero");
+               sysv = a.Get("sysv-mib") * kMiB, memfd = a.Get("memfd-mib") * kMiB,
+               guard = a.Get("guard-pages");
+  if (shared == 0 || sysv == 0 || memfd == 0)
+    Usage("the shmem sizes must not be 0");
 
   char* c = Map(cow, MAP_PRIVATE | MAP_ANONYMOUS);
   TouchWrite(c, cow, 0x33);
@@ -347,10 +349,22 @@ int Swap(const Args& a) {
   TouchWrite(sv, sysv, 0x22);
   PageOut(sv, sysv / 2, true);
 
+  const int fd = memfd_create("memstats_sysmem_swap", MFD_CLOEXEC);
+  if (fd < 0) Die("memfd_create");
+  if (ftruncate(fd, static_cast<off_t>(memfd)) != 0) Die("ftruncate memfd");
+  void* mp = mmap(nullptr, memfd, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (mp == MAP_FAILED) Die("mmap memfd");
+  close(fd);
+  char* mf = static_cast<char*>(mp);
+  if (madvise(mf, memfd, MADV_NOHUGEPAGE) != 0) Die("madvise memfd");
+  TouchWrite(mf, memfd, 0x99);
+  PageOut(mf, memfd / 2, true);
+
   int ready_r, release_w;
   const pid_t child = ForkChild(&ready_r, &release_w, [&] {
     TouchRead(sh + shared / 2, shared / 2);
     TouchRead(sv + sysv / 2, sysv / 2);
+    TouchRead(mf + memfd / 2, memfd / 2);
     char* mine = Map(child_priv, MAP_PRIVATE | MAP_ANONYMOUS);
     TouchWrite(mine, child_priv, 0x44);
     PageOut(mine, child_priv, false);

@@ -21,7 +21,7 @@ namespace memstats::testing {
 class SysmemHelper {
  public:
   // Runs `memstats_sysmem_helper <args>` and reads its ready line (up to
-  // 60 s: paging out and KSM setup take well under a second).
+  // 20 s: paging out and KSM setup take well under a second).
   explicit SysmemHelper(const std::vector<std::string>& args) {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
@@ -34,7 +34,7 @@ class SysmemHelper {
     close(in[0]);
     close(out[1]);
     stdin_ = in[1];
-    const std::string line = pid_ > 0 ? ReadFirstLine(out[0], 60000) : "";
+    const std::string line = pid_ > 0 ? ReadFirstLine(out[0], 20000) : "";
     close(out[0]);
     Parse(line);
   }
