@@ -167,12 +167,13 @@ class SysMemTest : public ::testing::Test {
 
 const char* const kViews[] = {"parent", "child", "totals"};
 
-// Fields memstats and the checker must print identically (file_uss, and so
-// uss, are left out as in e2e_test.cc: shared-library kpagecounts move with
-// every process on the machine; the helper is static, but memstats is not).
-const char* const kPageFields[] = {"processes", "rss",      "anon_rss",
-                                   "shmem_rss", "file_rss", "anon_uss",
-                                   "shmem_uss"};
+// Fields memstats and the checker must print identically. Unlike
+// e2e_test.cc, file_uss and uss are compared too: the helper is static, so
+// its only file pages are its own binary's, which neither memstats nor the
+// checker maps.
+const char* const kPageFields[] = {
+    "processes", "rss",      "anon_rss", "shmem_rss", "file_rss",
+    "uss",       "anon_uss", "shmem_uss", "file_uss"};
 
 // memstats (m) against the checker (c) in every view: the page fields, and
 // `pairs` of (memstats field, checker field).
@@ -218,7 +219,7 @@ void CompareCheckerSmaps(
   }
 }
 
-// Sum of the consistency rules every group obeys.
+// The consistency rules every group obeys.
 void CheckConsistent(const json& g) {
   SCOPED_TRACE(g.dump());
   EXPECT_EQ(I(g, "anon_rss") + I(g, "shmem_rss") + I(g, "file_rss"),
