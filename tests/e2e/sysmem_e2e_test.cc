@@ -148,10 +148,9 @@ class SysMemTest : public ::testing::Test {
   // independent_pagemap.py on groups "parent" and "child"; returns
   // {"parent", "child", "totals"} (null after a test failure).
   json Checker(const SysmemHelper& h) {
-    RunResult r = RunCommand(
-        {PYTHON3, INDEPENDENT_CHECKER, "--group",
-         "parent=" + std::to_string(h.parent()), "--group",
-         "child=" + std::to_string(h.child())});
+    RunResult r = RunCommand({PYTHON3, INDEPENDENT_CHECKER, "--group",
+                              "parent=" + std::to_string(h.parent()), "--group",
+                              "child=" + std::to_string(h.child())});
     EXPECT_EQ(r.exit_code, 0) << r.Describe();
     json j = json::parse(r.out, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << r.Describe();
@@ -171,9 +170,9 @@ const char* const kViews[] = {"parent", "child", "totals"};
 // e2e_test.cc, file_uss and uss are compared too: the helper is static, so
 // its only file pages are its own binary's, which neither memstats nor the
 // checker maps.
-const char* const kPageFields[] = {
-    "processes", "rss",      "anon_rss", "shmem_rss", "file_rss",
-    "uss",       "anon_uss", "shmem_uss", "file_uss"};
+const char* const kPageFields[] = {"processes", "rss",       "anon_rss",
+                                   "shmem_rss", "file_rss",  "uss",
+                                   "anon_uss",  "shmem_uss", "file_uss"};
 
 // memstats (m) against the checker (c) in every view: the page fields, and
 // `pairs` of (memstats field, checker field).
@@ -259,9 +258,9 @@ TEST_F(SysMemTest, KsmMergedPagesCountOnceInRss) {
   SystemSetting to_scan(kKsm + "pages_to_scan", "5000");
   SystemSetting sleep_ms(kKsm + "sleep_millisecs", "10");
   const bool was_off = ReadFirstLineOf(kKsm + "run") == "0";
-  SystemSetting run(kKsm + "run", "1",
-                    was_off ? std::vector<std::string>{"2"}
-                            : std::vector<std::string>{});
+  SystemSetting run(
+      kKsm + "run", "1",
+      was_off ? std::vector<std::string>{"2"} : std::vector<std::string>{});
   ASSERT_TRUE(to_scan.ok() && sleep_ms.ok() && run.ok())
       << to_scan.error() << sleep_ms.error() << run.error();
 
@@ -285,8 +284,8 @@ TEST_F(SysMemTest, KsmMergedPagesCountOnceInRss) {
     if (ps["KSM"] == parent_ksm_ptes && cs["KSM"] == child_ksm_ptes) break;
     ASSERT_LT(std::chrono::steady_clock::now(), deadline)
         << "ksmd did not merge the layout in 20 s: smaps KSM parent "
-        << ps["KSM"] << " (want " << parent_ksm_ptes << "), child "
-        << cs["KSM"] << " (want " << child_ksm_ptes << "); " << KsmState();
+        << ps["KSM"] << " (want " << parent_ksm_ptes << "), child " << cs["KSM"]
+        << " (want " << child_ksm_ptes << "); " << KsmState();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
@@ -304,8 +303,8 @@ TEST_F(SysMemTest, KsmMergedPagesCountOnceInRss) {
   const Want wants[] = {
       {"parent", parent_ksm, parent_ksm + kKsmUnique * kPage,
        (1 + kKsmUnique) * kPage, kNoisePerProcess},
-      {"child", shared_ksm, shared_ksm + kKsmUnique * kPage,
-       kKsmUnique * kPage, kNoisePerProcess},
+      {"child", shared_ksm, shared_ksm + kKsmUnique * kPage, kKsmUnique * kPage,
+       kNoisePerProcess},
       {"totals", parent_ksm, parent_ksm + 2 * kKsmUnique * kPage,
        parent_ksm + 2 * kKsmUnique * kPage, 2 * kNoisePerProcess},
   };
@@ -339,8 +338,8 @@ TEST_F(SysMemTest, KsmMergedPagesCountOnceInRss) {
   EXPECT_NEAR(I(m["child"], "pss_anon"), cs["Pss_Anon"], 1024);
 
   CompareWithChecker(m, c, {{"ksm", "ksm_rss"}});
-  CompareCheckerSmaps(c, smaps,
-                      {{"Rss", "rss"}, {"Anonymous", "anonymous"}, {"KSM", "ksm"}});
+  CompareCheckerSmaps(
+      c, smaps, {{"Rss", "rss"}, {"Anonymous", "anonymous"}, {"KSM", "ksm"}});
 }
 
 // --------------------------------------------------------------- swap ----
@@ -421,11 +420,13 @@ TEST_F(SysMemTest, SwappedPagesAndSwappedShmem) {
     EXPECT_EQ(At(smaps[i], "Anonymous"), I(g, "anon_rss"));
     EXPECT_EQ(At(smaps[i], "Pss_Shmem"), shmem_resident / 2);
   }
-  CompareWithChecker(m, c, {{"swap_rss", "swap_rss"}, {"swap_uss", "swap_uss"}});
-  CompareCheckerSmaps(c, smaps, {{"Rss", "rss"},
-                                 {"Swap", "swap"},
-                                 {"SwapPss", "swap_pss"},
-                                 {"Anonymous", "anonymous"}});
+  CompareWithChecker(m, c,
+                     {{"swap_rss", "swap_rss"}, {"swap_uss", "swap_uss"}});
+  CompareCheckerSmaps(c, smaps,
+                      {{"Rss", "rss"},
+                       {"Swap", "swap"},
+                       {"SwapPss", "swap_pss"},
+                       {"Anonymous", "anonymous"}});
 }
 
 // ------------------------------------------------------------ hugetlb ----
@@ -444,8 +445,10 @@ TEST_F(SysMemTest, HugetlbIsReportedApartFromRss) {
     GTEST_SKIP() << "the default huge page size is not 2 MiB (MFD_HUGETLB "
                     "uses the default)";
   const int64_t wanted = kHugeShared + kHugeParent + kHugeChild;
-  const int64_t old_pool = std::stoll("0" + ReadFirstLineOf(kHugeDir + "nr_hugepages"));
-  SystemSetting pool(kHugeDir + "nr_hugepages", std::to_string(old_pool + wanted));
+  const int64_t old_pool =
+      std::stoll("0" + ReadFirstLineOf(kHugeDir + "nr_hugepages"));
+  SystemSetting pool(kHugeDir + "nr_hugepages",
+                     std::to_string(old_pool + wanted));
   ASSERT_TRUE(pool.ok()) << pool.error();
   ASSERT_GE(std::stoll("0" + ReadFirstLineOf(kHugeDir + "free_hugepages")),
             wanted)
@@ -496,9 +499,10 @@ TEST_F(SysMemTest, HugetlbIsReportedApartFromRss) {
         << kViews[i];
   EXPECT_EQ(I(c["totals"], "hugetlb"),
             I(m["totals"], "hugetlb") + kHugeShared * kHuge);
-  CompareCheckerSmaps(c, smaps, {{"Private_Hugetlb", "private_hugetlb"},
-                                 {"Shared_Hugetlb", "shared_hugetlb"},
-                                 {"Rss", "rss"}});
+  CompareCheckerSmaps(c, smaps,
+                      {{"Private_Hugetlb", "private_hugetlb"},
+                       {"Shared_Hugetlb", "shared_hugetlb"},
+                       {"Rss", "rss"}});
 }
 
 }  // namespace

@@ -62,8 +62,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
@@ -215,8 +215,7 @@ size_t SmapsSwap(const char* p) {
 // retried: a page still in another CPU's LRU batch is skipped once.
 void PageOut(char* p, size_t bytes, bool shmem) {
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const size_t done =
-        shmem ? SmapsSwap(p) : SwappedPages(p, bytes) * kPage;
+    const size_t done = shmem ? SmapsSwap(p) : SwappedPages(p, bytes) * kPage;
     if (done >= bytes) return;
     if (madvise(p, bytes, MADV_PAGEOUT) != 0) Die("madvise MADV_PAGEOUT");
     if (attempt > 0) usleep(20000);
@@ -289,10 +288,9 @@ int Ksm(const Args& a) {
                parent_only = a.Get("parent-only"), unique = a.Get("unique");
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  const uint64_t seed =
-      SplitMix(static_cast<uint64_t>(ts.tv_nsec) ^
-               (static_cast<uint64_t>(ts.tv_sec) << 20) ^
-               (static_cast<uint64_t>(getpid()) << 44));
+  const uint64_t seed = SplitMix(static_cast<uint64_t>(ts.tv_nsec) ^
+                                 (static_cast<uint64_t>(ts.tv_sec) << 20) ^
+                                 (static_cast<uint64_t>(getpid()) << 44));
   // Pattern k has key seed + k; unique page i of process `who` has a key
   // far from those.
   auto fill = [&](size_t extra, uint64_t who) {
@@ -309,8 +307,7 @@ int Ksm(const Args& a) {
       Die("madvise MADV_MERGEABLE");
   };
   int ready_r, release_w;
-  const pid_t child =
-      ForkChild(&ready_r, &release_w, [&] { fill(0, 2); });
+  const pid_t child = ForkChild(&ready_r, &release_w, [&] { fill(0, 2); });
   fill(parent_only, 1);
   char line[128];
   snprintf(line, sizeof line, "ready parent=%d child=%d\n", getpid(), child);
@@ -319,11 +316,12 @@ int Ksm(const Args& a) {
 
 // Swap: see the top of the file.
 int Swap(const Args& a) {
-  const size_t cow = a.Get("cow-mib") * kMiB, priv = a.Get("private-mib") * kMiB,
+  const size_t cow = a.Get("cow-mib") * kMiB,
+               priv = a.Get("private-mib") * kMiB,
                child_priv = a.Get("child-mib") * kMiB,
                shared = a.Get("shared-anon-mib") * kMiB,
-               sysv = a.Get("sysv-mib") * kMiB, memfd = a.Get("memfd-mib") * kMiB,
-               guard = a.Get("guard-pages");
+               sysv = a.Get("sysv-mib") * kMiB,
+               memfd = a.Get("memfd-mib") * kMiB, guard = a.Get("guard-pages");
   if (shared == 0 || sysv == 0 || memfd == 0)
     Usage("the shmem sizes must not be 0");
 

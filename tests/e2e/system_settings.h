@@ -197,8 +197,8 @@ class SwapFile {
       error_ = std::string("swapon ") + kSwapPath + ": " + std::strerror(e);
       // EINVAL: the file system cannot hold swap (e.g. tmpfs, overlayfs
       // before 6.x); EPERM without CAP_SYS_ADMIN; ENOSYS without CONFIG_SWAP.
-      state_ = (e == EINVAL || e == ENOSYS) ? State::kUnsupported
-                                            : State::kFailed;
+      state_ =
+          (e == EINVAL || e == ENOSYS) ? State::kUnsupported : State::kFailed;
       return;
     }
     state_ = State::kOn;
