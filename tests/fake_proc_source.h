@@ -43,6 +43,11 @@ class FakeProcSource : public scan::ProcSource {
     system_[name] = std::move(text);
   }
   void DenyKpage() { kpage_errno_ = EACCES; }
+  // The system's page size (PageSize()).
+  void SetPageSize(uint64_t bytes) { page_size_ = bytes; }
+  // Answer ScanPresent() as the kernel's PAGEMAP_SCAN does (else it is
+  // unsupported, as before Linux 6.7).
+  void EnablePagemapScan() { pagemap_scan_ = true; }
 
   // Every read as "PID/file" or "kpageflags@PFN", in order (a task list as
   // "PID/task").
@@ -79,6 +84,24 @@ class FakeProcSource : public scan::ProcSource {
                  "kpageflags");
   }
   std::string Describe() const override { return "fake"; }
+  uint64_t PageSize() const override { return page_size_; }
+
+  // The categories the kernel gives a pagemap entry's page in PAGEMAP_SCAN
+  // (fs/proc/task_mmu.c pagemap_page_category), with the values of
+  // include/uapi/linux/fs.h written out here, not taken from memstats:
+  // PRESENT 1<<3, SWAPPED 1<<4, FILE 1<<2 (present, not anonymous),
+  // WRITTEN 1<<1 (unless write-protected by userfaultfd: the entry's bit
+  // 57), SOFT_DIRTY 1<<7 (bit 55).
+  static uint64_t KernelScanCategories(uint64_t e) {
+    uint64_t c = 0;
+    const bool present = (e >> 63) & 1, swapped = (e >> 62) & 1;
+    if (!present && !swapped) return 0;
+    c |= present ? uint64_t{1} << 3 : uint64_t{1} << 4;
+    if (present && ((e >> 61) & 1)) c |= uint64_t{1} << 2;
+    if (!((e >> 57) & 1)) c |= uint64_t{1} << 1;
+    if ((e >> 55) & 1) c |= uint64_t{1} << 7;
+    return c;
+  }
 
  private:
   class Handle : public scan::ProcHandle {
@@ -107,6 +130,28 @@ class FakeProcSource : public scan::ProcSource {
       if (absl::Status s = Touch("task"); !s.ok()) return s;
       if (p_->tasks.empty()) return std::vector<int>{pid_};
       return p_->tasks;
+    }
+    // PAGEMAP_SCAN with memstats's category mask (scan::kScanPresentCategories)
+    // matched against the kernel's categories, as the ioctl matches them.
+    absl::Status ScanPresent(uint64_t start, uint64_t end,
+                             std::vector<Range>& ranges) override {
+      if (!src_->pagemap_scan_) return ProcHandle::ScanPresent(start, end, ranges);
+      if (absl::Status s = Touch("pagemap_scan"); !s.ok()) return s;
+      const uint64_t page = src_->page_size_;
+      for (auto it = p_->pagemap.lower_bound(start / page);
+           it != p_->pagemap.end() && it->first < end / page; ++it) {
+        if (!(KernelScanCategories(it->second) &
+              scan::kScanPresentCategories)) {
+          continue;
+        }
+        const uint64_t a = it->first * page;
+        if (!ranges.empty() && ranges.back().end == a) {
+          ranges.back().end += page;
+        } else {
+          ranges.push_back({a, a + page});
+        }
+      }
+      return absl::OkStatus();
     }
     absl::Status ReadPagemap(uint64_t vpn, std::span<uint64_t> out) override {
       if (absl::Status s = Touch("pagemap"); !s.ok()) return s;
@@ -157,6 +202,8 @@ class FakeProcSource : public scan::ProcSource {
   std::map<std::string, std::string> system_;
   std::map<uint64_t, uint64_t> kpageflags_, kpagecount_;
   int kpage_errno_ = 0;
+  uint64_t page_size_ = 4096;
+  bool pagemap_scan_ = false;
   mutable std::mutex mu_;
   std::vector<std::string> reads_;
 };

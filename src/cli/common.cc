@@ -103,6 +103,9 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   app.add_flag("--json", o.json, "Print one JSON document (bytes) on stdout");
   app.add_option("--units", o.units, "Units: B, KiB, MiB, GiB or auto")
       ->option_text("UNIT");
+  app.add_flag("--ksm", o.ksm_column,
+               "Add a KSM column to the groups tables: distinct KSM-merged "
+               "pages (part of ANON; JSON always has \"ksm\")");
 }
 
 filters::Filter ParseFilterOrThrow(const std::string& text) {
@@ -240,8 +243,10 @@ int RunGroups(Context& ctx,
   std::unique_ptr<scan::MemoryBudget> budget_ptr = NewBudget(ctx);
   scan::MemoryBudget& budget = *budget_ptr;
   scan::ScanOptions options;
-  // Page-level accounting needs kpageflags (root); without it PSS can only
-  // come from smaps, so read smaps_rollup during the scan.
+  // Page-level accounting needs kpageflags; when it cannot be read PSS can
+  // only come from smaps, so read smaps_rollup during the scan. (When
+  // kpageflags opens but pagemap hides PFNs, as for root without
+  // CAP_SYS_ADMIN, the scan finds out and reads smaps_rollup itself.)
   uint64_t probe = 0;
   options.read_smaps =
       !ctx.source->ReadKpageflags(0, std::span<uint64_t>(&probe, 1)).ok();
@@ -285,7 +290,8 @@ int RunGroups(Context& ctx,
   if (ctx.opts.json) {
     render::RenderGroupsJson(*report, out);
   } else {
-    render::RenderGroupsText(*report, ctx.unit, out);
+    render::RenderGroupsText(*report, ctx.unit, out,
+                             {.ksm = ctx.opts.ksm_column});
   }
   std::cout << out.str() << std::flush;
   return kExitOk;

@@ -43,6 +43,7 @@ struct GlobalOptions {
   bool list_processes = false;
   bool json = false;
   std::string units = "auto";
+  bool ksm_column = false;
 };
 
 // Registers the global options on the top-level app.

@@ -12,9 +12,15 @@ namespace memstats::render {
 
 inline constexpr int kJsonSchemaVersion = 1;
 
+// Columns shown on request.
+struct GroupsTextOptions {
+  bool ksm = false;  // KSM: distinct KSM-merged pages (part of ANON)
+};
+
 // Text: a header line about the scan, then one table per split, then the
 // process table when the report lists processes.
-void RenderGroupsText(const sets::Report& report, Unit unit, std::ostream& out);
+void RenderGroupsText(const sets::Report& report, Unit unit, std::ostream& out,
+                      const GroupsTextOptions& options = {});
 
 // The JSON document (schema in README.md, "JSON output"); all sizes in
 // bytes, page-level fields null when the report is not page-level.

@@ -30,7 +30,9 @@ json Totals(const GroupTotals& g, bool page_level) {
       {"swap_rss", pages(g.swap_rss_pages)},
       {"swap_uss", pages(g.swap_uss_pages)},
       {"swap_pss", g.swap_pss_bytes},
+      {"ksm", pages(g.ksm_pages)},
       {"sysv_shm_rss", g.sysv_rss_bytes},
+      {"sysv_shm_swap", g.sysv_swap_bytes},
       {"rss_sum", g.rss_sum_bytes},
       {"private_sum", g.private_sum_bytes},
       {"page_tables", g.vm_pte_bytes},
@@ -49,6 +51,8 @@ json GroupsJson(const sets::Report& report) {
   scan["zero_pages_excluded"] = report.zero_pages;
   scan["invalid_pfns_excluded"] = report.invalid_pfns;
   scan["beyond_ram_entries_excluded"] = s.out_of_range_pfns;
+  scan["migration_entries_as_pages"] = s.pfn_swap_entries;
+  scan["pte_markers_excluded"] = s.pte_markers;
   doc["scan"] = std::move(scan);
   json splits = json::array();
   for (const sets::SplitReport& split : report.splits) {

@@ -21,28 +21,31 @@ std::string Name(const std::string& raw) {
 }
 
 // The memory columns shared by group and process tables.
-void AddMemoryColumns(TextTable& t) {
+void AddMemoryColumns(TextTable& t, const GroupsTextOptions& o) {
   for (const char* h : {"RSS", "ANON", "SHMEM", "FILE", "USS", "ANON_USS",
                         "PSS", "SWAP", "SWAP_USS", "SYSV_SHM"}) {
     t.AddColumn(h, Align::kRight);
   }
+  if (o.ksm) t.AddColumn("KSM", Align::kRight);
 }
 
 std::vector<std::string> MemoryCells(const GroupTotals& g, bool page_level,
-                                     Unit u) {
+                                     Unit u, const GroupsTextOptions& o) {
   auto pages = [&](uint64_t n) {
     return page_level ? FormatBytes(n * kPage, u) : std::string("-");
   };
-  return {pages(g.rss_total_pages()),
-          pages(g.rss_pages[0]),
-          pages(g.rss_pages[1]),
-          pages(g.rss_pages[2]),
-          pages(g.uss_total_pages()),
-          pages(g.uss_pages[0]),
-          FormatBytes(g.pss_bytes, u),
-          pages(g.swap_rss_pages),
-          pages(g.swap_uss_pages),
-          FormatBytes(g.sysv_rss_bytes, u)};
+  std::vector<std::string> cells = {pages(g.rss_total_pages()),
+                                    pages(g.rss_pages[0]),
+                                    pages(g.rss_pages[1]),
+                                    pages(g.rss_pages[2]),
+                                    pages(g.uss_total_pages()),
+                                    pages(g.uss_pages[0]),
+                                    FormatBytes(g.pss_bytes, u),
+                                    pages(g.swap_rss_pages),
+                                    pages(g.swap_uss_pages),
+                                    FormatBytes(g.sysv_rss_bytes, u)};
+  if (o.ksm) cells.push_back(pages(g.ksm_pages));
+  return cells;
 }
 
 void Append(std::vector<std::string>& row, std::vector<std::string> more) {
@@ -52,7 +55,7 @@ void Append(std::vector<std::string>& row, std::vector<std::string> more) {
 }  // namespace
 
 void RenderGroupsText(const sets::Report& report, Unit unit,
-                      std::ostream& out) {
+                      std::ostream& out, const GroupsTextOptions& options) {
   const scan::ScanStats& s = report.scan;
   out << ScanLine(s);
   if (!report.page_level) {
@@ -64,17 +67,17 @@ void RenderGroupsText(const sets::Report& report, Unit unit,
     TextTable t;
     t.AddColumn("GROUP", Align::kLeft);
     t.AddColumn("PROCS", Align::kRight);
-    AddMemoryColumns(t);
+    AddMemoryColumns(t, options);
     for (const sets::GroupReport& g : split.groups) {
       std::vector<std::string> row = {Name(g.name),
                                       absl::StrCat(g.totals.processes)};
-      Append(row, MemoryCells(g.totals, report.page_level, unit));
+      Append(row, MemoryCells(g.totals, report.page_level, unit, options));
       t.AddRow(std::move(row));
     }
     t.AddRule();
     std::vector<std::string> total = {"TOTAL",
                                       absl::StrCat(split.totals.processes)};
-    Append(total, MemoryCells(split.totals, report.page_level, unit));
+    Append(total, MemoryCells(split.totals, report.page_level, unit, options));
     t.AddRow(std::move(total));
     t.Print(out);
   }
@@ -85,14 +88,14 @@ void RenderGroupsText(const sets::Report& report, Unit unit,
     t.AddColumn("PPID", Align::kRight);
     t.AddColumn("UID", Align::kRight);
     t.AddColumn("COMM", Align::kLeft);
-    AddMemoryColumns(t);
+    AddMemoryColumns(t, options);
     t.AddColumn("COMMAND", Align::kLeft);
     for (const sets::ProcessReport& p : report.processes) {
       std::vector<std::string> row = {absl::StrCat(p.pid),
                                       absl::StrCat(p.ppid),
                                       absl::StrCat(p.uid),
                                       EscapeForTerminal(p.comm)};
-      Append(row, MemoryCells(p.totals, report.page_level, unit));
+      Append(row, MemoryCells(p.totals, report.page_level, unit, options));
       row.push_back(EscapeForTerminal(Shorten(p.cmdline, 80)));
       t.AddRow(std::move(row));
     }

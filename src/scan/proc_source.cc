@@ -59,8 +59,12 @@ struct pm_scan_arg {
   uint64_t return_mask;
 };
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
-#define PAGE_IS_PRESENT (1 << 1)
-#define PAGE_IS_SWAPPED (1 << 2)
+#else
+// Newer headers: the categories in pagemap.h must be the kernel's.
+static_assert(PAGE_IS_PRESENT == kPageIsPresent);
+static_assert(PAGE_IS_SWAPPED == kPageIsSwapped);
+static_assert(PAGE_IS_WRITTEN == kPageIsWritten);
+static_assert(PAGE_IS_FILE == kPageIsFile);
 #endif
 
 class Fd {
@@ -226,8 +230,8 @@ class LiveProcHandle : public ProcHandle {
       arg.end = end;
       arg.vec = reinterpret_cast<uint64_t>(regions);
       arg.vec_len = std::size(regions);
-      arg.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
-      arg.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+      arg.category_anyof_mask = kScanPresentCategories;
+      arg.return_mask = kScanPresentCategories;
       long n = ::ioctl(pagemap_.get(), PAGEMAP_SCAN, &arg);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -287,6 +291,13 @@ class LiveProcSource : public ProcSource {
   }
 
   std::string Describe() const override { return root_; }
+
+  // A /proc-shaped tree read with --procfs-root was made on a machine of
+  // this one's page size (the files hold no page size of their own).
+  uint64_t PageSize() const override {
+    const long size = ::sysconf(_SC_PAGESIZE);
+    return size > 0 ? static_cast<uint64_t>(size) : kPageSize;
+  }
 
  private:
   struct Lazy {

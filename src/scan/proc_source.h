@@ -86,6 +86,12 @@ class ProcSource {
 
   // A short description for messages ("/proc", "tests/fixtures/basic").
   virtual std::string Describe() const = 0;
+
+  // The base page size of the system whose processes these are, in bytes:
+  // the unit of pagemap offsets and of kpageflags/kpagecount entries. The
+  // live source asks the running kernel; fixtures and fakes are 4 KiB
+  // systems unless they say otherwise.
+  virtual uint64_t PageSize() const { return 4096; }
 };
 
 // Maps an errno from a /proc read to a Status: ENOENT/ESRCH -> NotFound,

@@ -29,6 +29,15 @@ constexpr uint64_t kScanMergeGap = 64;
 
 enum class Outcome { kRecord, kFiltered, kKernelThread, kVanished, kUnreadable };
 
+// Pagemap entries of one process that count nowhere or not as they look
+// (ScanStats has their meaning).
+struct EntryCounts {
+  uint64_t zero_pfns = 0;
+  uint64_t bad_pfns = 0;
+  uint64_t pfn_swap = 0;
+  uint64_t markers = 0;
+};
+
 // Why a process could not be read, from the status of the failing read.
 Outcome FailureOutcome(const absl::Status& s) {
   return absl::IsPermissionDenied(s) ? Outcome::kUnreadable : Outcome::kVanished;
@@ -57,20 +66,24 @@ bool Reserve(std::vector<T>& v, size_t extra, MemoryBudget* budget) {
 
 class ProcessReader {
  public:
+  // `read_pages` and `read_smaps` override the options' (Scan() turns
+  // pagemap off for a page size it cannot decode).
   ProcessReader(ProcSource& source, const ScanOptions& options,
-                const ParentMap& parents, const KeepFn& keep,
-                SegmentStore& store)
+                bool read_pages, bool read_smaps, const ParentMap& parents,
+                const KeepFn& keep, SegmentStore& store)
       : source_(source),
         options_(options),
+        read_pages_(read_pages),
+        read_smaps_(read_smaps),
         store_(store),
         parents_(parents),
         keep_(keep) {}
 
-  // Reads one process into `rec`. `zero_pfns` counts present entries with
-  // PFN 0. Returns kVanished with budget_exceeded set when the budget ran
+  // Reads one process into `rec`, counting its odd pagemap entries in
+  // `counts`. Returns kVanished with budget_exceeded set when the budget ran
   // out.
-  Outcome Read(int pid, ProcessRecord& rec, uint64_t& zero_pfns,
-               uint64_t& bad_pfns, bool& budget_exceeded) {
+  Outcome Read(int pid, ProcessRecord& rec, EntryCounts& counts,
+               bool& budget_exceeded) {
     auto handle_or = source_.OpenProcess(pid);
     if (!handle_or.ok()) return FailureOutcome(handle_or.status());
     ProcHandle& h = **handle_or;
@@ -123,12 +136,11 @@ class ProcessReader {
         std::unique(rec.sysv_shmids.begin(), rec.sysv_shmids.end()),
         rec.sysv_shmids.end());
 
-    if (options_.read_pages) {
-      Outcome o = ReadPages(h, *maps, rec, zero_pfns, bad_pfns,
-                            budget_exceeded);
+    if (read_pages_) {
+      Outcome o = ReadPages(h, *maps, rec, counts, budget_exceeded);
       if (o != Outcome::kRecord) return o;
     }
-    if (options_.read_smaps || !rec.swap.empty()) {
+    if (read_smaps_ || !rec.swap.empty()) {
       auto rollup = ReadRollup(h);
       if (!rollup.ok()) return FailureOutcome(rollup.status());
       rec.smaps = *rollup;
@@ -212,12 +224,12 @@ class ProcessReader {
 
  private:
   Outcome ReadPages(ProcHandle& h, const std::vector<MapEntry>& maps,
-                    ProcessRecord& rec, uint64_t& zero_pfns,
-                    uint64_t& bad_pfns, bool& budget_exceeded) {
+                    ProcessRecord& rec, EntryCounts& counts,
+                    bool& budget_exceeded) {
     for (const MapEntry& m : maps) {
       // [vsyscall] sits above the user address range pagemap covers.
       if (m.path == "[vsyscall]") continue;
-      absl::Status s = ReadMapping(h, m, rec, zero_pfns, bad_pfns);
+      absl::Status s = ReadMapping(h, m, rec, counts);
       if (!s.ok()) {
         if (absl::IsResourceExhausted(s)) {
           budget_exceeded = true;
@@ -236,8 +248,7 @@ class ProcessReader {
   // only those ranges are read. A stretch found mostly populated switches
   // back to plain reads.
   absl::Status ReadMapping(ProcHandle& h, const MapEntry& m,
-                           ProcessRecord& rec, uint64_t& zero_pfns,
-                           uint64_t& bad_pfns) {
+                           ProcessRecord& rec, EntryCounts& counts) {
     uint64_t vpn = m.start >> kPageShift;
     const uint64_t end = m.end >> kPageShift;
     // Windows follow the object offset for file and shared memory, so the
@@ -269,7 +280,7 @@ class ProcessReader {
                ++i) {
             to = ranges[i].end >> kPageShift;
           }
-          auto n = ReadRange(h, from, to, rec, zero_pfns, bad_pfns);
+          auto n = ReadRange(h, from, to, rec, counts);
           if (!n.ok()) return n.status();
           covered += to - from;
         }
@@ -277,7 +288,7 @@ class ProcessReader {
         vpn = stop;
       } else {
         const uint64_t stop = std::min<uint64_t>(end, vpn + kPagemapChunk);
-        auto n = ReadRange(h, vpn, stop, rec, zero_pfns, bad_pfns);
+        auto n = ReadRange(h, vpn, stop, rec, counts);
         if (!n.ok()) return n.status();
         scan = stop - vpn == kPagemapChunk && *n * kSparse < stop - vpn &&
                end - stop >= kPagemapChunk;
@@ -309,11 +320,29 @@ class ProcessReader {
     return absl::OkStatus();
   }
 
+  // Adds a present page to the window's runs.
+  void AddPage(uint64_t pfn, uint64_t limit, EntryCounts& counts) {
+    if (pfn == 0) {
+      ++counts.zero_pfns;
+      return;
+    }
+    if (pfn >= limit) {
+      ++counts.bad_pfns;
+      return;
+    }
+    std::vector<PfnRun>& runs = window_.runs;
+    if (!runs.empty() && runs.back().pfn + runs.back().count == pfn) {
+      ++runs.back().count;
+    } else {
+      runs.push_back({pfn, 1});
+    }
+  }
+
   // Reads and decodes the entries of [vpn, end); returns how many were
   // present or swapped.
   absl::StatusOr<uint64_t> ReadRange(ProcHandle& h, uint64_t vpn,
                                      uint64_t end, ProcessRecord& rec,
-                                     uint64_t& zero_pfns, uint64_t& bad_pfns) {
+                                     EntryCounts& counts) {
     const uint64_t limit =
         options_.pfn_limit ? std::min(options_.pfn_limit, kMaxPhysPfn)
                            : kMaxPhysPfn;
@@ -334,25 +363,25 @@ class ProcessReader {
         }
         if (PmIsPresent(e)) {
           ++used;
-          uint64_t pfn = PmPfn(e);
-          if (pfn == 0) {
-            ++zero_pfns;
-            continue;
-          }
-          if (pfn >= limit) {
-            ++bad_pfns;
-            continue;
-          }
-          if (!w.runs.empty() &&
-              w.runs.back().pfn + w.runs.back().count == pfn) {
-            ++w.runs.back().count;
-          } else {
-            w.runs.push_back({pfn, 1});
-          }
+          AddPage(PmPfn(e), limit, counts);
         } else if (PmIsSwapped(e)) {
           ++used;
-          if (!Reserve(rec.swap, 1, options_.budget)) return Exhausted();
-          rec.swap.push_back(PmSwapKey(e));
+          switch (PmSwapEntryKind(e)) {
+            case SwapEntryKind::kSwap:
+              if (!Reserve(rec.swap, 1, options_.budget)) return Exhausted();
+              rec.swap.push_back(PmSwapKey(e));
+              break;
+            case SwapEntryKind::kPage:
+              // Under migration (or hwpoison, device-private): resident,
+              // and the offset is its PFN. Without CAP_SYS_ADMIN the
+              // offset reads 0, as a present entry's PFN does.
+              ++counts.pfn_swap;
+              AddPage(PmSwapOffset(e), limit, counts);
+              break;
+            case SwapEntryKind::kMarker:
+              ++counts.markers;
+              break;
+          }
         }
       }
       vpn += n;
@@ -366,6 +395,8 @@ class ProcessReader {
 
   ProcSource& source_;
   const ScanOptions& options_;
+  const bool read_pages_;
+  const bool read_smaps_;
   SegmentStore& store_;
   std::atomic<bool> scan_works_{true};
   const ParentMap& parents_;
@@ -495,23 +526,42 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
   tbb::task_arena arena(stats.threads);
   result.parents = ReadParents(source, pids, arena);
 
+  // pagemap offsets and PFNs are in units of the system's page size; a
+  // size this code does not decode gives PSS from smaps rather than wrong
+  // offsets.
+  const uint64_t page_size = source.PageSize();
+  const bool page_size_ok = page_size == kPageSize;
+  if (options.read_pages && !page_size_ok) {
+    stats.page_level_off = absl::StrFormat(
+        "the page size is %d KiB: RSS/USS by page are computed for 4 KiB "
+        "pages only (PSS comes from smaps)",
+        page_size / 1024);
+  }
+  const bool read_pages = options.read_pages && page_size_ok;
+  const bool read_smaps = options.read_smaps || !read_pages;
+
   std::vector<ProcessRecord> records(pids.size());
   std::vector<Outcome> outcomes(pids.size(), Outcome::kVanished);
   std::atomic<uint64_t> zero_pfns{0};
   std::atomic<uint64_t> bad_pfns{0};
+  std::atomic<uint64_t> pfn_swap{0};
+  std::atomic<uint64_t> markers{0};
   std::atomic<size_t> done{0};
   std::atomic<bool> exhausted{false};
   result.segments = std::make_unique<SegmentStore>(options.budget);
-  ProcessReader reader(source, options, result.parents, keep,
-                       *result.segments);
+  ProcessReader reader(source, options, read_pages, read_smaps,
+                       result.parents, keep, *result.segments);
 
   arena.execute([&] {
     ParallelFor(size_t{0}, pids.size(), [&](size_t i) {
       if (exhausted.load(std::memory_order_relaxed)) return;
-      uint64_t zeros = 0, bad = 0;
+      EntryCounts counts;
       bool over = false;
-      outcomes[i] = reader.Read(pids[i], records[i], zeros, bad, over);
-      bad_pfns.fetch_add(bad, std::memory_order_relaxed);
+      outcomes[i] = reader.Read(pids[i], records[i], counts, over);
+      zero_pfns.fetch_add(counts.zero_pfns, std::memory_order_relaxed);
+      bad_pfns.fetch_add(counts.bad_pfns, std::memory_order_relaxed);
+      pfn_swap.fetch_add(counts.pfn_swap, std::memory_order_relaxed);
+      markers.fetch_add(counts.markers, std::memory_order_relaxed);
       if (over) exhausted.store(true);
       if (outcomes[i] != Outcome::kRecord) {
         if (options.budget != nullptr) {
@@ -522,7 +572,6 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
         }
         records[i] = ProcessRecord();
       }
-      zero_pfns.fetch_add(zeros, std::memory_order_relaxed);
       size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
       if (options.progress) options.progress(d, pids.size());
     });
@@ -558,6 +607,8 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
   stats.scanned = result.processes.size();
   stats.zero_pfn_entries = zero_pfns.load();
   stats.out_of_range_pfns = bad_pfns.load();
+  stats.pfn_swap_entries = pfn_swap.load();
+  stats.pte_markers = markers.load();
   bool any_real_pfn = false;
   for (const ProcessRecord& r : result.processes) {
     if (!r.segments.empty()) {
@@ -565,7 +616,18 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
       break;
     }
   }
+  // Decided from what pagemap returned: root without CAP_SYS_ADMIN (a
+  // default container, a service with a capability bounding set) can open
+  // every file and still reads PFN 0.
   stats.pfns_hidden = stats.zero_pfn_entries > 0 && !any_real_pfn;
+  if (stats.pfns_hidden) {
+    stats.page_level_off =
+        "physical page numbers are hidden (pagemap reads PFN 0 without "
+        "CAP_SYS_ADMIN, which root in a container or under a capability "
+        "bounding set lacks too): RSS/USS by page need it; PSS comes from "
+        "smaps";
+    if (!read_smaps) ReadSmapsRollups(source, result, stats.threads);
+  }
 
   auto shm = source.ReadSystemFile("sysvipc/shm");
   if (shm.ok()) {

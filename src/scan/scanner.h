@@ -79,6 +79,16 @@ struct ScanStats {
   uint64_t zero_pfn_entries = 0;
   bool pfns_hidden = false;
   uint64_t out_of_range_pfns = 0;
+  // Non-present entries with bit 62 set that are not swap (pagemap.h
+  // PmSwapEntryKind): those naming a resident page (migration, hwpoison,
+  // device-private), counted as that page, and PTE markers, counted nowhere.
+  uint64_t pfn_swap_entries = 0;
+  uint64_t pte_markers = 0;
+  // Why page-level numbers (RSS/USS by page) cannot be had from this scan,
+  // or empty: PFNs hidden (no CAP_SYS_ADMIN), or a page size other than
+  // scan::kPageSize. Then every record has its smaps_rollup read, so PSS
+  // and the other smaps-based numbers are still there.
+  std::string page_level_off;
   double seconds = 0;
   int threads = 1;
 };
@@ -91,9 +101,9 @@ struct ScanResult {
   std::vector<SysvSegment> sysv;  // empty when /proc/sysvipc/shm is missing
 };
 
-// Reads smaps_rollup for every record of `result` that has not read it
-// (after a scan with read_smaps off found PFNs hidden). Records whose
-// process vanished or turned unreadable are dropped and counted.
+// Reads smaps_rollup for every record of `result` (Scan() does, when a scan
+// with read_smaps off finds PFNs hidden). Records whose process vanished or
+// turned unreadable are dropped and counted.
 void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads);
 
 // One past the highest PFN of "System RAM" in <root>/iomem, or 0 when the
@@ -111,6 +121,12 @@ inline constexpr uint64_t kMaxPhysPfn = uint64_t{1} << (52 - 12);
 // kMaxPhysPfn.
 uint64_t PfnLimit(ProcSource& source);
 
+// Page-level availability is decided from what the scan found, not from
+// privileges: when every present entry read PFN 0 (no CAP_SYS_ADMIN, as
+// for root in a default container), or the source's page size is not
+// kPageSize (then no pagemap is read at all), stats.page_level_off says so
+// and every record's smaps_rollup is read, whatever options.read_smaps.
+//
 // Fails with ResourceExhaustedError when the memory budget is exceeded, and
 // with the ProcSource's error when the process list cannot be read.
 absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,

@@ -101,7 +101,7 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
                        const PageCatalog* pages, const SwapCatalog& swap,
                        const std::vector<scan::SysvSegment>& sysv, int threads)
     : records_(records), segments_(segments), pages_(pages), swap_(swap) {
-  for (const auto& seg : sysv) sysv_rss_[seg.shmid] = seg.rss;
+  for (const auto& seg : sysv) sysv_[seg.shmid] = {seg.rss, seg.swap};
   if (pages_ == nullptr) return;
   // Each distinct segment is measured once; a process adds up its own.
   struct SegmentMeasure {
@@ -121,6 +121,7 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
   }
   std::vector<SegmentMeasure> seg(segments.id_limit());
   measured_.resize(records.size());
+  if (pages_->ksm_pages() > 0) segment_has_ksm_.assign(segments.id_limit(), 0);
   tbb::task_arena arena(std::max(1, threads));
   arena.execute([&] {
     scan::ParallelFor(size_t{0}, ids.size(), [&](size_t n) {
@@ -132,6 +133,9 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
           if (kind >= kNumKinds) continue;  // ignored: counts nowhere
           ++m.refs[kind];
           m.once[kind] += pages_->mapped_once(i);
+          if (!segment_has_ksm_.empty() && pages_->ksm(i)) {
+            segment_has_ksm_[ids[n]] = 1;  // each id is one task's
+          }
           // Hugetlb is in neither Rss nor Pss.
           if (kind < 3) m.pss_fixed[kind] += pages_->pss_share(i);
         }
@@ -276,6 +280,31 @@ void Accountant::CountPages(const std::vector<uint32_t>& group_of,
   }
 }
 
+void Accountant::CountKsm(const std::vector<uint32_t>& group_of,
+                          const std::vector<uint32_t>& order,
+                          std::vector<GroupTotals>& out) const {
+  if (segment_has_ksm_.empty()) return;
+  // KSM pages are few; records come group by group, so a page's last group
+  // tells whether this group has it already.
+  absl::flat_hash_map<uint32_t, uint32_t> last_group;
+  for (uint32_t r : order) {
+    const uint32_t g = group_of[r];
+    for (uint32_t id : records_[r].segments) {
+      if (!segment_has_ksm_[id]) continue;
+      for (const scan::PfnRun& run : segments_.Get(id)) {
+        const uint32_t base = pages_->IndexOf(run.pfn);
+        for (uint32_t i = base; i < base + run.count; ++i) {
+          if (!pages_->ksm(i)) continue;
+          auto [it, added] = last_group.try_emplace(i, g);
+          if (!added && it->second == g) continue;
+          it->second = g;
+          ++out[g].ksm_pages;
+        }
+      }
+    }
+  }
+}
+
 absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
     scan::MemoryBudget* budget) const {
@@ -325,8 +354,10 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
     std::sort(shmids.begin(), shmids.end());
     shmids.erase(std::unique(shmids.begin(), shmids.end()), shmids.end());
     for (int id : shmids) {
-      auto it = sysv_rss_.find(id);
-      if (it != sysv_rss_.end()) t.sysv_rss_bytes += it->second;
+      auto it = sysv_.find(id);
+      if (it == sysv_.end()) continue;
+      t.sysv_rss_bytes += it->second.rss;
+      t.sysv_swap_bytes += it->second.swap;
     }
   }
 
@@ -356,7 +387,10 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
     return absl::ResourceExhaustedError("memory limit (group accounting)");
   }
 
-  if (pages_ != nullptr) CountPages(group_of, order, out);
+  if (pages_ != nullptr) {
+    CountPages(group_of, order, out);
+    CountKsm(group_of, order, out);
+  }
 
   Owners swap_owners(swap_.size());
   for (uint32_t r : order) {

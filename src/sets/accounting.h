@@ -60,6 +60,10 @@ struct GroupTotals {
   std::array<uint64_t, kNumKinds> uss_pages{};
   uint64_t swap_rss_pages = 0;
   uint64_t swap_uss_pages = 0;
+  // Distinct KSM-merged pages the group maps (page-level; part of
+  // rss_pages[kAnon]). smaps Rss counts such a page once per page-table
+  // entry, RSS here once.
+  uint64_t ksm_pages = 0;
   // PSS, and its anon/shmem/file parts. With page-level data it comes from
   // kpagecount (page_size / mapcount for every page a member maps);
   // without, from the members' smaps_rollup Pss, Pss_Anon, Pss_Shmem,
@@ -72,8 +76,11 @@ struct GroupTotals {
   uint64_t private_sum_bytes = 0;
   // Only smaps_rollup gives SwapPss; read for processes that have swap.
   uint64_t swap_pss_bytes = 0;
-  // SysV segments attached by any member, each counted once: their rss.
+  // SysV segments attached by any member, each counted once: their rss and
+  // their swap (/proc/sysvipc/shm). Swapped shmem leaves no pagemap entry,
+  // so for SysV memory this is the only account of its swap.
   uint64_t sysv_rss_bytes = 0;
+  uint64_t sysv_swap_bytes = 0;
   uint64_t vm_pte_bytes = 0;  // page tables of the members
 
   // RSS and USS over anon + shmem + file (hugetlb is reported apart, as
@@ -141,13 +148,23 @@ class Accountant {
   void CountPages(const std::vector<uint32_t>& group_of,
                   const std::vector<uint32_t>& order,
                   std::vector<GroupTotals>& out) const;
+  // Distinct KSM pages of every group into out[g].ksm_pages, visiting only
+  // the segments that hold any. REQUIRES: pages_.
+  void CountKsm(const std::vector<uint32_t>& group_of,
+                const std::vector<uint32_t>& order,
+                std::vector<GroupTotals>& out) const;
 
   const std::vector<scan::ProcessRecord>& records_;
   const scan::SegmentStore& segments_;
   const PageCatalog* pages_;
   const SwapCatalog& swap_;
-  absl::flat_hash_map<int, uint64_t> sysv_rss_;  // shmid -> rss bytes
+  struct SysvUse {
+    uint64_t rss = 0;
+    uint64_t swap = 0;
+  };
+  absl::flat_hash_map<int, SysvUse> sysv_;  // by shmid, in bytes
   std::vector<Measured> measured_;
+  std::vector<uint8_t> segment_has_ksm_;  // by segment id; empty: no KSM
 };
 
 // One split with a one-off Accountant (tests, benchmarks).

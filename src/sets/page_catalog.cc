@@ -110,7 +110,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
       1, std::min<uint64_t>(words, static_cast<uint64_t>(threads) * 8));
   const uint64_t slice_words = (words + slices - 1) / slices;
   std::vector<absl::Status> status(slices);
-  std::vector<uint64_t> zero(slices, 0), invalid(slices, 0);
+  std::vector<uint64_t> zero(slices, 0), invalid(slices, 0), ksm(slices, 0);
   auto read_slice = [&](uint64_t slice) {
     const uint64_t begin = slice * slice_words * 64;
     const uint64_t stop =
@@ -143,6 +143,10 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
         if (n[k] > refs[idx]) info |= kOutsideBit;
         const uint64_t mapcount = std::max<uint64_t>(n[k], refs[idx]);
         if (mapcount == 1) info |= kOnceBit;
+        if (kind == PageKind::kAnon && scan::KpfHas(f[k], scan::kKpfKsm)) {
+          info |= kKsmBit;
+          ++ksm[slice];
+        }
         c.info_[idx] = info;
         c.pss_share_[idx] =
             static_cast<uint32_t>((scan::kPageSize << kPssShift) / mapcount);
@@ -157,6 +161,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     if (!status[i].ok()) return status[i];
     c.zero_pages_ += zero[i];
     c.invalid_pfns_ += invalid[i];
+    c.ksm_pages_ += ksm[i];
   }
   return c;
 }

@@ -14,6 +14,8 @@
 //    but not anon: shared anonymous, tmpfs, SysV, memfd), file (page cache),
 //    hugetlb (KPF_HUGE without KPF_THP), or ignored (the zero page or huge
 //    zero page, KPF_ZERO_PAGE; a PFN with no page, KPF_NOPAGE);
+//  - whether KSM merged it (KPF_KSM): one page behind the page-table
+//    entries of identical pages, in one process or many;
 //  - whether a process outside the scanned set maps it: /proc/kpagecount
 //    (the page's mapcount) exceeds the references the scan saw;
 //  - how many references to it the scan saw;
@@ -76,6 +78,9 @@ class PageCatalog {
   bool mapped_outside(uint32_t i) const { return info_[i] & kOutsideBit; }
   // Mapped once in all the system (smaps counts it as Private).
   bool mapped_once(uint32_t i) const { return info_[i] & kOnceBit; }
+  // A KSM page (KPF_KSM), and how many distinct ones the catalog holds.
+  bool ksm(uint32_t i) const { return info_[i] & kKsmBit; }
+  uint64_t ksm_pages() const { return ksm_pages_; }
   // page_size / mapcount << kPssShift.
   uint32_t pss_share(uint32_t i) const { return pss_share_[i]; }
   // References to page i among the records given to Build.
@@ -100,6 +105,7 @@ class PageCatalog {
   static constexpr uint8_t kKindMask = 0x7;
   static constexpr uint8_t kOutsideBit = 0x80;
   static constexpr uint8_t kOnceBit = 0x40;
+  static constexpr uint8_t kKsmBit = 0x20;
 
   std::vector<uint64_t> bits_;  // bit p set: PFN p is referenced
   std::vector<uint32_t> rank_;  // set bits in bits_[0..w)
@@ -108,6 +114,7 @@ class PageCatalog {
   std::vector<uint32_t> refs_;       // per distinct page
   uint64_t zero_pages_ = 0;
   uint64_t invalid_pfns_ = 0;
+  uint64_t ksm_pages_ = 0;
 };
 
 }  // namespace memstats::sets

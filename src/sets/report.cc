@@ -19,11 +19,9 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
   Report report;
   report.scan = scan.stats;
   std::optional<PageCatalog> catalog;
-  if (scan.stats.pfns_hidden) {
+  if (!scan.stats.page_level_off.empty()) {
     report.page_level = false;
-    report.page_level_note =
-        "physical page numbers are hidden (pagemap reads PFN 0 without "
-        "CAP_SYS_ADMIN): run as root for RSS/USS by page";
+    report.page_level_note = scan.stats.page_level_off;
   } else {
     auto c = PageCatalog::Build(scan.processes, *scan.segments, source, budget,
                                 threads);

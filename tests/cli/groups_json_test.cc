@@ -43,6 +43,7 @@ struct Totals {
   uint64_t swap_rss, swap_uss, swap_pss;
   uint64_t sysv_shm_rss;
   uint64_t rss_sum, private_sum, page_tables;
+  uint64_t sysv_shm_swap = 0, ksm = 0;
 };
 
 // {P1}: 100 shmem (shared with P2) + 40 anon + 5 libc (mapped outside).
@@ -85,7 +86,8 @@ constexpr Totals kBash = {
     .pss_file = 6826,
     .swap_rss = 0, .swap_uss = 0, .swap_pss = 0,
     .sysv_shm_rss = 8192,
-    .rss_sum = KB(52), .private_sum = KB(32), .page_tables = KB(40)};
+    .rss_sum = KB(52), .private_sum = KB(32), .page_tables = KB(40),
+    .sysv_shm_swap = 4096};
 
 // uid 0 = {P1, P2}: RSS 100 + 40 + 10 + 5 = 155; USS 150 (libc has a
 // mapper outside the scan); both swap entries are uid 0's alone.
@@ -118,7 +120,7 @@ constexpr Totals kAll = {
     .swap_rss = Pages(2), .swap_uss = Pages(2), .swap_pss = KB(8),
     .sysv_shm_rss = 8192,
     .rss_sum = KB(580 + 440 + 52), .private_sum = KB(160 + 40 + 32),
-    .page_tables = KB(48 + 44 + 40)};
+    .page_tables = KB(48 + 44 + 40), .sysv_shm_swap = 4096};
 
 // Checks every field of `j` (a group, a split's totals or a process) and
 // that it has no field beyond them and `extra_keys`.
@@ -145,6 +147,8 @@ void ExpectTotals(const json& j, const Totals& t, bool has_processes,
       {"swap_uss", t.swap_uss},
       {"swap_pss", t.swap_pss},
       {"sysv_shm_rss", t.sysv_shm_rss},
+      {"sysv_shm_swap", t.sysv_shm_swap},
+      {"ksm", t.ksm},
       {"rss_sum", t.rss_sum},
       {"private_sum", t.private_sum},
       {"page_tables", t.page_tables},
@@ -181,10 +185,12 @@ void ExpectScan(const json& doc, int scanned, int filtered_out) {
   EXPECT_EQ(s.at("zero_pages_excluded"), scanned == 0 ? 0 : 1);
   EXPECT_EQ(s.at("invalid_pfns_excluded"), 0);
   EXPECT_EQ(s.at("beyond_ram_entries_excluded"), 0);
+  EXPECT_EQ(s.at("migration_entries_as_pages"), 0);
+  EXPECT_EQ(s.at("pte_markers_excluded"), 0);
   EXPECT_TRUE(s.at("seconds").is_number());
   EXPECT_GE(s.at("seconds").get<double>(), 0.0);
   EXPECT_EQ(s.at("threads"), 1);
-  EXPECT_EQ(s.size(), 11u) << s.dump();
+  EXPECT_EQ(s.size(), 13u) << s.dump();
 }
 
 // Checks a split: its name, its groups in order (name, totals, pids when

@@ -5,7 +5,10 @@ It shares as few definitions with memstats as it can: it never reads
 /proc/kpageflags or /proc/kpagecount. Kinds come from the mapping (smaps and
 maps fields, the process's mountinfo) plus pagemap bit 61, checked against the
 kernel's own smaps per-mapping counters; USS comes from PFN set differences
-over a scan of every process on the system. Numbers are bytes.
+over a scan of every process on the system (every numeric /proc entry that
+is not a kernel thread, the checker itself included): for each page a group
+maps it keeps which groups map it and whether any process outside them does,
+and for KSM candidates the number of page-table entries. Numbers are bytes.
 
 Usage:
   independent_pagemap.py --group parent=123 --group children=124,125,126
@@ -24,7 +27,9 @@ Output: {"page_size", "groups": {NAME: NUMBERS}, "totals": NUMBERS,
   anon_uss / shmem_uss / file_uss   the same, by kind
   swap_rss   distinct swap entries (type, offset) of the group: pagemap
              entries with bit 62 and a type below the number of swap areas in
-             /proc/swaps (higher types are migration, hwpoison, markers)
+             /proc/swaps (higher types are migration, hwpoison, markers;
+             after swapoff of a lower-numbered area a live area's type can
+             reach that count and would be missed: tests swapon one area)
   swap_uss   the group's swap entries that no process outside it references
   ksm_rss    distinct KSM pages the group maps (rule below); null when the
              kernel's smaps has no KSM field
@@ -56,11 +61,13 @@ Kind rules (no kpageflags): a present entry of a private mapping with bit 61
 ("file-page or shared-anon") clear is anon: heap, stack, private anonymous
 memory, copy-on-write copies, KSM pages. Otherwise the mapping decides:
 shmem for /dev/zero (deleted) (MAP_SHARED|MAP_ANONYMOUS), /SYSV* segments,
-/memfd:*, [anon_shmem:*], and files on a tmpfs/devtmpfs mount; file for
-everything else (page cache, [vdso]). tmpfs is found by the mapping's device
-in the process's own /proc/PID/mountinfo: device major 0 alone is wrong
-(overlayfs, btrfs, fuse, nfs use anonymous devices too) and statfs of the
-path fails for deleted files and other mount namespaces.
+/memfd:*, [anon_shmem:*], and files on a tmpfs mount; file for everything
+else (page cache, [vdso], device mappings that have pages). tmpfs is found by
+the mapping's device in the process's own /proc/PID/mountinfo: device major 0
+alone is wrong (overlayfs, btrfs, fuse, nfs use anonymous devices too) and
+statfs of the path fails for deleted files and other mount namespaces.
+devtmpfs is shmem-backed too, but what is mapped from /dev is almost always
+a device (driver pages), so only tmpfs counts.
 
 Cross-check, per member process and mapping, against the kernel's smaps:
 anon entries == Anonymous; present entries (without zero pages) == Rss;
@@ -90,18 +97,31 @@ all processes (in this process or any other). A copy-on-write page shared
 after fork in such a mapping would be counted wrongly, and a KSM page left
 with one mapper missed: the KSM cross-check then reports a mismatch.
 
-Where this differs from memstats (kpagecount rule: a page is outside the
-group when kpagecount exceeds the scanned references):
-- Page tables that are not a listed process's: processes in other PID
-  namespaces, processes that vanished or were unreadable mid-scan (counted in
-  "scan"), pages pinned by a kernel user (io_uring, drivers) without a PTE.
-  kpagecount sees them, this scan does not.
-- Observers: memstats's own mappings (libstdc++, abseil, libc) are in
-  kpagecount while it runs, this checker's own process (python, libc, libm)
-  is in this scan instead. Both change file_uss of shared libraries only.
-- KSM and THP: kpagecount is per page and averaged over a large folio; sets
-  of PFNs are exact. Swap USS: memstats compares scanned processes only,
-  here every process on the system.
+Where this differs from memstats (memstats: a page is outside the group when
+kpagecount, the kernel's count of page-table entries mapping it, exceeds the
+references of the processes memstats scanned), and why:
+- Page tables this scan cannot read: processes in other PID namespaces,
+  processes /proc lists but root may not read (PID 1 in a container),
+  processes that vanished mid-scan or came and went between the two runs
+  (counted in "scan"), an address space kept alive without its process
+  (kthread_use_mm users, an exiting task). kpagecount counts their entries;
+  here they are not "outside". Pages that are referenced without a page-table
+  entry (page cache, pins) are outside in neither rule.
+- Observers: memstats's own mappings (libc, ld.so, libstdc++, abseil, tbb)
+  are in kpagecount while it runs; this checker's own process (python, libc,
+  libm) is in this scan instead. Both can only move file pages of shared
+  libraries in and out of file_uss.
+- Large folios (THP, large page-cache folios): on kernels built with
+  CONFIG_NO_PAGE_MAPCOUNT, kpagecount of a page in a large folio is the
+  folio's average mapcount, so one page of it mapped by an outsider may read
+  as mapped once; the PFN sets here are exact. (This project's 6.18 test
+  machine has CONFIG_PAGE_MAPCOUNT=y: per-page counts, no difference.)
+- Swap USS: memstats compares the scanned processes only (no kernel count
+  for swap entries); here every process on the system.
+- hugetlb: memstats counts distinct hugetlb pages; here smaps per process.
+Tests compare the two exactly where none of this can touch the pages (the
+layout helper's anon and shmem pages, its own executable) and say why
+elsewhere (tests/e2e/e2e_test.cc, kPageFields).
 """
 
 import argparse
@@ -116,7 +136,7 @@ from pagemap_io import (PAGE, PFN_MASK, PRESENT, ProbeError, Vanished,
                         swap_areas)
 
 KINDS = ("anon", "shmem", "file")
-SHMEM_FSTYPES = ("tmpfs", "devtmpfs")
+SHMEM_FSTYPES = ("tmpfs",)
 SMAPS_KEYS = (("Rss", "rss"), ("Pss", "pss"), ("Anonymous", "anonymous"),
               ("AnonHugePages", "anon_huge_pages"),
               ("ShmemPmdMapped", "shmem_pmd_mapped"), ("KSM", "ksm"),
@@ -128,6 +148,7 @@ SKIPPED = ("zero_page_entries", "huge_zero_page_entries", "nopage_entries",
 
 
 def fail(msg):
+    """Prints msg on stderr and exits with status 2."""
     print("independent_pagemap.py: " + msg, file=sys.stderr)
     sys.exit(2)
 
@@ -255,6 +276,7 @@ def crosscheck(mem, ksm_set, stats):
     kb = PAGE // 1024
 
     def expect(m, what, got, want, op="=="):
+        """Records a mismatch unless got op want."""
         if (got != want) if op == "==" else (got > want):
             cc["mismatches"].append(
                 "pid %d %x-%x %s: %s %d kB from pagemap, smaps says %d kB "
@@ -293,6 +315,7 @@ def read_other(pid, nr_swap):
 
 
 def parse_groups(specs):
+    """[(name, [pid])] from the --group NAME=PID,PID,... arguments."""
     groups = []
     seen = set()
     for spec in specs:
@@ -340,6 +363,7 @@ def numbers(members, pfns, swaps, outside_pfns, outside_swaps, kind_of,
 
 
 def main():
+    """Reads the groups, scans the system, prints the JSON document."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--group", action="append", required=True,
                     help="NAME=pid,pid,... (repeatable)")
@@ -348,11 +372,12 @@ def main():
     began = time.monotonic()
 
     try:
-        zero, huge = find_zero_pfns()
+        zero, huge, huge_pages = find_zero_pfns()
     except ProbeError as e:
         fail(str(e))
     zero_set = {zero} if zero is not None else set()
-    huge_set = set(range(huge, huge + 512)) if huge is not None else set()
+    huge_set = set(range(huge, huge + huge_pages)) if huge is not None \
+        else set()
     nr_swap = swap_areas()
     stats = {"skipped": dict.fromkeys(SKIPPED, 0),
              "crosscheck": {"mappings_checked": 0, "smaps_rereads": 0,
@@ -369,6 +394,8 @@ def main():
                                       ns_cache, stats))
             except Vanished:
                 fail("pid %d vanished" % pid)
+            except OSError as e:
+                fail("pid %d cannot be read: %s" % (pid, e))
         members.append(ms)
     stats["scan"]["processes"] += sum(len(p) for _, p in groups)
 

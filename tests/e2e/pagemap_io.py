@@ -33,10 +33,12 @@ class ProbeError(Exception):
 class Vanished(Exception):
     """The process exited (or its pid is gone) while it was being read."""
 
+
 class Mapping:
     """One smaps entry: address range, perms, device, path, kB fields."""
 
     def __init__(self, header):
+        """Parses the mapping's header line ("start-end perms ...")."""
         fields = header.split(None, 5)
         self.start, self.end = (int(x, 16) for x in fields[0].split("-"))
         self.private = fields[1][3] == "p"
@@ -51,6 +53,7 @@ class Mapping:
         """What must not change between two smaps reads."""
         return (self.start, self.end, self.path,
                 tuple(self.kb.get(f) for f in STABLE_FIELDS))
+
 
 def read_smaps(pid):
     """Returns the process's [Mapping] from /proc/PID/smaps."""
@@ -70,6 +73,7 @@ def read_smaps(pid):
         raise Vanished()
     return out
 
+
 def read_vmas(pid):
     """Returns [(start, end)] of the process's mappings from /proc/PID/maps."""
     vmas = []
@@ -85,6 +89,7 @@ def read_vmas(pid):
         raise Vanished()
     return vmas
 
+
 class PmScanArg(ctypes.Structure):
     """struct pm_scan_arg of linux/fs.h (PAGEMAP_SCAN, Linux 6.7)."""
     _fields_ = [(n, ctypes.c_uint64) for n in (
@@ -99,6 +104,7 @@ SCAN_REGIONS = 512
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.ioctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)
 _scan = {"supported": True}
+
 
 def populated(fd, start, end):
     """The ranges of [start, end) with present or swapped pages, from the
@@ -131,6 +137,7 @@ def populated(fd, start, end):
         start = arg.walk_end
     return out
 
+
 def pagemap_chunks(fd, start, end):
     """Yields (first virtual page, array of entries) for the populated
     parts of [start, end), read CHUNK_PAGES at a time; chunks that are all
@@ -151,11 +158,14 @@ def pagemap_chunks(fd, start, end):
                 break
             page += n
 
+
 def open_pagemap(pid):
+    """An fd on /proc/PID/pagemap (Vanished if the process is gone)."""
     try:
         return os.open("/proc/%d/pagemap" % pid, os.O_RDONLY)
     except (FileNotFoundError, ProcessLookupError):
         raise Vanished()
+
 
 def own_pagemap_entry(addr):
     """The checker's own pagemap entry for virtual address addr."""
@@ -165,11 +175,12 @@ def own_pagemap_entry(addr):
     finally:
         os.close(fd)
 
+
 def find_zero_pfns():
     """Returns (zero page PFN or None, first PFN of the huge zero page or
-    None), read from the checker's own page tables (see
-    independent_pagemap.py's docstring). A zero page is what two fresh
-    read-only pages share."""
+    None, its number of base pages), read from the checker's own page
+    tables (see independent_pagemap.py's docstring). A zero page is what two
+    fresh read-only pages share."""
     flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
     prot = mmap.PROT_READ | mmap.PROT_WRITE
     small = mmap.mmap(-1, 2 * PAGE, flags=flags, prot=prot)
@@ -181,7 +192,7 @@ def find_zero_pfns():
         raise ProbeError(
             "cannot find the zero page's PFN (no CAP_SYS_ADMIN?)")
     zero = e & PFN_MASK if e & PFN_MASK == e2 & PFN_MASK else None
-    huge = None
+    huge, hsize = None, 0
     try:
         with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
             thp = "[never]" not in f.read()
@@ -208,7 +219,8 @@ def find_zero_pfns():
                     firsts.append(first)
             if len(firsts) == 2 and firsts[0] == firsts[1] != zero:
                 huge = firsts[0]
-    return zero, huge
+    return zero, huge, hsize // PAGE
+
 
 def mount_fstypes(pid, cache):
     """{(major, minor): fstype} of the process's mount namespace."""
@@ -225,16 +237,21 @@ def mount_fstypes(pid, cache):
                     major, minor = fields[2].split(":")
                     types[(int(major), int(minor))] = \
                         fields[fields.index("-") + 1]
-        except (FileNotFoundError, ProcessLookupError):
-            raise Vanished()
+        except OSError:
+            if not os.path.exists("/proc/%d" % pid):
+                raise Vanished()
+            # A zombie's mountinfo fails (EINVAL); it has no mappings.
+            return {}
         cache[ns] = types
     return cache[ns]
+
 
 def kernel_thread(pid):
     """True for kernel threads (PF_KTHREAD in /proc/PID/stat)."""
     with open("/proc/%d/stat" % pid) as f:
         stat = f.read()
     return bool(int(stat[stat.rindex(")") + 2:].split()[6]) & PF_KTHREAD)
+
 
 def swap_areas():
     """Number of active swap areas (lines of /proc/swaps after the header)."""

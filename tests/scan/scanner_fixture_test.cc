@@ -149,11 +149,11 @@ TEST(ScannerFixture, PagesSwapAndSysv) {
   const SysvSegment& seg = r.sysv[0];
   EXPECT_EQ(seg.key, 0);
   EXPECT_EQ(seg.shmid, 32769);
-  EXPECT_EQ(seg.size, 8192u);
+  EXPECT_EQ(seg.size, 12288u);
   EXPECT_EQ(seg.nattch, 1);
   EXPECT_EQ(seg.uid, 1000u);
   EXPECT_EQ(seg.rss, 8192u);
-  EXPECT_EQ(seg.swap, 0u);
+  EXPECT_EQ(seg.swap, 4096u);
 }
 
 TEST(ScannerFixture, SmapsAndPageTables) {

@@ -354,6 +354,67 @@ TEST_P(RandomAccountingTest, AgreesWithNaiveSets) {
   EXPECT_LE(uss_sum, refs.size());  // sum of USS <= union RSS
 }
 
+// KSM: page 5000 is one merged page behind 3 entries of P1, 2 of P2 and 1
+// of P3 (kpagecount 6); 5001 is merged within P1 alone (2 entries, count 2);
+// 6000 is an ordinary anon page of P1. A group's RSS and its ksm count
+// each merged page once; USS keeps 5001 for P1 (only P1 maps it).
+class KsmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SetRange(src_, 5000, 1, kKsmFlags, 6);
+    SetRange(src_, 5001, 1, kKsmFlags, 2);
+    SetRange(src_, 6000, 1, kAnonFlags, 1);
+    recs_.push_back(Rec(1, {{5000, 1}, {5001, 1}, {5000, 1}, {5001, 1},
+                            {5000, 1}, {6000, 1}}));
+    recs_.push_back(Rec(2, {{5000, 1}, {5000, 1}}));
+    recs_.push_back(Rec(3, {{5000, 1}}));
+  }
+  static constexpr uint64_t kKsmFlags = kAnonFlags | (1ULL << scan::kKpfKsm);
+  FakeProcSource src_;
+  std::vector<ProcessRecord> recs_;
+};
+
+TEST_F(KsmTest, EachProcessAlone) {
+  Accounted a = Account(recs_, {0, 1, 2}, 3, src_);
+  EXPECT_EQ(a.catalog.ksm_pages(), 2u);
+  EXPECT_EQ(a.groups[0].rss_pages[0], 3u);  // 5000, 5001, 6000
+  EXPECT_EQ(a.groups[0].ksm_pages, 2u);
+  EXPECT_EQ(a.groups[0].uss_pages[0], 2u);  // 5001, 6000
+  EXPECT_EQ(a.groups[1].rss_pages[0], 1u);
+  EXPECT_EQ(a.groups[1].ksm_pages, 1u);
+  EXPECT_EQ(a.groups[1].uss_pages[0], 0u);
+  EXPECT_EQ(a.groups[2].ksm_pages, 1u);
+  // PSS: 4096/6 per entry of 5000 (12-bit fixed point, rounded down per
+  // page), 4096/2 per entry of 5001, 4096 for 6000; smaps Rss would say
+  // 6 pages for P1.
+  const uint64_t share = (4096 << kPssShift) / 6;
+  EXPECT_EQ(a.groups[0].pss_bytes,
+            (3 * share + 2 * (2048 << kPssShift) + (4096 << kPssShift)) >>
+                kPssShift);
+  EXPECT_EQ(a.groups[0].rss_sum_bytes, 6u * 4096);
+}
+
+TEST_F(KsmTest, GroupsOfSeveralProcessesAndTheWhole) {
+  Accounted a = Account(recs_, {0, 0, 1}, 2, src_);
+  EXPECT_EQ(a.groups[0].rss_pages[0], 3u);
+  EXPECT_EQ(a.groups[0].ksm_pages, 2u);
+  EXPECT_EQ(a.groups[0].uss_pages[0], 2u);  // P3 maps 5000 too
+  EXPECT_EQ(a.groups[1].rss_pages[0], 1u);
+  EXPECT_EQ(a.groups[1].ksm_pages, 1u);
+  Accounted all = Account(recs_, {0, 0, 0}, 1, src_);
+  EXPECT_EQ(all.groups[0].rss_pages[0], 3u);
+  EXPECT_EQ(all.groups[0].ksm_pages, 2u);
+  EXPECT_EQ(all.groups[0].uss_pages[0], 3u);
+}
+
+// Without KSM pages the catalog has none and no group counts any.
+TEST_F(P1P2Test, NoKsmPages) {
+  Accounted a = Account(recs_, {0, 1}, 2, src_);
+  EXPECT_EQ(a.catalog.ksm_pages(), 0u);
+  EXPECT_EQ(a.groups[0].ksm_pages, 0u);
+  EXPECT_EQ(a.groups[1].ksm_pages, 0u);
+}
+
 // Runs of up to 8 pages leave some records too fragmented for the sort
 // when groups of several processes exist (then they visit pages); when
 // every group is one process the sort has no limit and no page is visited.

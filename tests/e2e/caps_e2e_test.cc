@@ -1,0 +1,128 @@
+// memstats as root without CAP_SYS_ADMIN: root in a default Docker or
+// Podman container, or a systemd service with a capability bounding set.
+// It can open every /proc file (kpageflags included), but pagemap reads PFN
+// 0. memstats must find that out from pagemap, say so, leave the page-level
+// columns empty and report PSS and SysV from smaps and /proc/sysvipc/shm,
+// exit 0 (it printed PSS 0 and SYSV_SHM 0 for every group before).
+//
+// The layout (layout_process.h): a parent and 3 children all map 64 MiB of
+// shared anonymous memory and a 32 MiB SysV segment, touched by every
+// process, so the tree's shmem PSS is 96 MiB; smaps_rollup (read here, not
+// through memstats) gives each process's Pss_Anon and Pss_Shmem, which
+// memstats must add up exactly. Label "live"; needs root and setpriv.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "e2e/layout_process.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "subprocess.h"
+
+namespace memstats::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMiB = 1 << 20;
+
+// "Pss_Anon:  123 kB" from /proc/PID/smaps_rollup, in bytes.
+int64_t RollupField(pid_t pid, const std::string& field) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind(field + ":", 0) != 0) continue;
+    std::istringstream in(line.substr(field.size() + 1));
+    int64_t kb = -1;
+    in >> kb;
+    return kb * 1024;
+  }
+  ADD_FAILURE() << "no " << field << " in smaps_rollup of " << pid;
+  return -1;
+}
+
+std::vector<std::string> WithoutSysAdmin(std::vector<std::string> args) {
+  std::vector<std::string> v = {"/usr/bin/setpriv",
+                                "--bounding-set=-sys_admin",
+                                "--inh-caps=-sys_admin", MEMSTATS_BINARY};
+  v.insert(v.end(), args.begin(), args.end());
+  return v;
+}
+
+class CapsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to drop one capability";
+    // Serialized with the other live tests (see E2eTest).
+    lock_fd_ =
+        open("/tmp/memstats_e2e_test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ >= 0) flock(lock_fd_, LOCK_EX);
+  }
+  void TearDown() override {
+    if (lock_fd_ >= 0) close(lock_fd_);
+  }
+  int lock_fd_ = -1;
+};
+
+TEST_F(CapsTest, RootWithoutSysAdminReportsSmapsPssAndSysv) {
+  LayoutHelper h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  std::vector<pid_t> pids = {h.parent()};
+  pids.insert(pids.end(), h.children().begin(), h.children().end());
+  const std::string filter =
+      "descendants(" + std::to_string(h.parent()) + ")";
+  // The helper's shell may add a short-lived child: take the processes
+  // memstats counted from its own list.
+  RunResult r = RunCommand(WithoutSysAdmin(
+      {"--filter", filter, "--list-processes", "single", "--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.err.find("CAP_SYS_ADMIN"), std::string::npos) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["page_level"], false);
+  EXPECT_NE(j.value("page_level_note", "").find("CAP_SYS_ADMIN"),
+            std::string::npos);
+  const json& g = j["splits"][0]["groups"][0];
+  SCOPED_TRACE(g.dump());
+  for (const char* f : {"rss", "anon_rss", "shmem_rss", "file_rss", "uss",
+                        "anon_uss", "swap_rss", "swap_uss", "ksm"}) {
+    EXPECT_TRUE(g[f].is_null()) << f;
+  }
+  int64_t anon = 0, shmem = 0;
+  for (const json& p : j["processes"]) {
+    anon += RollupField(p["pid"].get<pid_t>(), "Pss_Anon");
+    shmem += RollupField(p["pid"].get<pid_t>(), "Pss_Shmem");
+  }
+  // Anonymous and shared memory of these processes does not change while
+  // they wait: memstats's sums equal smaps_rollup's read here.
+  EXPECT_EQ(g["pss_anon"].get<int64_t>(), anon);
+  EXPECT_EQ(g["pss_shmem"].get<int64_t>(), shmem);
+  // 96 MiB shared by the 4 processes, each rollup truncated to whole kB.
+  EXPECT_LE(g["pss_shmem"].get<int64_t>(), (kShared + kSysv) * kMiB);
+  EXPECT_GE(g["pss_shmem"].get<int64_t>(),
+            (kShared + kSysv) * kMiB - 1024 * static_cast<int64_t>(pids.size()));
+  // Everyone's own and copy-on-write memory is anonymous PSS.
+  EXPECT_GE(g["pss_anon"].get<int64_t>(),
+            (kCow + kParentPriv + kChildren * kChildPriv) * kMiB);
+  EXPECT_GT(g["pss"].get<int64_t>(),
+            g["pss_anon"].get<int64_t>() + g["pss_shmem"].get<int64_t>());
+  EXPECT_EQ(g["sysv_shm_rss"].get<int64_t>(), kSysv * kMiB);
+
+  // The table: '-' in the six page-level columns, then a real PSS and
+  // SYSV_SHM 32.0M.
+  RunResult text = RunCommand(WithoutSysAdmin({"--filter", filter, "single"}));
+  ASSERT_EQ(text.exit_code, 0) << text.Describe();
+  EXPECT_TRUE(std::regex_search(
+      text.out,
+      std::regex(R"(\nall +[0-9]+( +-){6} +[0-9.]+M( +-){2} +32\.0M\n)")))
+      << text.out;
+}
+
+}  // namespace
+}  // namespace memstats::testing
