@@ -337,6 +337,27 @@ TEST_F(SysMemTest, KsmMergedPagesCountOnceInRss) {
   EXPECT_NEAR(I(m["parent"], "pss_anon"), ps["Pss_Anon"], 1024);
   EXPECT_NEAR(I(m["child"], "pss_anon"), cs["Pss_Anon"], 1024);
 
+  // The KSM column on request (--ksm), in bytes: the table's last column.
+  const std::string p = std::to_string(h.parent()),
+                    ch = std::to_string(h.child());
+  RunResult text = RunCommand({MEMSTATS_BINARY, "--units", "B", "--filter",
+                               "descendants(" + p + ")", "groups",
+                               "--split-pids", p + "," + ch, "--ksm"});
+  ASSERT_EQ(text.exit_code, 0) << text.Describe();
+  const std::pair<std::string, int64_t> rows[] = {
+      {"GROUP", -1}, {p, parent_ksm}, {ch, shared_ksm}, {"TOTAL", parent_ksm}};
+  for (const auto& [name, bytes] : rows) {
+    std::istringstream lines(text.out);
+    std::string line, last;
+    while (std::getline(lines, line) && line.rfind(name + " ", 0) != 0) {
+    }
+    for (std::istringstream words(line); words >> last;) {
+    }
+    EXPECT_EQ(last, bytes < 0 ? "KSM" : std::to_string(bytes))
+        << name << " row of:\n"
+        << text.out;
+  }
+
   CompareWithChecker(m, c, {{"ksm", "ksm_rss"}});
   CompareCheckerSmaps(
       c, smaps, {{"Rss", "rss"}, {"Anonymous", "anonymous"}, {"KSM", "ksm"}});
