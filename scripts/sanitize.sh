@@ -6,7 +6,7 @@
 #     end-to-end tests (they run the TSan-built memstats binary), in
 #     $SAN_BUILD_ROOT/build-tsan. Only the targets those tests need are built.
 # Both builds use -DMEMSTATS_SANITIZE (see CMakeLists.txt), which leaves the
-# live tests' layout helper uninstrumented. The live tests need root; like
+# live tests' helpers uninstrumented. The live tests need root; like
 # scripts/test.sh, a skipped test fails the run under CI=true. Needs the
 # packages scripts/build.sh installs.
 # Prints one summary line per sanitizer; exits non-zero if either failed.
@@ -20,8 +20,9 @@ JOBS="$(nproc)"
 # TSan: tests of the parallel scan (oneTBB) and of accounting, and the
 # programs that run the memstats binary.
 TSAN_TARGETS=(scanner_fault_test fault_render_test scanner_fixture_test segment_store_test
-              sets_test cli_test e2e_test memstats memstats_layout_helper)
-TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|UnprivilegedTest|E2eTest)[./]'
+              sets_test cli_test e2e_test memstats memstats_layout_helper
+              kinds_e2e_test memstats_kinds_helper)
+TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|UnprivilegedTest|E2eTest|KindsTest)[./]'
 
 # Left out of the ASan run (they run in scripts/test.sh's normal step):
 # MappingLiveTest.FindsTheStackOfAWaitingThread compares the test process's

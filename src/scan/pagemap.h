@@ -33,7 +33,6 @@ inline uint64_t PmSwapOffset(uint64_t e) { return (e & kPmPfnMask) >> 5; }
 inline uint64_t PmSwapKey(uint64_t e) {
   return (PmSwapType(e) << 50) | PmSwapOffset(e);
 }
-
 // Bit 62 is set for every non-present entry that is not empty, and only
 // some of them are swap (include/linux/swap.h). The 5-bit type space holds
 // the swap areas (types below MAX_SWAPFILES), then hwpoison, migration
@@ -45,8 +44,9 @@ inline uint64_t PmSwapKey(uint64_t e) {
 //  - type 24-30: an entry that names a page by its PFN (the offset):
 //    migration, hwpoison, device-private. The page is resident (smaps counts
 //    it in Rss), so memstats counts it as its page;
-//  - type 31: a PTE marker (uffd-wp, a poisoned or guard range): no page and
-//    no swap.
+//  - type 31: SWP_PTE_MARKER, a PTE marker (a guard region from
+//    MADV_GUARD_INSTALL, a userfaultfd write-protect marker on an empty
+//    page, a swap-in error or poison marker): neither a page nor swap.
 inline constexpr uint64_t kMinMaxSwapfiles = 24;
 inline constexpr uint64_t kSwpPteMarker = 31;
 enum class SwapEntryKind { kSwap, kPage, kMarker };

@@ -17,6 +17,23 @@ namespace {
 
 using testing::FakeProcSource;
 
+// pagemap sets the swap bit for PTE markers too (swap type 31,
+// SWP_PTE_MARKER): a guard region's entries (with bit 58) and a uffd-wp
+// marker on an empty page (bit 57) are no swap; a real swap entry is.
+TEST(ScannerFaultTest, PteMarkersAreNotSwap) {
+  FakeProcSource src;
+  FakeProcSource::Process& p = AddProcess(src, 10, {100});
+  p.pagemap[kBaseVpn + 1] = kPmSwapped | (8 << 5) | 0;  // type 0, offset 8
+  p.pagemap[kBaseVpn + 2] = kPmSwapped | (1ULL << 58) | (4 << 5) | 31;
+  p.pagemap[kBaseVpn + 3] = kPmSwapped | (1ULL << 57) | (1 << 5) | 31;
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  ASSERT_EQ(r->processes.size(), 1u);
+  EXPECT_EQ(r->processes[0].swap, (std::vector<uint64_t>{8}));
+  EXPECT_EQ(ExpandPages(*r->segments, r->processes[0]),
+            (std::vector<PfnRun>{{100, 1}}));
+}
+
 TEST(ScannerFaultTest, ReadsIdentityAndMergesRuns) {
   FakeProcSource src;
   AddProcess(src, 10, {100, 101, 102, 0, 200, 0, 0, 300});

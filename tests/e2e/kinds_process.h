@@ -1,0 +1,186 @@
+// memstats_kinds_helper (kinds_helper.cc) as kinds_e2e_test.cc sees it:
+// KindsHelper starts one layout and parses its ready line; ReadSmaps and
+// ReadRollup parse the kernel's own per-mapping and per-process summaries,
+// which the tests use for runtime noise (stacks, .data) and to compare PSS.
+#ifndef MEMSTATS_TESTS_E2E_KINDS_PROCESS_H_
+#define MEMSTATS_TESTS_E2E_KINDS_PROCESS_H_
+
+#include <fcntl.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "subprocess.h"
+
+namespace memstats::testing {
+
+inline std::string ReadWholeFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// One running layout: started in the constructor, stopped (stdin closed,
+// then reaped) by Stop() or the destructor. Its stderr is the test's.
+class KindsHelper {
+ public:
+  struct Region {
+    uint64_t start, bytes;
+  };
+
+  explicit KindsHelper(const std::string& layout, const std::string& dir = "") {
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
+      error_ = "pipe failed";
+      return;
+    }
+    std::vector<std::string> argv = {KINDS_HELPER, layout};
+    if (!dir.empty()) argv.insert(argv.end(), {"--dir", dir});
+    pid_ = Spawn(argv, std::nullopt, in[0], out[1], 2);
+    close(in[0]);
+    close(out[1]);
+    stdin_ = in[1];
+    const std::string line = pid_ > 0 ? ReadFirstLine(out[0], 30000) : "";
+    close(out[0]);
+    Parse(line);
+  }
+  ~KindsHelper() { Stop(); }
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  // The parent first, then the children in the order of their roles.
+  const std::vector<pid_t>& pids() const { return pids_; }
+  const std::vector<Region>& regions() const { return regions_; }
+  // A number of the ready line (-1 when absent).
+  int64_t value(const std::string& key) const {
+    auto it = values_.find(key);
+    return it == values_.end() ? -1 : std::stoll(it->second);
+  }
+  // smaps AnonHugePages / ShmemPmdMapped of the regions of `pid` (-1: none).
+  int64_t thp(pid_t pid) const {
+    auto it = thp_.find(pid);
+    return it == thp_.end() ? -1 : it->second;
+  }
+  int Stop() {
+    if (stdin_ >= 0) close(stdin_);
+    stdin_ = -1;
+    int code = pid_ > 0 ? WaitOrKill(pid_, 10000) : -1;
+    pid_ = -1;
+    return code;
+  }
+
+ private:
+  static std::vector<std::string> Split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    for (std::string x; std::getline(in, x, sep);)
+      if (!x.empty()) out.push_back(x);
+    return out;
+  }
+
+  void Parse(const std::string& line) {
+    std::istringstream in(line);
+    std::string word;
+    in >> word;
+    if (word != "ready") {
+      error_ = "bad ready line from the helper: '" + line + "'";
+      return;
+    }
+    while (in >> word) {
+      const size_t eq = word.find('=');
+      if (eq != std::string::npos)
+        values_[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    for (const std::string& p : Split(values_["pids"], ','))
+      pids_.push_back(std::stoi(p));
+    for (const std::string& r : Split(values_["regions"], ',')) {
+      const size_t colon = r.find(':');
+      regions_.push_back(
+          {std::stoull(r.substr(0, colon)), std::stoull(r.substr(colon + 1))});
+    }
+    for (const std::string& t : Split(values_["thp"], ',')) {
+      const size_t colon = t.find(':');
+      thp_[std::stoi(t.substr(0, colon))] = std::stoll(t.substr(colon + 1));
+    }
+    values_.erase("pids");
+    values_.erase("regions");
+    values_.erase("thp");
+    if (pids_.empty()) error_ = "no pids in the ready line: '" + line + "'";
+  }
+
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  std::vector<pid_t> pids_;
+  std::vector<Region> regions_;
+  std::map<std::string, std::string> values_;
+  std::map<pid_t, int64_t> thp_;
+  std::string error_;
+};
+
+// One mapping of /proc/PID/smaps: its range, permissions, path, the "kB"
+// fields in bytes, and VmFlags.
+struct SmapsMapping {
+  uint64_t start = 0, end = 0;
+  std::string perms, path, vm_flags;
+  std::map<std::string, int64_t> bytes;  // "Rss", "Anonymous", ...
+  int64_t operator[](const std::string& key) const {
+    auto it = bytes.find(key);
+    return it == bytes.end() ? 0 : it->second;
+  }
+};
+
+inline std::vector<SmapsMapping> ReadSmaps(pid_t pid) {
+  std::vector<SmapsMapping> out;
+  std::istringstream in(
+      ReadWholeFile("/proc/" + std::to_string(pid) + "/smaps"));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string first;
+    f >> first;
+    if (first.empty()) continue;
+    if (first.back() != ':') {  // "start-end perms offset dev inode path"
+      SmapsMapping m;
+      const size_t dash = first.find('-');
+      m.start = std::stoull(first.substr(0, dash), nullptr, 16);
+      m.end = std::stoull(first.substr(dash + 1), nullptr, 16);
+      std::string offset, dev, inode;
+      f >> m.perms >> offset >> dev >> inode;
+      std::getline(f >> std::ws, m.path);
+      out.push_back(m);
+    } else if (first == "VmFlags:" && !out.empty()) {
+      std::getline(f >> std::ws, out.back().vm_flags);
+    } else if (!out.empty()) {
+      int64_t v = 0;
+      std::string unit;
+      if (f >> v >> unit && unit == "kB")
+        out.back().bytes[first.substr(0, first.size() - 1)] = v * 1024;
+    }
+  }
+  return out;
+}
+
+// smaps_rollup, "kB" fields in bytes, keys without the colon.
+inline std::map<std::string, int64_t> ReadRollup(pid_t pid) {
+  std::map<std::string, int64_t> out;
+  std::istringstream in(
+      ReadWholeFile("/proc/" + std::to_string(pid) + "/smaps_rollup"));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string key, unit;
+    int64_t v = 0;
+    if (f >> key >> v >> unit && unit == "kB" && key.back() == ':')
+      out[key.substr(0, key.size() - 1)] = v * 1024;
+  }
+  return out;
+}
+
+}  // namespace memstats::testing
+
+#endif  // MEMSTATS_TESTS_E2E_KINDS_PROCESS_H_
