@@ -75,7 +75,11 @@ inline std::string RestoreSavedSetting(const std::filesystem::path& saved) {
     std::string e = WriteSetting(target, value);
     if (!e.empty()) error += e + "\n";
   }
-  if (error.empty()) std::filesystem::remove(saved);
+  if (error.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(saved, ec);
+    std::filesystem::remove(kSavedSettingsDir, ec);  // only when empty
+  }
   return error;
 }
 
