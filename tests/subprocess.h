@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -204,6 +205,74 @@ inline RunResult RunCommand(
   }
   return result;
 }
+
+// A helper program of the live tests: started with its stdin on a pipe and
+// its stderr the test's, it sets up a memory layout, prints one "ready ..."
+// line and waits until its stdin closes. Stop() (or the destructor) closes
+// stdin and reaps it, SIGKILL after 10 s.
+class ReadyHelper {
+ public:
+  // Starts `argv` (see Spawn) and waits up to timeout_ms for the ready line.
+  ReadyHelper(const std::vector<std::string>& argv,
+              const std::optional<std::vector<std::string>>& env,
+              int timeout_ms) {
+    int in[2], out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0) return;
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+      ::close(in[0]);
+      ::close(in[1]);
+      return;
+    }
+    pid_ = Spawn(argv, env, in[0], out[1], 2);
+    ::close(in[0]);
+    ::close(out[1]);
+    stdin_ = in[1];
+    if (pid_ > 0) line_ = ReadFirstLine(out[0], timeout_ms);
+    ::close(out[0]);
+  }
+  ~ReadyHelper() { Stop(); }
+  ReadyHelper(const ReadyHelper&) = delete;
+  ReadyHelper& operator=(const ReadyHelper&) = delete;
+
+  // What the helper printed before the first newline ("" when it did not
+  // start, exited, or said nothing in time).
+  const std::string& ready_line() const { return line_; }
+
+  // Returns the helper's exit code (-1 when it was not running).
+  int Stop() {
+    if (stdin_ >= 0) ::close(stdin_);
+    stdin_ = -1;
+    const int code = pid_ > 0 ? WaitOrKill(pid_, 10000) : -1;
+    pid_ = -1;
+    return code;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  std::string line_;
+};
+
+// Serializes the live tests among themselves while it lives (ctest -j runs
+// each test in its own process): two layouts at once would share helper
+// binaries' file pages, and tests that change system settings (swap, KSM,
+// huge page pools) must not change them under another test.
+class LiveTestLock {
+ public:
+  LiveTestLock()
+      : fd_(::open("/tmp/memstats_e2e_test.lock",
+                   O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) {
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~LiveTestLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  LiveTestLock(const LiveTestLock&) = delete;
+  LiveTestLock& operator=(const LiveTestLock&) = delete;
+
+ private:
+  int fd_;
+};
 
 }  // namespace memstats::testing
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <memory>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -60,15 +61,12 @@ class CapsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root to drop one capability";
-    // Serialized with the other live tests (see E2eTest).
-    lock_fd_ =
-        open("/tmp/memstats_e2e_test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd_ >= 0) flock(lock_fd_, LOCK_EX);
+    lock_ = std::make_unique<LiveTestLock>();
   }
   void TearDown() override {
-    if (lock_fd_ >= 0) close(lock_fd_);
+    lock_.reset();
   }
-  int lock_fd_ = -1;
+  std::unique_ptr<LiveTestLock> lock_;
 };
 
 TEST_F(CapsTest, RootWithoutSysAdminReportsSmapsPssAndSysv) {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <memory>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -83,12 +84,10 @@ class E2eTest : public ::testing::Test {
   void SetUp() override {
     if (geteuid() != 0)
       GTEST_SKIP() << "needs root: pagemap shows PFNs only with CAP_SYS_ADMIN";
-    lock_fd_ =
-        open("/tmp/memstats_e2e_test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd_ >= 0) flock(lock_fd_, LOCK_EX);
+    lock_ = std::make_unique<LiveTestLock>();
   }
   void TearDown() override {
-    if (lock_fd_ >= 0) close(lock_fd_);
+    lock_.reset();
   }
 
   std::vector<pid_t> ChildrenWithRole(const LayoutHelper& h, int parity) {
@@ -127,7 +126,7 @@ class E2eTest : public ::testing::Test {
     return j.is_discarded() ? json() : j;
   }
 
-  int lock_fd_ = -1;
+  std::unique_ptr<LiveTestLock> lock_;
 };
 
 const json* FindSplit(const json& j, const std::string& splitter) {

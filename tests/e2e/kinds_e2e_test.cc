@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -141,16 +142,13 @@ class KindsTest : public ::testing::Test {
   void SetUp() override {
     if (geteuid() != 0)
       GTEST_SKIP() << "needs root: pagemap shows PFNs only with CAP_SYS_ADMIN";
-    // The lock E2eTest takes: one helper at a time on the machine.
-    lock_fd_ =
-        open("/tmp/memstats_e2e_test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd_ >= 0) flock(lock_fd_, LOCK_EX);
+    lock_ = std::make_unique<LiveTestLock>();
     char exe[4096];
     ssize_t n = readlink(KINDS_HELPER, exe, sizeof exe - 1);
     exe_ = n > 0 ? std::string(exe, static_cast<size_t>(n)) : KINDS_HELPER;
   }
   void TearDown() override {
-    if (lock_fd_ >= 0) close(lock_fd_);
+    lock_.reset();
   }
 
   json Checker(const std::vector<pid_t>& pids) {
@@ -313,7 +311,7 @@ class KindsTest : public ::testing::Test {
     }
   }
 
-  int lock_fd_ = -1;
+  std::unique_ptr<LiveTestLock> lock_;
   std::string exe_;
 };
 

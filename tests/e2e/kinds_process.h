@@ -35,23 +35,10 @@ class KindsHelper {
     uint64_t start, bytes;
   };
 
-  explicit KindsHelper(const std::string& layout, const std::string& dir = "") {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
-      error_ = "pipe failed";
-      return;
-    }
-    std::vector<std::string> argv = {KINDS_HELPER, layout};
-    if (!dir.empty()) argv.insert(argv.end(), {"--dir", dir});
-    pid_ = Spawn(argv, std::nullopt, in[0], out[1], 2);
-    close(in[0]);
-    close(out[1]);
-    stdin_ = in[1];
-    const std::string line = pid_ > 0 ? ReadFirstLine(out[0], 30000) : "";
-    close(out[0]);
-    Parse(line);
+  explicit KindsHelper(const std::string& layout, const std::string& dir = "")
+      : helper_(Argv(layout, dir), std::nullopt, 30000) {
+    Parse(helper_.ready_line());
   }
-  ~KindsHelper() { Stop(); }
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
@@ -68,15 +55,15 @@ class KindsHelper {
     auto it = thp_.find(pid);
     return it == thp_.end() ? -1 : it->second;
   }
-  int Stop() {
-    if (stdin_ >= 0) close(stdin_);
-    stdin_ = -1;
-    int code = pid_ > 0 ? WaitOrKill(pid_, 10000) : -1;
-    pid_ = -1;
-    return code;
-  }
+  int Stop() { return helper_.Stop(); }
 
  private:
+  static std::vector<std::string> Argv(const std::string& layout,
+                                       const std::string& dir) {
+    std::vector<std::string> argv = {KINDS_HELPER, layout};
+    if (!dir.empty()) argv.insert(argv.end(), {"--dir", dir});
+    return argv;
+  }
   static std::vector<std::string> Split(const std::string& s, char sep) {
     std::vector<std::string> out;
     std::stringstream in(s);
@@ -115,8 +102,7 @@ class KindsHelper {
     if (pids_.empty()) error_ = "no pids in the ready line: '" + line + "'";
   }
 
-  pid_t pid_ = -1;
-  int stdin_ = -1;
+  ReadyHelper helper_;
   std::vector<pid_t> pids_;
   std::vector<Region> regions_;
   std::map<std::string, std::string> values_;

@@ -31,33 +31,11 @@ inline constexpr int kChildren = 3;
 // closed, then reaped) by Stop() or the destructor. Its stderr is the test's.
 class LayoutHelper {
  public:
-  LayoutHelper() {
-    std::vector<std::string> env;
-    const std::string prefix = std::string(kEnvKey) + "=";
-    for (const std::string& e : CurrentEnvironment())
-      if (e.rfind(prefix, 0) != 0) env.push_back(e);
-    env.push_back(prefix + "parent");
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
-      error_ = "pipe failed";
-      return;
-    }
-    auto n = [](int64_t v) { return std::to_string(v); };
-    pid_ = Spawn(
-        {LAYOUT_HELPER, "--shared-mib", n(kShared), "--sysv-mib", n(kSysv),
-         "--cow-mib", n(kCow), "--parent-private-mib", n(kParentPriv),
-         "--child-private-mib", n(kChildPriv), "--zero-mib", n(kZero),
-         "--children", n(kChildren), "--env-key", kEnvKey},
-        env, in[0], out[1], 2);
-    close(in[0]);
-    close(out[1]);
-    stdin_ = in[1];
-    // Read the ready line (up to 60 s: touching ~500 MiB takes well under 1 s).
-    const std::string line = pid_ > 0 ? ReadFirstLine(out[0], 60000) : "";
-    close(out[0]);
-    ParseReady(line);
+  // Waits up to 60 s for the ready line: touching ~500 MiB takes well under
+  // 1 s.
+  LayoutHelper() : helper_(Argv(), Env(), 60000) {
+    ParseReady(helper_.ready_line());
   }
-  ~LayoutHelper() { Stop(); }
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
@@ -66,15 +44,26 @@ class LayoutHelper {
   int shmid() const { return shmid_; }
   // Closes the helper's stdin and reaps it (SIGKILL after 10 s); returns its
   // exit code.
-  int Stop() {
-    if (stdin_ >= 0) close(stdin_);
-    stdin_ = -1;
-    int code = pid_ > 0 ? WaitOrKill(pid_, 10000) : -1;
-    pid_ = -1;
-    return code;
-  }
+  int Stop() { return helper_.Stop(); }
 
  private:
+  static std::vector<std::string> Argv() {
+    auto n = [](int64_t v) { return std::to_string(v); };
+    return {LAYOUT_HELPER, "--shared-mib", n(kShared), "--sysv-mib", n(kSysv),
+            "--cow-mib", n(kCow), "--parent-private-mib", n(kParentPriv),
+            "--child-private-mib", n(kChildPriv), "--zero-mib", n(kZero),
+            "--children", n(kChildren), "--env-key", kEnvKey};
+  }
+  // This process's environment with the parent's role.
+  static std::vector<std::string> Env() {
+    std::vector<std::string> env;
+    const std::string prefix = std::string(kEnvKey) + "=";
+    for (const std::string& e : CurrentEnvironment())
+      if (e.rfind(prefix, 0) != 0) env.push_back(e);
+    env.push_back(prefix + "parent");
+    return env;
+  }
+
   // "ready parent=<pid> children=<pid>,<pid>,... shmid=<id>\n"
   void ParseReady(const std::string& line) {
     std::istringstream in(line);
@@ -92,8 +81,7 @@ class LayoutHelper {
     shmid_ = std::stoi(s.substr(6));
   }
 
-  pid_t pid_ = -1;
-  int stdin_ = -1;
+  ReadyHelper helper_;
   pid_t parent_ = -1;
   std::vector<pid_t> children_;
   int shmid_ = -1;

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -108,14 +109,12 @@ class SysMemTest : public ::testing::Test {
   void SetUp() override {
     if (geteuid() != 0)
       GTEST_SKIP() << "needs root: pagemap PFNs, sysfs settings, swapon";
-    lock_fd_ =
-        open("/tmp/memstats_e2e_test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd_ >= 0) flock(lock_fd_, LOCK_EX);
+    lock_ = std::make_unique<LiveTestLock>();
     const std::string leftovers = RestoreLeftovers();
     ASSERT_EQ(leftovers, "") << "could not undo an earlier run's changes";
   }
   void TearDown() override {
-    if (lock_fd_ >= 0) close(lock_fd_);
+    lock_.reset();
   }
 
   // memstats on the helper's two processes, split into one group per pid;
@@ -161,7 +160,7 @@ class SysMemTest : public ::testing::Test {
             {"skipped", j["skipped"]}};
   }
 
-  int lock_fd_ = -1;
+  std::unique_ptr<LiveTestLock> lock_;
 };
 
 const char* const kViews[] = {"parent", "child", "totals"};

@@ -22,23 +22,10 @@ class SysmemHelper {
  public:
   // Runs `memstats_sysmem_helper <args>` and reads its ready line (up to
   // 20 s: paging out and KSM setup take well under a second).
-  explicit SysmemHelper(const std::vector<std::string>& args) {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
-      error_ = "pipe failed";
-      return;
-    }
-    std::vector<std::string> argv = {SYSMEM_HELPER};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = Spawn(argv, std::nullopt, in[0], out[1], 2);
-    close(in[0]);
-    close(out[1]);
-    stdin_ = in[1];
-    const std::string line = pid_ > 0 ? ReadFirstLine(out[0], 20000) : "";
-    close(out[0]);
-    Parse(line);
+  explicit SysmemHelper(const std::vector<std::string>& args)
+      : helper_(Argv(args), std::nullopt, 20000) {
+    Parse(helper_.ready_line());
   }
-  ~SysmemHelper() { Stop(); }
   SysmemHelper(const SysmemHelper&) = delete;
   SysmemHelper& operator=(const SysmemHelper&) = delete;
 
@@ -54,15 +41,15 @@ class SysmemHelper {
 
   // Closes the helper's stdin and reaps it (SIGKILL after 10 s); returns
   // its exit code.
-  int Stop() {
-    if (stdin_ >= 0) close(stdin_);
-    stdin_ = -1;
-    const int code = pid_ > 0 ? WaitOrKill(pid_, 10000) : -1;
-    pid_ = -1;
-    return code;
-  }
+  int Stop() { return helper_.Stop(); }
 
  private:
+  static std::vector<std::string> Argv(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {SYSMEM_HELPER};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
   // "ready key=value key=value ...\n", with at least parent= and child=.
   void Parse(const std::string& line) {
     std::istringstream in(line);
@@ -77,8 +64,7 @@ class SysmemHelper {
       error_ = "bad ready line from the helper: '" + line + "'";
   }
 
-  pid_t pid_ = -1;
-  int stdin_ = -1;
+  ReadyHelper helper_;
   std::map<std::string, std::string> fields_;
   std::string error_;
 };
