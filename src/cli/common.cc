@@ -43,7 +43,10 @@ SelfMemory ReadSelfMemory() {
   if (auto text = (*proc)->ReadSystemFile("self/statm"); text.ok()) {
     std::istringstream in(*text);
     uint64_t size = 0, resident = 0;
-    if (in >> size >> resident) m.own_rss = resident * 4096;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    if (in >> size >> resident) {
+      m.own_rss = resident * static_cast<uint64_t>(page > 0 ? page : 4096);
+    }
   }
   return m;
 }
