@@ -87,7 +87,7 @@ class TopLoopTest : public ::testing::Test {
     AddProc(*fake_, 20, "beta", 500);
     AddProc(*fake_, 30, "gamma", 200);
     ctx_.source = std::move(src);
-    ctx_.threads = 1;
+    ctx_.threads = 2;  // the TSan run checks the parallel scan here
     ctx_.mem_limit_bytes = ~uint64_t{0};
     opts_.columns = {profile::TopColumn::kData, profile::TopColumn::kAnon,
                      profile::TopColumn::kPss, profile::TopColumn::kCount};
