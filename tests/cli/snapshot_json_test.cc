@@ -283,7 +283,6 @@ std::vector<int> Pids(const json& doc) {
   return pids;
 }
 
-// -c adds descendants (201 is 200's child); without it, only what matched.
 // Scanning on two threads changes nothing but the scan's time and thread
 // count (the TSan run checks the parallel scan here). stderr is not
 // compared: oneTBB warns there when the machine has fewer cores than threads
@@ -304,6 +303,7 @@ TEST(SnapshotJson, TwoScanThreadsGiveTheSameDocument) {
   EXPECT_EQ(one, two);
 }
 
+// -c adds descendants (201 is 200's child); without it, only what matched.
 TEST(SnapshotJson, ChildrenOfPids) {
   EXPECT_EQ(Pids(RunJson({"--json", "snapshot", "-p", "200", "-c"})),
             (std::vector<int>{200, 201}));
