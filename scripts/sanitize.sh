@@ -30,7 +30,7 @@ TSAN_TARGETS=(scanner_fault_test fault_render_test scanner_fixture_test segment_
               sets_test cli_test snapshot_cli_test top_cli_test top_loop_test top_table_test
               e2e_test snapshot_e2e_test top_e2e_test churn_test
               memstats memstats_layout_helper memstats_profile_helper memstats_churn_helper)
-TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ReadSmapsRollupsTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|UnprivilegedTest|TopCliTest|TopLoopTest|TopTableTest|SnapshotGolden|SnapshotJson|E2eTest|TopE2eTest|SnapshotLiveTest|ChurnTest)[./]'
+TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ReadSmapsRollupsTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|MemLimitMidScan|UnprivilegedTest|TopCliTest|TopLoopTest|TopTableTest|SnapshotGolden|SnapshotJson|E2eTest|TopE2eTest|SnapshotLiveTest|ChurnTest)[./]'
 TSAN_CHURN_RUNS=20
 
 # Left out of the ASan run (they run in scripts/test.sh's normal step):

@@ -1,11 +1,12 @@
 // --mem-limit reached while the scan runs (the limit is above memstats's own
 // size at start): exit 3, nothing on stdout, one message, for groups, top
 // and snapshot. The tree scanned is written at run time (it is megabytes of
-// pagemap) into a temporary directory:
-//   - kSmall processes, whose files are hard links to one set: 32 one-page
-//     mappings (anonymous and file, in all 16 permission combinations), so
-//     top and snapshot keep at least 16 usage rows of each (over 5 MiB in
-//     all) and groups finds no present page;
+// pagemap) into a temporary directory, once for the three tests:
+//   - kSmall processes, whose files are hard links to one set: 112 one-page
+//     mappings (7 kinds: heap, stack, anonymous, special, file, /dev/shm,
+//     hugetlb; each with all 16 combinations of rwx and shared), so top and
+//     snapshot keep at least 96 usage rows of about 100 bytes for each
+//     process (over 9 MiB in all), and groups finds no present page;
 //   - one process (pid kBigPid) with a 4 GiB mapping whose 2048 windows each
 //     hold 256 one-page runs (every other PFN): over 8 MiB of segments for
 //     groups.
@@ -31,7 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kExitMemLimit = 3;
-constexpr int kSmall = 3000;
+constexpr int kSmall = 1000;
 constexpr int kFirstSmallPid = 1000;
 constexpr int kBigPid = 100;
 constexpr int kProcesses = kSmall + 1;
@@ -83,15 +84,18 @@ class BigTree {
   void WriteSmall() {
     std::string maps, smaps;
     uint64_t addr = 0x10000;
-    for (int file = 0; file < 2; ++file) {
+    for (const char* path :
+         {"00:00 0 ", "00:00 0 [heap]", "00:00 0 [stack]", "00:00 0 [filler]",
+          "08:01 4242 /usr/lib/libfiller.so", "00:05 4243 /dev/shm/filler",
+          "00:06 4244 /dev/hugepages/filler"}) {
       for (int p = 0; p < 16; ++p, addr += 0x2000) {
         std::string perms = {p & 1 ? 'r' : '-', p & 2 ? 'w' : '-',
                              p & 4 ? 'x' : '-', p & 8 ? 's' : 'p'};
-        char head[128];
+        char head[160];
         snprintf(head, sizeof(head), "%08lx-%08lx %s 00000000 %s",
                  static_cast<unsigned long>(addr),
                  static_cast<unsigned long>(addr + 0x1000), perms.c_str(),
-                 file ? "08:01 4242 /usr/lib/libfiller.so" : "00:00 0 ");
+                 path);
         maps += std::string(head) + "\n";
         smaps += std::string(head) +
                  "\nSize:                  4 kB\nRss:                   4 kB\n"
@@ -157,19 +161,33 @@ LimitRun RunJustAboveOwnSize(const BigTree& tree,
     ADD_FAILURE() << "--mem-limit 1: " << r.result.Describe();
     return r;
   }
-  for (r.limit_mib = std::stoi(m[1]) + 1;; ++r.limit_mib) {
+  const int own_mib = std::stoi(m[1]);  // m points into r.result
+  for (r.limit_mib = own_mib + 1;; ++r.limit_mib) {
     r.result = run(r.limit_mib);
-    if (r.limit_mib >= std::stoi(m[1]) + 3 ||
+    if (r.limit_mib >= own_mib + 3 ||
         !std::regex_match(r.result.err, kBelow)) {
       return r;
     }
   }
 }
 
-void ExpectReachedDuringScan(const std::vector<std::string>& args) {
-  BigTree tree;
-  ASSERT_FALSE(tree.root().empty());
-  LimitRun r = RunJustAboveOwnSize(tree, args);
+// The tree is written once for the suite (removing it takes seconds).
+class MemLimitMidScan : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { tree_ = new BigTree(); }
+  static void TearDownTestSuite() {
+    delete tree_;
+    tree_ = nullptr;
+  }
+  void ExpectReachedDuringScan(const std::vector<std::string>& args);
+  static BigTree* tree_;
+};
+BigTree* MemLimitMidScan::tree_ = nullptr;
+
+void MemLimitMidScan::ExpectReachedDuringScan(
+    const std::vector<std::string>& args) {
+  ASSERT_FALSE(tree_->root().empty());
+  LimitRun r = RunJustAboveOwnSize(*tree_, args);
   SCOPED_TRACE("--mem-limit " + std::to_string(r.limit_mib));
   EXPECT_EQ(r.result.exit_code, kExitMemLimit) << r.result.Describe();
   EXPECT_EQ(r.result.out, "");
@@ -182,15 +200,15 @@ void ExpectReachedDuringScan(const std::vector<std::string>& args) {
   EXPECT_TRUE(std::regex_match(r.result.err, want)) << r.result.err;
 }
 
-TEST(MemLimit, ReachedDuringTheGroupsScan) {
+TEST_F(MemLimitMidScan, Groups) {
   ExpectReachedDuringScan({"groups", "--split-uid"});
 }
 
-TEST(MemLimit, ReachedDuringTheTopScan) {
+TEST_F(MemLimitMidScan, Top) {
   ExpectReachedDuringScan({"top"});
 }
 
-TEST(MemLimit, ReachedDuringTheSnapshotScan) {
+TEST_F(MemLimitMidScan, Snapshot) {
   ExpectReachedDuringScan({"snapshot"});
 }
 
