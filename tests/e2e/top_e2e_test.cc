@@ -66,8 +66,11 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
       last = "";
       break;
     }
-    last = "a thread of the helper ran during the scan: " + before[0] +
-           before[1] + " -> " + after[0] + after[1];
+    last = "a thread of the helper ran during the scan:";
+    for (const auto* state : {&before, &after}) {
+      last += "\n";
+      for (const std::string& s : *state) last += " " + s;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_EQ(last, "");
