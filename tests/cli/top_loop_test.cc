@@ -71,6 +71,8 @@ std::vector<std::string> SmapsReads(const FakeProcSource& src, size_t from) {
   for (size_t i = from; i < reads.size(); ++i) {
     if (reads[i].ends_with("/smaps")) out.push_back(reads[i]);
   }
+  // The scan runs on 2 threads: which processes were read, in pid order.
+  std::sort(out.begin(), out.end());
   return out;
 }
 
