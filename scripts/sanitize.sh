@@ -7,7 +7,7 @@
 #     churn included (they run the TSan-built memstats binary), in
 #     $SAN_BUILD_ROOT/build-tsan. Only the targets those tests need are built.
 # Both builds use -DMEMSTATS_SANITIZE (see CMakeLists.txt), which leaves the
-# live tests' layout helper uninstrumented. The live tests need root; like
+# live tests' helpers (layout, profile, churn) uninstrumented. The live tests need root; like
 # scripts/test.sh, a skipped test fails the run under CI=true. Needs the
 # packages scripts/build.sh installs.
 # Prints one summary line per sanitizer; exits non-zero if either failed.
