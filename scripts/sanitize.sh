@@ -2,11 +2,13 @@
 # Runs the tests under sanitizers:
 #   - ASan+UBSan: every test (unit and live) but one (ASAN_EXCLUDE below),
 #     in $SAN_BUILD_ROOT/build-asan;
-#   - TSan: the parallel scanner and accounting tests plus the CLI and live
-#     end-to-end tests (they run the TSan-built memstats binary), in
+#   - TSan: the tests of every parallel path (scan, smaps rollups,
+#     accounting, top and snapshot) plus the CLI and live end-to-end tests,
+#     churn included (they run the TSan-built memstats binary), in
 #     $SAN_BUILD_ROOT/build-tsan. Only the targets those tests need are built.
 # Both builds use -DMEMSTATS_SANITIZE (see CMakeLists.txt), which leaves the
-# live tests' helpers uninstrumented. The live tests need root; like
+# live tests' helpers (layout, profile, kinds, sysmem, churn)
+# uninstrumented. The live tests need root; like
 # scripts/test.sh, a skipped test fails the run under CI=true. Needs the
 # packages scripts/build.sh installs.
 # Prints one summary line per sanitizer; exits non-zero if either failed.
@@ -17,12 +19,24 @@ ROOT="$(pwd)"
 SAN_BUILD_ROOT="${SAN_BUILD_ROOT:-$ROOT}"
 JOBS="$(nproc)"
 
-# TSan: tests of the parallel scan (oneTBB) and of accounting, and the
-# programs that run the memstats binary.
+# TSan: every parallel path. In process: the scan (oneTBB; smaps rollups
+# included), accounting, and top's rounds and table on a scan of 2 threads.
+# Through the TSan-built memstats binary: groups, top and snapshot on the
+# fixtures (one test of each scans on 2 threads), --mem-limit reached
+# mid-scan, and the live tests (2 threads or all cores) with their helpers,
+# the churn test included: 5 scans of the churn helper's processes
+# (MEMSTATS_CHURN_RUNS, MEMSTATS_CHURN_SCOPE below) instead of 200 of the
+# whole machine, as a TSan-built memstats takes 5 to 15 s a scan. Left out:
+# tests that never scan in parallel (parsers, filters, renderers,
+# BuildSnapshot, SnapshotBadInput).
 TSAN_TARGETS=(scanner_fault_test fault_render_test scanner_fixture_test segment_store_test
-              sets_test cli_test e2e_test memstats memstats_layout_helper
-              kinds_e2e_test memstats_kinds_helper)
-TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|UnprivilegedTest|E2eTest|KindsTest)[./]'
+              sets_test cli_test snapshot_cli_test top_cli_test top_loop_test top_table_test
+              scanner_entries_test e2e_test snapshot_e2e_test top_e2e_test churn_test
+              kinds_e2e_test sysmem_e2e_test caps_e2e_test
+              memstats memstats_layout_helper memstats_profile_helper memstats_churn_helper
+              memstats_kinds_helper memstats_sysmem_helper)
+TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ReadSmapsRollupsTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|MemLimitMidScan|UnprivilegedTest|TopCliTest|TopLoopTest|TopTableTest|SnapshotGolden|SnapshotJson|E2eTest|TopE2eTest|SnapshotLiveTest|ChurnTest|ScannerEntriesTest|KindsTest|SysMemTest|CapsTest)[./]'
+TSAN_CHURN_RUNS=5
 
 # Left out of the ASan run (they run in scripts/test.sh's normal step):
 # MappingLiveTest.FindsTheStackOfAWaitingThread compares the test process's
@@ -83,6 +97,7 @@ run_tsan() {
   local dir="$SAN_BUILD_ROOT/build-tsan" start=$SECONDS
   configure "$dir" thread -DCMAKE_CXX_FLAGS_DEBUG="-g1" &&
     cmake --build "$dir" -j "$JOBS" --target "${TSAN_TARGETS[@]}" &&
+    MEMSTATS_CHURN_RUNS="$TSAN_CHURN_RUNS" MEMSTATS_CHURN_SCOPE=helper \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
     run_ctest "$dir" "$logs/tsan.log" -R "$TSAN_TESTS"
   tsan_status=$?

@@ -283,6 +283,26 @@ std::vector<int> Pids(const json& doc) {
   return pids;
 }
 
+// Scanning on two threads changes nothing but the scan's time and thread
+// count (the TSan run checks the parallel scan here). stderr is not
+// compared: oneTBB warns there when the machine has fewer cores than threads
+// asked for.
+TEST(SnapshotJson, TwoScanThreadsGiveTheSameDocument) {
+  json one = RunJson({"--json", "snapshot", "--small", "0"});
+  RunResult r = RunMemstats({"--procfs-root", kProfile, "--threads", "2",
+                             "--json", "snapshot", "--small", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  json two = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_EQ(two["processes"].size(), 5u) << r.out;
+  EXPECT_EQ(one["scan"]["threads"], 1);
+  EXPECT_EQ(two["scan"]["threads"], 2);
+  for (json* doc : {&one, &two}) {
+    (*doc)["scan"].erase("threads");
+    (*doc)["scan"].erase("seconds");
+  }
+  EXPECT_EQ(one, two);
+}
+
 // -c adds descendants (201 is 200's child); without it, only what matched.
 TEST(SnapshotJson, ChildrenOfPids) {
   EXPECT_EQ(Pids(RunJson({"--json", "snapshot", "-p", "200", "-c"})),

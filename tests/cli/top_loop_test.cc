@@ -71,6 +71,8 @@ std::vector<std::string> SmapsReads(const FakeProcSource& src, size_t from) {
   for (size_t i = from; i < reads.size(); ++i) {
     if (reads[i].ends_with("/smaps")) out.push_back(reads[i]);
   }
+  // The scan runs on 2 threads: which processes were read, in pid order.
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -87,7 +89,7 @@ class TopLoopTest : public ::testing::Test {
     AddProc(*fake_, 20, "beta", 500);
     AddProc(*fake_, 30, "gamma", 200);
     ctx_.source = std::move(src);
-    ctx_.threads = 1;
+    ctx_.threads = 2;  // the TSan run checks the parallel scan here
     ctx_.mem_limit_bytes = ~uint64_t{0};
     opts_.columns = {profile::TopColumn::kData, profile::TopColumn::kAnon,
                      profile::TopColumn::kPss, profile::TopColumn::kCount};

@@ -7,7 +7,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +58,41 @@ class ProfileProcess {
 
   // The helper's pid once it said it is ready, else -1.
   int pid() const { return ready_pid_; }
+
+  // /proc/PID/task/TID/syscall of each thread but the main one, by tid:
+  // "running" while the thread is on a CPU (memstats then finds no stack
+  // pointer and counts its stack as anonymous memory), else the system
+  // call, its arguments, the stack pointer and the program counter.
+  std::vector<std::string> ThreadSyscalls() const {
+    namespace fs = std::filesystem;
+    const fs::path task = "/proc/" + std::to_string(ready_pid_) + "/task";
+    std::vector<int> tids;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(task, ec)) {
+      const int tid = std::stoi(e.path().filename().string());
+      if (tid != ready_pid_) tids.push_back(tid);
+    }
+    std::sort(tids.begin(), tids.end());
+    std::vector<std::string> out;
+    for (int tid : tids) {
+      std::ifstream in(task / std::to_string(tid) / "syscall");
+      out.emplace_back(std::istreambuf_iterator<char>(in),
+                       std::istreambuf_iterator<char>());
+    }
+    return out;
+  }
+
+  // Whether the threads stayed blocked in one system call from `before` to
+  // `after` (two ThreadSyscalls() results): the same, and each in a system
+  // call (a number >= 0 first). The helper's threads block in read(2) for
+  // good once started; until then one may be on a CPU.
+  static bool StayedBlocked(const std::vector<std::string>& before,
+                            const std::vector<std::string>& after) {
+    if (before != after) return false;
+    return std::all_of(before.begin(), before.end(), [](const std::string& s) {
+      return !s.empty() && s[0] >= '0' && s[0] <= '9';
+    });
+  }
 
  private:
   pid_t pid_ = -1;

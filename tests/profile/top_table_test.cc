@@ -23,6 +23,7 @@ scan::ScanResult ScanProfileFixture() {
   auto source = scan::NewLiveProcSource(MEMSTATS_FIXTURES_DIR "/profile");
   EXPECT_TRUE(source.ok());
   scan::ScanOptions o;
+  o.threads = 2;  // the TSan run checks the parallel scan here
   o.read_pages = false;
   o.read_smaps = true;
   o.mapping_detail = scan::ScanOptions::MappingDetail::kCategories;

@@ -1,6 +1,7 @@
 // The scanner against a fake /proc that fails in the ways a live one does.
 #include <algorithm>
 #include <cerrno>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -269,6 +270,45 @@ TEST(ScannerFaultTest, MemoryBudgetStopsTheScan) {
   auto r = Scan(src, o, KeepAll());
   EXPECT_TRUE(absl::IsResourceExhausted(r.status())) << r.status();
   EXPECT_TRUE(budget.exceeded());
+}
+
+// The limit is above the budget's baseline, and passed only after some
+// processes were read: the scan stops, says how far it got, and keeps
+// charged exactly what the records read whole took.
+TEST(ScannerFaultTest, MemoryBudgetRunsOutMidScan) {
+  FakeProcSource src;
+  constexpr int kProcesses = 50;
+  for (int pid = 100; pid < 100 + kProcesses; ++pid) {
+    std::vector<uint64_t> pfns;  // 8 runs of one page, other PFNs in each
+    for (uint64_t i = 0; i < 8; ++i) pfns.push_back(pid * 100 + 2 * i);
+    AddProcess(src, pid, pfns);
+  }
+  // Each process interns one segment (8 runs plus 64 bytes of table) and
+  // grows its segment list by one id.
+  constexpr uint64_t kPerProcess = 8 * sizeof(PfnRun) + 64 + sizeof(uint32_t);
+  constexpr uint64_t kLimit = uint64_t{1} << 20;
+  constexpr uint64_t kBaseline = kLimit - 5 * kPerProcess - 100;
+  MemoryBudget budget(kLimit, kBaseline);  // room for 5 processes
+  ScanOptions o = Options();
+  o.budget = &budget;
+  auto r = Scan(src, o, KeepAll());
+  ASSERT_TRUE(absl::IsResourceExhausted(r.status())) << r.status();
+  // The 6th process to charge fails. Until that thread raises the stop
+  // flag the other one may read more (they fail to charge too), so the
+  // count read is at least 6.
+  std::smatch m;
+  const std::string message(r.status().message());
+  ASSERT_TRUE(std::regex_match(
+      message, m,
+      std::regex("memory limit of 1 MiB reached after reading ([0-9]+) of 50 "
+                 "processes; no numbers were printed. Raise --mem-limit or "
+                 "narrow --filter")))
+      << message;
+  EXPECT_GE(std::stoi(m[1]), 6) << message;
+  EXPECT_LE(std::stoi(m[1]), 50) << message;
+  EXPECT_TRUE(budget.exceeded());
+  EXPECT_EQ(budget.used(), kBaseline + 5 * kPerProcess);
+  EXPECT_EQ(budget.peak(), kBaseline + 5 * kPerProcess);
 }
 
 }  // namespace
