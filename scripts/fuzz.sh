@@ -19,11 +19,13 @@ if [ "${1:-}" = "--fixed" ]; then
 fi
 SECONDS_PER_TARGET="${1:-20}"
 # --fixed: inputs per target (15 to 25 s each on this kind of machine).
-declare -A FIXED_RUNS=([filter_fuzz]=100000 [parsers_fuzz]=1500000 [pagemap_fuzz]=100000)
+declare -A FIXED_RUNS=([filter_fuzz]=100000 [parsers_fuzz]=1500000 [pagemap_fuzz]=100000
+  [cli_args_fuzz]=CLI_RUNS)
 BUILD_DIR="${FUZZ_BUILD_DIR:-$(pwd)/build-fuzz}"
-TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz)
+TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz cli_args_fuzz)
 
-PACKAGES=(cmake ninja-build clang libclang-rt-14-dev libabsl-dev libtbb-dev)
+PACKAGES=(cmake ninja-build clang libclang-rt-14-dev libabsl-dev libtbb-dev
+          libcli11-dev nlohmann-json3-dev)
 scripts/install_packages.sh "${PACKAGES[@]}"
 
 CC="${CC:-clang}" CXX="${CXX:-clang++}" \

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -10,12 +11,15 @@
 #include <thread>
 #include <variant>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "render/groups.h"
 #include "scan/memory_budget.h"
 #include "scan/parsers.h"
 #include "scan/scanner.h"
+#include "tbb/info.h"
 
 namespace memstats::cli {
 namespace {
@@ -85,18 +89,131 @@ class Progress {
 
 void Warn(const std::string& msg) { std::cerr << "memstats: " << msg << "\n"; }
 
+bool AllDigits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == s.npos;
+}
+
+// --threads: a positive number; one above the bound (however many digits)
+// is lowered to the bound, with a warning.
+void CheckThreads(const std::string& text, CheckedGlobals& c) {
+  const int bound = kMaxThreadsPerCore * Cores();
+  if (text.size() > 1 && text[0] == '-' && AllDigits(text.substr(1))) {
+    throw UsageError(absl::StrCat("--threads: must be at least 1, got ", text));
+  }
+  if (!AllDigits(text)) {
+    throw UsageError(absl::StrCat(
+        "--threads: expected a number of threads, got '", text, "'"));
+  }
+  uint64_t n = 0;
+  if (absl::SimpleAtoi(text, &n) && n == 0) {
+    throw UsageError("--threads: must be at least 1, got 0");
+  }
+  // Too many digits for 64 bits counts as above the bound too.
+  if (!absl::SimpleAtoi(text, &n) || n > static_cast<uint64_t>(bound)) {
+    c.threads = bound;
+    c.threads_warning = absl::StrFormat(
+        "--threads %s: using %d (at most %d per core, %d cores)", text, bound,
+        kMaxThreadsPerCore, Cores());
+    return;
+  }
+  c.threads = static_cast<int>(n);
+}
+
+// --mem-limit: MiB from 1 to kMaxMemLimitMib, whose bytes fit in 64 bits.
+uint64_t CheckMemLimit(const std::string& text) {
+  uint64_t mib = 0;
+  if (!AllDigits(text) || !absl::SimpleAtoi(text, &mib) || mib < 1 ||
+      mib > kMaxMemLimitMib) {
+    throw UsageError(absl::StrFormat(
+        "--mem-limit: expected MiB from 1 to %d (2^40 MiB), got '%s'",
+        kMaxMemLimitMib, text));
+  }
+  return mib << 20;
+}
+
 }  // namespace
+
+int Cores() { return std::max(1, tbb::info::default_concurrency()); }
+
+CheckedGlobals CheckGlobalOptions(const GlobalOptions& opts) {
+  CheckedGlobals c;
+  auto unit = render::ParseUnit(opts.units);
+  if (!unit) {
+    throw UsageError(absl::StrCat("--units: expected B, KiB, MiB, GiB or auto, "
+                                  "got '",
+                                  opts.units, "'"));
+  }
+  c.unit = *unit;
+  if (opts.threads) {
+    CheckThreads(*opts.threads, c);
+  } else {
+    c.threads = Cores();
+  }
+  if (opts.mem_limit_mib) c.mem_limit_bytes = CheckMemLimit(*opts.mem_limit_mib);
+  return c;
+}
+
+void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
+  struct Ignored {
+    const char* option;
+    const char* command;
+    const char* why;
+  };
+  static constexpr Ignored kIgnored[] = {
+      {"--list-processes", "top",
+       "top shows groups; -g pid shows one row per process"},
+      {"--list-processes", "snapshot",
+       "snapshot always shows each matched process"},
+      {"--ksm", "top", "the KSM column is in the groups and single tables"},
+      {"--ksm", "snapshot",
+       "the KSM column is in the groups and single tables"},
+  };
+  for (const Ignored& i : kIgnored) {
+    if (command == i.command && app.get_option(i.option)->count() > 0) {
+      throw UsageError(absl::StrCat(i.option, " does nothing for ", i.command,
+                                    ": ", i.why));
+    }
+  }
+}
+
+void RequireListedPids(scan::ProcSource& source, const std::vector<int>& pids,
+                       const std::string& option) {
+  if (pids.empty()) return;
+  auto listed = source.ListPids();
+  if (!listed.ok()) return;  // the scan reports it
+  absl::flat_hash_set<int> all(listed->begin(), listed->end());
+  for (int pid : pids) {
+    if (!all.contains(pid)) {
+      throw UsageError(absl::StrCat(option, ": no process with pid ", pid));
+    }
+  }
+}
+
+void WarnVanishedPids(const std::vector<int>& pids,
+                      const scan::ScanResult& result) {
+  const std::vector<int>& gone = result.stats.vanished_pids;
+  absl::flat_hash_set<int> warned;
+  for (int pid : pids) {
+    // Not listed by the scan (exited since RequireListedPids), or listed
+    // and gone before its files were read.
+    const bool vanished = !result.parents.contains(pid) ||
+                          std::binary_search(gone.begin(), gone.end(), pid);
+    if (vanished && warned.insert(pid).second) {
+      Warn(absl::StrFormat("warning: process %d exited during the scan", pid));
+    }
+  }
+}
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   app.add_option("--filter", o.filter_text,
                  "Only processes matching this filter expression")
       ->option_text("EXPR");
   app.add_option("--threads", o.threads,
-                 "Scan threads (default: all cores)")
+                 "Scan threads (default: all cores; at most 4 per core)")
       ->option_text("N");
   app.add_option("--mem-limit", o.mem_limit_mib,
-                 "Cap on memstats's own memory in MiB (default: a quarter of "
-                 "MemAvailable)")
+                 "Cap on memstats's own memory in MiB, 1 to 2^40 (default: a "
+                 "quarter of MemAvailable)")
       ->option_text("MiB");
   app.add_option("--procfs-root", o.procfs_root,
                  "Read this /proc-shaped directory instead of /proc")
@@ -132,26 +249,9 @@ std::vector<filters::Filter> ParseFilterListOrThrow(const std::string& text,
 Context MakeContext(const GlobalOptions& opts) {
   Context ctx;
   ctx.opts = opts;
-  auto unit = render::ParseUnit(opts.units);
-  if (!unit) {
-    throw UsageError(absl::StrCat("--units: expected B, KiB, MiB, GiB or auto, "
-                                  "got '",
-                                  opts.units, "'"));
-  }
-  ctx.unit = *unit;
-  if (opts.threads) {
-    if (*opts.threads < 1) {
-      throw UsageError(absl::StrCat("--threads: must be at least 1, got ",
-                                    *opts.threads));
-    }
-    ctx.threads = *opts.threads;
-  } else {
-    ctx.threads =
-        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
-  if (opts.mem_limit_mib && *opts.mem_limit_mib == 0) {
-    throw UsageError("--mem-limit: must be at least 1 MiB");
-  }
+  const CheckedGlobals checked = CheckGlobalOptions(opts);
+  ctx.unit = checked.unit;
+  ctx.threads = checked.threads;
 
   struct stat st;
   if (::stat(opts.procfs_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -172,9 +272,17 @@ Context MakeContext(const GlobalOptions& opts) {
     ctx.filter = ParseFilterOrThrow(opts.filter_text);
   }
 
+  if (!checked.threads_warning.empty()) {
+    Warn(absl::StrCat("warning: ", checked.threads_warning));
+  }
+  if (ctx.threads > Cores()) {
+    ctx.parallelism = std::make_unique<tbb::global_control>(
+        tbb::global_control::max_allowed_parallelism, ctx.threads);
+  }
+
   SelfMemory self = ReadSelfMemory();
-  if (opts.mem_limit_mib) {
-    ctx.mem_limit_bytes = *opts.mem_limit_mib << 20;
+  if (checked.mem_limit_bytes) {
+    ctx.mem_limit_bytes = *checked.mem_limit_bytes;
   } else if (self.mem_available > 0) {
     ctx.mem_limit_bytes = self.mem_available / kDefaultLimitDivisor;
   } else {
@@ -241,7 +349,9 @@ std::unique_ptr<scan::MemoryBudget> NewBudget(const Context& ctx) {
 }
 
 int RunGroups(Context& ctx,
-              const std::vector<std::unique_ptr<splitters::Splitter>>& splits) {
+              const std::vector<std::unique_ptr<splitters::Splitter>>& splits,
+              const std::vector<int>& named_pids) {
+  RequireListedPids(*ctx.source, named_pids, "--split-pids");
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<scan::MemoryBudget> budget_ptr = NewBudget(ctx);
   scan::MemoryBudget& budget = *budget_ptr;
@@ -284,6 +394,7 @@ int RunGroups(Context& ctx,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
           .count();
   WarnUnreadable(report->scan);
+  WarnVanishedPids(named_pids, result);
   if (!report->page_level) {
     Warn(absl::StrCat("warning: ", report->page_level_note));
   }

@@ -13,6 +13,7 @@
 
 #include "CLI/CLI.hpp"
 #include "filters/filter.h"
+#include "tbb/global_control.h"
 #include "render/units.h"
 #include "scan/memory_budget.h"
 #include "scan/proc_source.h"
@@ -35,10 +36,20 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// --mem-limit's largest value, 2^40 MiB (1 EiB): more than any machine
+// has, and its bytes fit in 64 bits.
+inline constexpr uint64_t kMaxMemLimitMib = uint64_t{1} << 40;
+// --threads is bounded to this many threads per core: the scan waits on
+// /proc reads, so a few more threads than cores can help, and oneTBB
+// allows at least 4 per core (its hard limit is max(256, 4 x cores)).
+inline constexpr int kMaxThreadsPerCore = 4;
+
 struct GlobalOptions {
   std::string filter_text;
-  std::optional<int> threads;   // unset: all cores
-  std::optional<uint64_t> mem_limit_mib;
+  // As typed, checked by CheckGlobalOptions (CLI11 would wrap or refuse
+  // values that do not fit an int with a less clear message).
+  std::optional<std::string> threads;        // unset: all cores
+  std::optional<std::string> mem_limit_mib;  // unset: the default
   std::string procfs_root = "/proc";
   bool list_processes = false;
   bool json = false;
@@ -49,6 +60,25 @@ struct GlobalOptions {
 // Registers the global options on the top-level app.
 void AddGlobalOptions(CLI::App& app, GlobalOptions& opts);
 
+// The cores memstats may run on (oneTBB's default concurrency, which
+// follows the CPU affinity mask).
+int Cores();
+
+// The global options that can be checked without reading anything.
+struct CheckedGlobals {
+  render::Unit unit = render::Unit::kAuto;
+  int threads = 1;              // what the scan uses, at most 4 x Cores()
+  std::string threads_warning;  // set when --threads was lowered
+  std::optional<uint64_t> mem_limit_bytes;  // unset: the default
+};
+// Throws UsageError naming the option for a bad --units, --threads below 1
+// or not a number, and --mem-limit outside 1..kMaxMemLimitMib.
+CheckedGlobals CheckGlobalOptions(const GlobalOptions& opts);
+
+// Global options that `command` (the subcommand's name) would ignore are
+// refused: throws UsageError "--list-processes does nothing for top: ...".
+void RefuseIgnoredOptions(const CLI::App& app, const std::string& command);
+
 // Everything the pipeline needs, checked. Throws UsageError.
 struct Context {
   GlobalOptions opts;
@@ -57,8 +87,24 @@ struct Context {
   render::Unit unit = render::Unit::kAuto;
   int threads = 1;
   uint64_t mem_limit_bytes = 0;
+  // Raises oneTBB's limit to `threads` when that is above the cores, so
+  // that oneTBB neither ignores the extra threads nor prints a warning.
+  std::unique_ptr<tbb::global_control> parallelism;
 };
+// Checks the options (CheckGlobalOptions), prints the --threads warning
+// once, opens --procfs-root. Throws UsageError.
 Context MakeContext(const GlobalOptions& opts);
+
+// Pids the user named to be reported (snapshot -p, top's PID arguments,
+// --split-pids) must be in the process list: throws UsageError
+// "<option>: no process with pid N" for the first that is not.
+void RequireListedPids(scan::ProcSource& source, const std::vector<int>& pids,
+                       const std::string& option);
+
+// "warning: process N exited during the scan" on stderr for each of the
+// named `pids` that was listed but vanished during the scan of `result`.
+void WarnVanishedPids(const std::vector<int>& pids,
+                      const scan::ScanResult& result);
 
 // Parses a filter list or one filter, throwing UsageError with the caret
 // message on error.
@@ -86,9 +132,11 @@ std::variant<scan::ScanResult, int> RunScan(Context& ctx,
 void WarnUnreadable(const scan::ScanStats& st);
 
 // Scans once, applies every splitter, accounts, and prints the report
-// (text or JSON) to stdout. Returns the exit code.
+// (text or JSON) to stdout. `named_pids` (--split-pids) are checked with
+// RequireListedPids and WarnVanishedPids. Returns the exit code.
 int RunGroups(Context& ctx,
-              const std::vector<std::unique_ptr<splitters::Splitter>>& splits);
+              const std::vector<std::unique_ptr<splitters::Splitter>>& splits,
+              const std::vector<int>& named_pids = {});
 
 }  // namespace memstats::cli
 

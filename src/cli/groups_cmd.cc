@@ -70,6 +70,7 @@ void RegisterGroupsCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
     run = [sub, opts, &global] {
       Context ctx = MakeContext(global);
       std::vector<std::unique_ptr<splitters::Splitter>> splits;
+      std::vector<int> named_pids;  // --split-pids, all of them
       size_t env_i = 0, pids_i = 0, custom_i = 0;
       // Reports come in the order the options were given.
       for (CLI::Option* o : sub->parse_order()) {
@@ -93,15 +94,16 @@ void RegisterGroupsCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
           }
           splits.push_back(splitters::NewEnvSplitter(key));
         } else if (name == "--split-pids") {
-          splits.push_back(
-              splitters::NewPidsSplitter(ParsePidList(opts->pids.at(pids_i++))));
+          std::vector<int> pids = ParsePidList(opts->pids.at(pids_i++));
+          named_pids.insert(named_pids.end(), pids.begin(), pids.end());
+          splits.push_back(splitters::NewPidsSplitter(std::move(pids)));
         } else if (name == "--split-custom") {
           splits.push_back(splitters::NewCustomSplitter(ParseFilterListOrThrow(
               opts->custom.at(custom_i++), "--split-custom")));
         }
       }
       if (splits.empty()) splits.push_back(splitters::NewUidSplitter());
-      return RunGroups(ctx, splits);
+      return RunGroups(ctx, splits, named_pids);
     };
   });
 }

@@ -164,11 +164,10 @@ int Fail(const absl::Status& s) {
   return absl::IsInvalidArgument(s) ? kExitBadInput : kExitFailure;
 }
 
-int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  Context ctx = MakeContext(global);
-  const std::string mask_text =
-      o.mask.value_or(std::string(profile::kDefaultFileKeyMask));
+// The checks that read nothing, run at parse time. Throws UsageError.
+profile::FileKeyMask CheckOptions(const SnapshotOptions& o,
+                                  std::string& mask_text) {
+  mask_text = o.mask.value_or(std::string(profile::kDefaultFileKeyMask));
   auto mask = profile::ParseFileKeyMask(mask_text);
   if (!mask.ok())
     throw UsageError(absl::StrCat("-m: ", mask.status().message()));
@@ -178,6 +177,17 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
                      "100, got ",
                      o.small_percent));
   }
+  (void)ParsePids(o.pids);
+  return *mask;
+}
+
+int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string mask_text;
+  const profile::FileKeyMask mask = CheckOptions(o, mask_text);
+  Context ctx = MakeContext(global);
+  const std::vector<int> named_pids = ParsePids(o.pids);
+  RequireListedPids(*ctx.source, named_pids, "-p");
   if (!o.output.empty()) {
     if (absl::Status s = CheckOutputPath(o.output); !s.ok()) {
       throw UsageError(std::string{s.message()});
@@ -213,7 +223,7 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
   scan::ScanOptions options;
   options.read_pages = false;
   options.read_smaps = false;
-  options.mapping_detail = mask->path || mask->binary
+  options.mapping_detail = mask.path || mask.binary
                                ? scan::ScanOptions::MappingDetail::kFiles
                                : scan::ScanOptions::MappingDetail::kCategories;
   auto scanned = RunScan(ctx, options, selection.Matched(), *budget);
@@ -221,7 +231,7 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
   scan::ScanResult& result = std::get<scan::ScanResult>(scanned);
 
   profile::SnapshotOptions build;
-  build.mask = *mask;
+  build.mask = mask;
   build.small_percent = o.small_percent;
   profile::Snapshot snap = profile::BuildSnapshot(result.processes, build);
   snap.scan = result.stats;
@@ -230,6 +240,7 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
           .count();
   snap.mask_text = mask_text;
   WarnUnreadable(result.stats);
+  WarnVanishedPids(named_pids, result);
   if (result.processes.empty()) {
     std::cerr << "memstats: warning: no process matched\n";
   }
@@ -286,6 +297,8 @@ void RegisterSnapshotCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
                   "symbolic link) instead of stdout")
       ->option_text("FILE");
   sub->callback([opts, &global, &run] {
+    std::string mask_text;
+    (void)CheckOptions(*opts, mask_text);  // at parse time: reads nothing
     run = [opts, &global] { return RunSnapshot(global, *opts); };
   });
 }

@@ -184,8 +184,8 @@ void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
                 "Count memstats's own process too");
 
   sub->callback([a, &global, &run] {
+    Finish(*a);  // at parse time: reads nothing
     run = [a, &global] {
-      Finish(*a);
       Context ctx = MakeContext(global);
       if (ctx.opts.json && a->top.tsv) {
         throw UsageError("--json and --tsv exclude each other");

@@ -102,7 +102,10 @@ class TopRunner {
     auto first = ScanOnce(ctx_, !cheap, base);
     if (int* code = std::get_if<int>(&first)) return *code;
     scan::ScanResult& all = std::get<scan::ScanResult>(first);
-    if (n == 1) WarnUnreadable(all.stats);
+    if (n == 1) {
+      WarnUnreadable(all.stats);
+      WarnVanishedPids(SelectorPids(opts_.selectors), all);
+    }
     FillCounts(all.stats, round);
     FillMeminfo(*ctx_.source, round);
 
@@ -189,6 +192,15 @@ class TopRunner {
 
 }  // namespace
 
+std::vector<int> SelectorPids(const std::vector<std::string>& selectors) {
+  std::vector<int> pids;
+  for (const std::string& s : selectors) {
+    int pid = 0;
+    if (absl::SimpleAtoi(s, &pid)) pids.push_back(pid);
+  }
+  return pids;
+}
+
 std::unique_ptr<splitters::Splitter> MakeTopSplitter(const TopOptions& opts) {
   const std::string& g = opts.group_by;
   if (g == "exe") return splitters::NewTopExeSplitter();
@@ -223,6 +235,7 @@ bool MatchesSelectors(const std::vector<std::string>& selectors,
 }
 
 int RunTop(Context& ctx, const TopOptions& opts, const TopEnv& env) {
+  RequireListedPids(*ctx.source, SelectorPids(opts.selectors), "top");
   TopRunner runner(ctx, opts, env);
   return runner.Run();
 }

@@ -61,8 +61,13 @@ std::unique_ptr<splitters::Splitter> MakeTopSplitter(const TopOptions& opts);
 bool MatchesSelectors(const std::vector<std::string>& selectors,
                       const scan::ProcessIdentity& p);
 
+// The selectors that are numbers: pids the user named to be reported.
+std::vector<int> SelectorPids(const std::vector<std::string>& selectors);
+
 // Runs the rounds (one without loop_seconds) and prints each whole to
 // env.out. Returns the exit code: kExitOk, or RunScan's code on failure.
+// Throws UsageError when a pid selector names no listed process; warns
+// when one vanished during round 1's scan.
 int RunTop(Context& ctx, const TopOptions& opts, const TopEnv& env);
 
 }  // namespace memstats::cli

@@ -464,10 +464,13 @@ void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads) {
         break;
       default:
         ++result.stats.vanished;
+        result.stats.vanished_pids.push_back(recs[i].id.pid);
         break;
     }
   }
   recs.resize(kept);
+  std::sort(result.stats.vanished_pids.begin(),
+            result.stats.vanished_pids.end());
   std::sort(result.stats.unreadable_pids.begin(),
             result.stats.unreadable_pids.end());
   result.stats.scanned = kept;
@@ -597,6 +600,7 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
         break;
       case Outcome::kVanished:
         ++stats.vanished;
+        stats.vanished_pids.push_back(pids[i]);
         break;
       case Outcome::kUnreadable:
         ++stats.unreadable;

@@ -72,6 +72,7 @@ struct ScanStats {
   size_t filtered_out = 0;    // rejected by `keep`
   size_t kernel_threads = 0;  // excluded
   size_t vanished = 0;        // exited during the scan
+  std::vector<int> vanished_pids;    // ascending
   size_t unreadable = 0;      // memory files not readable (permissions)
   std::vector<int> unreadable_pids;  // ascending
   // Present pagemap entries that read PFN 0: PFNs are hidden from us (no

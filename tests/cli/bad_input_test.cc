@@ -76,7 +76,8 @@ TEST(BadInput, ThreadsTwice) {
 
 TEST(BadInput, MemLimitZero) {
   ExpectBadInput({"--mem-limit", "0", "single"},
-                 "memstats: error: --mem-limit: must be at least 1 MiB\n");
+                 "memstats: error: --mem-limit: expected MiB from 1 to "
+                 "1099511627776 (2^40 MiB), got '0'\n");
 }
 
 TEST(BadInput, UnknownUnit) {

@@ -103,12 +103,12 @@ PID  PPID   UID  COMM     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  
 }
 
 // --split-pids: listed pids first in declaration order, then "Other"; a
-// listed pid with no process (999) gets no row. Other = {P1, bash}: RSS
+// listed pid that is not scanned (2, a kernel thread) gets no row. Other = {P1, bash}: RSS
 // 100 + 40 + 5 + 8 = 153 pages = 612.0K, USS 48 anon pages (the shmem is
 // shared with P2, libc is mapped outside), swap offset 8 shared with P2.
 // --split-custom: first matching filter wins, named by its text.
 TEST(GroupsGolden, SplitPidsAndCustom) {
-  ExpectGolden({"groups", "--split-pids", "200,999", "--split-custom",
+  ExpectGolden({"groups", "--split-pids", "200,2", "--split-custom",
                 "env_kv(APP,web),uid(0)"},
                std::string(kHeader) + R"(
 split by pids

@@ -77,6 +77,17 @@ TEST_F(SnapshotBadInput, NonNumericPid) {
   EXPECT_TRUE(Entries().empty());
 }
 
+// A pid named with -p that no process has; the filter's pid() would match
+// nothing instead.
+TEST_F(SnapshotBadInput, PidWithoutProcess) {
+  Expect({"-p", "999"}, "memstats: error: -p: no process with pid 999\n");
+  Expect({"-p", "100,201", "-p", "4242", "-c"},
+         "memstats: error: -p: no process with pid 4242\n");
+  Expect({"nginx", "-p", "99999999"},
+         "memstats: error: -p: no process with pid 99999999\n");
+  EXPECT_TRUE(Entries().empty());
+}
+
 TEST_F(SnapshotBadInput, SmallOutOfRange) {
   Expect({"--small", "101"},
          "memstats: error: --small: expected a percentage from 0 to 100, got "

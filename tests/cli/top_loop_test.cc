@@ -5,6 +5,7 @@
 #include "cli/top_loop.h"
 
 #include <algorithm>
+#include <iostream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -282,6 +283,47 @@ TEST_F(TopLoopTest, InterruptedSleepEndsTheLoop) {
   EXPECT_EQ(RunTop(ctx_, opts_, env), kExitOk);
   const std::string text = out_.str();
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+}
+
+// Pids named as selectors: one the process list does not have is bad
+// input (before anything is printed); one that was listed and exited
+// during the scan is a warning and no row.
+class TopNamedPidsTest : public TopLoopTest {
+ protected:
+  void SetUp() override {
+    TopLoopTest::SetUp();
+    opts_.loop_seconds.reset();
+    opts_.rounds.reset();
+    old_cerr_ = std::cerr.rdbuf(err_.rdbuf());
+  }
+  void TearDown() override { std::cerr.rdbuf(old_cerr_); }
+  std::ostringstream err_;
+  std::streambuf* old_cerr_ = nullptr;
+};
+
+TEST_F(TopNamedPidsTest, APidNeverListedIsBadInput) {
+  opts_.selectors = {"10", "99"};
+  try {
+    Run({});
+    ADD_FAILURE() << "no UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()), "top: no process with pid 99");
+  }
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(TopNamedPidsTest, APidThatVanishedDuringTheScanWarns) {
+  // Listed, its stat read for the parent map, then gone.
+  fake_->Add(20).vanish_after_reads = 1;
+  opts_.selectors = {"10", "20", "alpha"};
+  ctx_.opts.json = true;
+  EXPECT_EQ(Run({}), kExitOk);
+  EXPECT_EQ(err_.str(),
+            "memstats: warning: process 20 exited during the scan\n");
+  auto j = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(j["groups"].size(), 1u) << out_.str();
+  EXPECT_EQ(j["processes"]["vanished"], 1);
 }
 
 TEST(TopSelectorsTest, PidsAndNames) {

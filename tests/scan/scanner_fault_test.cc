@@ -67,6 +67,7 @@ TEST(ScannerFaultTest, VanishedMidReadIsCountedAndDroppedWhole) {
   ASSERT_EQ(r->processes.size(), 1u);
   EXPECT_EQ(r->processes[0].id.pid, 10);
   EXPECT_EQ(r->stats.vanished, 2u);
+  EXPECT_EQ(r->stats.vanished_pids, (std::vector<int>{11, 12}));
   EXPECT_EQ(r->stats.unreadable, 0u);
 }
 
