@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "profile/top_change.h"
 #include "render/top.h"
+#include "scan/exe_name.h"
 #include "scan/parsers.h"
 
 namespace memstats::cli {
@@ -17,11 +18,6 @@ namespace {
 
 using profile::TopGroup;
 using profile::TopRound;
-
-std::string_view Basename(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
 
 // Reads MemTotal, MemAvailable and Dirty from the source's meminfo.
 void FillMeminfo(scan::ProcSource& source, TopRound& round) {
@@ -207,15 +203,19 @@ bool MatchesSelectors(const std::vector<std::string>& selectors,
                       const scan::ProcessIdentity& p) {
   if (selectors.empty()) return true;
   const std::string key = splitters::TopExeKey(p);
-  const size_t arrow = key.find("->");
+  const splitters::TopExeKeyParts parts = splitters::TopExeKeyOf(p);
+  // "nginx" for a deleted /usr/sbin/nginx, "sleep" for a sleep run from a
+  // memfd: the executable's name without its mark.
+  const std::string_view exe_name =
+      scan::PathBasename(scan::ParseExeName(p.exe, p.cmdline).name);
   for (const std::string& s : selectors) {
     int pid = 0;
     if (absl::SimpleAtoi(s, &pid)) {
       if (pid == p.pid) return true;
       continue;
     }
-    if (s == key || s == p.comm || (!p.exe.empty() && s == Basename(p.exe)) ||
-        (arrow != std::string::npos && s == key.substr(arrow + 2))) {
+    if (s == key || s == p.comm || (!exe_name.empty() && s == exe_name) ||
+        (!parts.script.empty() && s == parts.script)) {
       return true;
     }
   }

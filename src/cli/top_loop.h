@@ -28,7 +28,8 @@ struct TopOptions {
   std::string group_by = "exe";  // exe cmd pid comm user uid cgroup
   size_t cmd_chars = 0;          // -L: cut -g cmd keys (0: no limit)
   // Positional selectors: a number is a pid, anything else matches the exe
-  // key (or the script after "->"), the executable's basename or comm.
+  // key (or the script after "->"), the executable's basename without its
+  // " (deleted)"/" (memfd)" mark (scan/exe_name.h), or comm.
   std::vector<std::string> selectors;
   double top_pct = 100;  // --top-pct: fold the rest into "others"
   std::vector<profile::TopColumn> columns = profile::DefaultTopColumns();
