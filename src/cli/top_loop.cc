@@ -40,6 +40,7 @@ void FillCounts(const scan::ScanStats& st, TopRound& round) {
   round.existing = st.listed - st.kernel_threads;
   round.unreadable = st.unreadable;
   round.vanished = st.vanished;
+  round.self_excluded = st.self_excluded;
 }
 
 // One scan through RunScan with its own budget. read_pages is always off:
@@ -80,9 +81,6 @@ class TopRunner {
 
  private:
   bool Wanted(const scan::ProcessIdentity& p) const {
-    if (env_.self_pid != 0 && !opts_.include_self && p.pid == env_.self_pid) {
-      return false;
-    }
     return MatchesSelectors(opts_.selectors, p);
   }
 
@@ -206,8 +204,8 @@ bool MatchesSelectors(const std::vector<std::string>& selectors,
   const splitters::TopExeKeyParts parts = splitters::TopExeKeyOf(p);
   // "nginx" for a deleted /usr/sbin/nginx, "sleep" for a sleep run from a
   // memfd: the executable's name without its mark.
-  const std::string_view exe_name =
-      scan::PathBasename(scan::ParseExeName(p.exe, p.cmdline).name);
+  const scan::ExeName exe = scan::ParseExeName(p.exe, p.cmdline);
+  const std::string_view exe_name = scan::PathBasename(exe.name);
   for (const std::string& s : selectors) {
     int pid = 0;
     if (absl::SimpleAtoi(s, &pid)) {

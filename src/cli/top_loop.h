@@ -39,7 +39,6 @@ struct TopOptions {
   std::optional<int64_t> k_kib;        // -k
   std::optional<int> rounds;           // --rounds: stop after N rounds
   bool tsv = false;
-  bool include_self = false;
 };
 
 struct TopEnv {
@@ -51,8 +50,6 @@ struct TopEnv {
   // True once SIGINT/SIGTERM arrived: the loop ends after the round it is
   // in, printed whole.
   std::function<bool()> stop_requested;
-  // The pid to leave out unless include_self (0: none).
-  int self_pid = 0;
 };
 
 // The splitter for -g NAME. Throws UsageError for an unknown name.

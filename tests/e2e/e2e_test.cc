@@ -608,7 +608,7 @@ TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
 }
 
 // top and snapshot need no page tables: as nobody they report the
-// processes nobody may read (memstats itself, with -s) and count the rest
+// processes nobody may read (memstats itself, with --self) and count the rest
 // as unreadable, exit 0.
 TEST(UnprivilegedTest, TopAndSnapshotReportWhatTheUserCanRead) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
@@ -620,7 +620,7 @@ TEST(UnprivilegedTest, TopAndSnapshotReportWhatTheUserCanRead) {
     return RunCommand(args);
   };
 
-  RunResult top = run({"top", "-s", "-g", "uid"});
+  RunResult top = run({"--self", "top", "-g", "uid"});
   ASSERT_EQ(top.exit_code, 0) << top.Describe();
   EXPECT_NE(top.err.find("could not be read (permission denied)"),
             std::string::npos)
@@ -635,7 +635,7 @@ TEST(UnprivilegedTest, TopAndSnapshotReportWhatTheUserCanRead) {
   EXPECT_GT(g["text"].get<int64_t>(), 0);   // memstats's own code
   EXPECT_GT(g["stack"].get<int64_t>(), 0);  // and its stack
 
-  RunResult snap = run({"snapshot", "-s", "-m", ""});
+  RunResult snap = run({"snapshot", "--self", "-m", ""});
   ASSERT_EQ(snap.exit_code, 0) << snap.Describe();
   json j = json::parse(snap.out);
   EXPECT_GT(j["scan"]["unreadable"].get<int>(), 0);

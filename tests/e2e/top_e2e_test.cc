@@ -115,7 +115,7 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
       << t.out;
 }
 
-// memstats leaves its own process out unless -s: the only child of this
+// memstats leaves its own process out unless --self: the only child of this
 // test while it runs is memstats itself.
 TEST(TopE2eTest, LeavesItselfOutUnlessAsked) {
   const std::string filter = "ppid(" + std::to_string(getpid()) + ")";
@@ -125,14 +125,40 @@ TEST(TopE2eTest, LeavesItselfOutUnlessAsked) {
   auto j = nlohmann::json::parse(without.out);
   EXPECT_EQ(j["groups"].size(), 0u) << without.out;
   EXPECT_EQ(j["processes"]["contributing"], 0);
+  EXPECT_EQ(j["processes"]["self_excluded"], true);
 
   RunResult with = RunCommand({MEMSTATS_BINARY, "--json", "--filter", filter,
-                               "top", "-g", "pid", "-s"});
+                               "top", "-g", "pid", "--self"});
   ASSERT_EQ(with.exit_code, 0) << with.Describe();
   j = nlohmann::json::parse(with.out);
   ASSERT_EQ(j["groups"].size(), 1u) << with.out;
   EXPECT_EQ(j["groups"][0]["command"], "memstats");
   EXPECT_GT(j["groups"][0]["ptotal"], 0);
+}
+
+// groups (and single) follow the same rule: without --self memstats's own
+// pid is in no group and the scan says it was left out; with it, it is
+// the one process of the filter.
+TEST(TopE2eTest, GroupsLeaveItselfOutUnlessAsked) {
+  const std::string filter = "ppid(" + std::to_string(getpid()) + ")";
+  RunResult without =
+      RunCommand({MEMSTATS_BINARY, "--json", "--filter", filter, "groups",
+                  "--split-comm"});
+  ASSERT_EQ(without.exit_code, 0) << without.Describe();
+  auto j = nlohmann::json::parse(without.out);
+  EXPECT_EQ(j["scan"]["processes_scanned"], 0) << without.out;
+  EXPECT_EQ(j["scan"]["self_excluded"], true);
+  EXPECT_EQ(j["splits"][0]["groups"].size(), 0u);
+
+  RunResult with = RunCommand({MEMSTATS_BINARY, "--json", "--self", "--filter",
+                               filter, "groups", "--split-comm"});
+  ASSERT_EQ(with.exit_code, 0) << with.Describe();
+  j = nlohmann::json::parse(with.out);
+  EXPECT_EQ(j["scan"]["processes_scanned"], 1) << with.out;
+  EXPECT_EQ(j["scan"]["self_excluded"], false);
+  ASSERT_EQ(j["splits"][0]["groups"].size(), 1u) << with.out;
+  EXPECT_EQ(j["splits"][0]["groups"][0]["name"], "memstats");
+  EXPECT_EQ(j["splits"][0]["groups"][0]["processes"], 1);
 }
 
 }  // namespace
