@@ -183,7 +183,7 @@ TEST_F(SnapshotLiveTest, KnownLayoutByKind) {
 
 // memstats leaves itself out unless --self: a regex that only memstats's own
 // command line matches (it holds the regex) selects nothing, then itself.
-TEST_F(SnapshotLiveTest, SelfOnlyWithDashS) {
+TEST_F(SnapshotLiveTest, SelfOnlyWithSelfOption) {
   const std::string marker = "memstats-snapshot-self-test";
   RunResult without = Memstats({"--json", "snapshot", "-m", "", marker});
   ASSERT_EQ(without.exit_code, 0) << without.Describe();
