@@ -131,6 +131,13 @@ uint64_t CheckMemLimit(const std::string& text) {
   return mib << 20;
 }
 
+// True when `root` is the live /proc, where memstats itself is a process.
+bool IsLiveProc(const std::string& root) {
+  struct stat a, b;
+  return ::stat(root.c_str(), &a) == 0 && ::stat("/proc", &b) == 0 &&
+         a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 }  // namespace
 
 int Cores() { return std::max(1, tbb::info::default_concurrency()); }
@@ -226,6 +233,8 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   app.add_flag("--ksm", o.ksm_column,
                "Add a KSM column to the groups tables: distinct KSM-merged "
                "pages (part of ANON; JSON always has \"ksm\")");
+  app.add_flag("--self", o.self,
+               "Count memstats's own process too (left out by default)");
 }
 
 filters::Filter ParseFilterOrThrow(const std::string& text) {
@@ -268,6 +277,9 @@ Context MakeContext(const GlobalOptions& opts) {
                                   "' holds no process directories"));
   }
   ctx.source = std::move(*source);
+  if (!opts.self && IsLiveProc(opts.procfs_root)) {
+    ctx.self_pid = static_cast<int>(::getpid());
+  }
   if (!opts.filter_text.empty()) {
     ctx.filter = ParseFilterOrThrow(opts.filter_text);
   }
@@ -310,12 +322,18 @@ std::variant<scan::ScanResult, int> RunScan(Context& ctx,
     progress.Update(done, total);
   };
   const filters::Filter& filter = ctx.filter;
-  auto scan = scan::Scan(*ctx.source, options,
-                         [&filter, &keep](const scan::ProcessIdentity& p,
-                                          const scan::ParentMap& parents) {
-                           return filter.Matches(p, parents) &&
-                                  (!keep || keep(p, parents));
-                         });
+  const int self_pid = ctx.self_pid;
+  std::atomic<bool> saw_self{false};
+  auto scan = scan::Scan(
+      *ctx.source, options,
+      [&filter, &keep, self_pid, &saw_self](const scan::ProcessIdentity& p,
+                                            const scan::ParentMap& parents) {
+        if (self_pid != 0 && p.pid == self_pid) {
+          saw_self.store(true, std::memory_order_relaxed);
+          return false;
+        }
+        return filter.Matches(p, parents) && (!keep || keep(p, parents));
+      });
   progress.Finish();
   options.progress = nullptr;
   if (!scan.ok()) {
@@ -326,6 +344,11 @@ std::variant<scan::ScanResult, int> RunScan(Context& ctx,
     Warn(absl::StrCat("error: cannot scan ", ctx.source->Describe(), ": ",
                       scan.status().message()));
     return kExitFailure;
+  }
+  if (saw_self.load()) {
+    scan::ScanStats& st = scan->stats;
+    st.self_excluded = true;
+    if (st.filtered_out > 0) --st.filtered_out;  // counted as filtered above
   }
   return std::move(*scan);
 }

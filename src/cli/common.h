@@ -55,6 +55,7 @@ struct GlobalOptions {
   bool json = false;
   std::string units = "auto";
   bool ksm_column = false;
+  bool self = false;  // --self: count memstats's own process too
 };
 
 // Registers the global options on the top-level app.
@@ -90,6 +91,9 @@ struct Context {
   // Raises oneTBB's limit to `threads` when that is above the cores, so
   // that oneTBB neither ignores the extra threads nor prints a warning.
   std::unique_ptr<tbb::global_control> parallelism;
+  // memstats's own pid, which every scan leaves out; 0 with --self or when
+  // the source is not the live /proc (a fixture tree has no memstats in it).
+  int self_pid = 0;
 };
 // Checks the options (CheckGlobalOptions), prints the --threads warning
 // once, opens --procfs-root. Throws UsageError.
@@ -120,7 +124,8 @@ std::unique_ptr<scan::MemoryBudget> NewBudget(const Context& ctx);
 // limit, progress line and the filter's environment variables (callers set
 // what to read: read_pages, read_smaps, mapping_detail, extra env_keys), and
 // keeps the processes that match the global filter and `keep` (may be
-// null). On failure prints why on stderr and returns the exit code
+// null), never ctx.self_pid (then the stats say self_excluded and do not
+// count it as filtered out). On failure prints why on stderr and returns the exit code
 // (kExitMemLimit, kExitFailure).
 std::variant<scan::ScanResult, int> RunScan(Context& ctx,
                                             scan::ScanOptions& options,

@@ -5,9 +5,6 @@
 // Selection: a regex searched in the command line, -p pids, both through
 // the filter language (cmdline(), pid(), and with -c descendants()), and
 // the global --filter on top.
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <iostream>
@@ -40,7 +37,6 @@ struct SnapshotOptions {
   bool children = false;
   std::optional<std::string> mask;
   double small_percent = 0.5;
-  bool include_self = false;
   std::string output;
 };
 
@@ -82,13 +78,6 @@ std::string AnyOf(const std::vector<std::string>& calls) {
   return absl::StrCat("or(", absl::StrJoin(calls, ","), ")");
 }
 
-// True when `root` is the live /proc, where memstats itself is a process.
-bool IsLiveProc(const std::string& root) {
-  struct stat a, b;
-  return ::stat(root.c_str(), &a) == 0 && ::stat("/proc", &b) == 0 &&
-         a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 // The roots that have no other root above them: descendants() of those
 // alone selects the same processes, and each process is checked against
 // fewer of them (a thousand workers of one matched master are one root).
@@ -118,9 +107,8 @@ std::vector<int> OutermostRoots(std::vector<int> roots,
 
 class Selection {
  public:
-  Selection(const SnapshotOptions& o, bool exclude_self)
-      : regex_(o.regex.value_or("")),
-        self_(exclude_self ? static_cast<int>(::getpid()) : -1) {
+  explicit Selection(const SnapshotOptions& o)
+      : regex_(o.regex.value_or("")) {
     std::vector<std::string> calls;
     if (o.regex) {
       calls.push_back(
@@ -132,11 +120,11 @@ class Selection {
     matched_ = ParseSelection(text_, regex_);
   }
 
-  // Whether a process is selected; never memstats itself unless asked.
+  // Whether a process is selected (RunScan leaves memstats itself out).
   scan::KeepFn Matched() const {
     return
         [this](const scan::ProcessIdentity& p, const scan::ParentMap& parents) {
-          return p.pid != self_ && matched_.Matches(p, parents);
+          return matched_.Matches(p, parents);
         };
   }
 
@@ -154,7 +142,6 @@ class Selection {
 
  private:
   std::string regex_;
-  int self_;
   std::string text_;  // the selection in the filter language
   filters::Filter matched_;
 };
@@ -193,7 +180,7 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
       throw UsageError(std::string{s.message()});
     }
   }
-  Selection selection(o, !o.include_self && IsLiveProc(global.procfs_root));
+  Selection selection(o);
   std::unique_ptr<scan::MemoryBudget> budget = NewBudget(ctx);
 
   if (o.children) {
@@ -290,8 +277,8 @@ void RegisterSnapshotCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
                   "Fold rows below this percent of PSS into a \"small "
                   "categories\" row (default 0.5)")
       ->option_text("PCT");
-  sub->add_flag("-s,--self", opts->include_self,
-                "Include memstats itself (excluded by default)");
+  // Deprecated: the global --self. Hidden from --help.
+  sub->add_flag("-s", global.self, "Same as --self (deprecated)")->group("");
   sub->add_option("-o,--output", opts->output,
                   "Write the report to this file (0600, never through a "
                   "symbolic link) instead of stdout")

@@ -180,8 +180,9 @@ void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
   sub->add_option("--rounds", a->rounds, "In a loop, stop after N rounds")
       ->option_text("N");
   sub->add_flag("--tsv", a->top.tsv, "Tab-separated output for scripts");
-  sub->add_flag("-s,--include-self", a->top.include_self,
-                "Count memstats's own process too");
+  // Deprecated: the global --self. Hidden from --help.
+  sub->add_flag("-s,--include-self", global.self, "Same as --self (deprecated)")
+      ->group("");
 
   sub->callback([a, &global, &run] {
     Finish(*a);  // at parse time: reads nothing
@@ -195,8 +196,6 @@ void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
       env.clock = LocalTime;
       env.sleep = SleepUnlessStopped;
       env.stop_requested = [] { return g_stop.load(); };
-      // memstats itself only exists on the live /proc.
-      if (global.procfs_root == "/proc") env.self_pid = ::getpid();
       if (a->top.loop_seconds) InstallStopHandlers();
       return RunTop(ctx, a->top, env);
     };

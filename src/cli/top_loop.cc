@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "profile/top_change.h"
 #include "render/top.h"
+#include "scan/exe_name.h"
 #include "scan/parsers.h"
 
 namespace memstats::cli {
@@ -17,11 +18,6 @@ namespace {
 
 using profile::TopGroup;
 using profile::TopRound;
-
-std::string_view Basename(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
 
 // Reads MemTotal, MemAvailable and Dirty from the source's meminfo.
 void FillMeminfo(scan::ProcSource& source, TopRound& round) {
@@ -44,6 +40,7 @@ void FillCounts(const scan::ScanStats& st, TopRound& round) {
   round.existing = st.listed - st.kernel_threads;
   round.unreadable = st.unreadable;
   round.vanished = st.vanished;
+  round.self_excluded = st.self_excluded;
 }
 
 // One scan through RunScan with its own budget. read_pages is always off:
@@ -84,9 +81,6 @@ class TopRunner {
 
  private:
   bool Wanted(const scan::ProcessIdentity& p) const {
-    if (env_.self_pid != 0 && !opts_.include_self && p.pid == env_.self_pid) {
-      return false;
-    }
     return MatchesSelectors(opts_.selectors, p);
   }
 
@@ -219,15 +213,19 @@ bool MatchesSelectors(const std::vector<std::string>& selectors,
                       const scan::ProcessIdentity& p) {
   if (selectors.empty()) return true;
   const std::string key = splitters::TopExeKey(p);
-  const size_t arrow = key.find("->");
+  const splitters::TopExeKeyParts parts = splitters::TopExeKeyOf(p);
+  // "nginx" for a deleted /usr/sbin/nginx, "sleep" for a sleep run from a
+  // memfd: the executable's name without its mark.
+  const scan::ExeName exe = scan::ParseExeName(p.exe, p.cmdline);
+  const std::string_view exe_name = scan::PathBasename(exe.name);
   for (const std::string& s : selectors) {
     int pid = 0;
     if (absl::SimpleAtoi(s, &pid)) {
       if (pid == p.pid) return true;
       continue;
     }
-    if (s == key || s == p.comm || (!p.exe.empty() && s == Basename(p.exe)) ||
-        (arrow != std::string::npos && s == key.substr(arrow + 2))) {
+    if (s == key || s == p.comm || (!exe_name.empty() && s == exe_name) ||
+        (!parts.script.empty() && s == parts.script)) {
       return true;
     }
   }

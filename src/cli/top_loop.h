@@ -28,7 +28,8 @@ struct TopOptions {
   std::string group_by = "exe";  // exe cmd pid comm user uid cgroup
   size_t cmd_chars = 0;          // -L: cut -g cmd keys (0: no limit)
   // Positional selectors: a number is a pid, anything else matches the exe
-  // key (or the script after "->"), the executable's basename or comm.
+  // key (or the script after "->"), the executable's basename without its
+  // " (deleted)"/" (memfd)" mark (scan/exe_name.h), or comm.
   std::vector<std::string> selectors;
   double top_pct = 100;  // --top-pct: fold the rest into "others"
   std::vector<profile::TopColumn> columns = profile::DefaultTopColumns();
@@ -38,7 +39,6 @@ struct TopOptions {
   std::optional<int64_t> k_kib;        // -k
   std::optional<int> rounds;           // --rounds: stop after N rounds
   bool tsv = false;
-  bool include_self = false;
 };
 
 struct TopEnv {
@@ -50,8 +50,6 @@ struct TopEnv {
   // True once SIGINT/SIGTERM arrived: the loop ends after the round it is
   // in, printed whole.
   std::function<bool()> stop_requested;
-  // The pid to leave out unless include_self (0: none).
-  int self_pid = 0;
 };
 
 // The splitter for -g NAME. Throws UsageError for an unknown name.

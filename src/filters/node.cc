@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "filters/lexer.h"
+#include "scan/exe_name.h"
 
 namespace memstats::filters {
 namespace {
@@ -66,11 +67,18 @@ std::string ValueText(std::string_view s) {
   return bare ? std::string(s) : Quote(s);
 }
 
-bool MatchesExe(std::string_view exe, std::string_view name) {
-  if (exe.empty()) return false;  // unreadable link: matches nothing
-  if (exe == name) return true;
-  size_t slash = exe.rfind('/');
-  return slash != std::string_view::npos && exe.substr(slash + 1) == name;
+// exe(NAME) matches the link target as the kernel gives it, its basename,
+// and the name an operator recognizes (scan/exe_name.h) with or without its
+// basename and mark: for a deleted /usr/sbin/nginx "/usr/sbin/nginx",
+// "nginx", "/usr/sbin/nginx (deleted)" and "nginx (deleted)"; for sleep run
+// from a memfd "sleep" and "sleep (memfd)".
+bool MatchesExe(const scan::ProcessIdentity& p, std::string_view name) {
+  if (p.exe.empty()) return false;  // unreadable link: matches nothing
+  if (p.exe == name || scan::PathBasename(p.exe) == name) return true;
+  const scan::ExeName exe = scan::ParseExeName(p.exe, p.cmdline);
+  const std::string_view base = scan::PathBasename(exe.name);
+  return exe.name == name || base == name || exe.Display() == name ||
+         exe.ShortDisplay() == name;
 }
 
 bool MatchesCgroup(std::string_view path, std::string_view prefix) {
@@ -232,7 +240,7 @@ bool Node::Matches(const scan::ProcessIdentity& p,
     case Kind::kComm:
       return p.comm == args[0];
     case Kind::kExe:
-      return MatchesExe(p.exe, args[0]);
+      return MatchesExe(p, args[0]);
     case Kind::kDescendants:
       return IsDescendant(p, static_cast<int>(number), parents);
     case Kind::kEnvK:

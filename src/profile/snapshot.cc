@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "scan/exe_name.h"
 
 namespace memstats::profile {
 namespace {
@@ -156,12 +157,18 @@ Snapshot BuildSnapshot(std::span<const scan::ProcessRecord> records,
       SnapshotRow r;
       r.category = u.category;
       if (u.category == MappingCategory::kFile) {
+        // The process's own executable, even deleted or run from a memfd
+        // (scan::SummarizeMappings files its mappings); shown by the name
+        // an operator recognizes ("binary_backend (memfd)").
+        const bool own_binary = !rec.id.exe.empty() && u.path == rec.id.exe;
         if (mask.binary) {
-          r.role = !rec.id.exe.empty() && u.path == rec.id.exe
-                       ? FileRole::kBinary
-                       : FileRole::kLibrary;
+          r.role = own_binary ? FileRole::kBinary : FileRole::kLibrary;
         }
-        if (mask.path) r.path = u.path;
+        if (mask.path) {
+          r.path = own_binary
+                       ? scan::ExeDisplayName(rec.id.exe, rec.id.cmdline)
+                       : u.path;
+        }
         if (mask.any_perm()) r.perms = MaskedPerms(u.perms, mask);
       }
       if (u.category == MappingCategory::kHugetlb) {

@@ -120,6 +120,7 @@ struct TopRound {
   size_t existing = 0;      // processes listed, kernel threads excluded
   size_t unreadable = 0;
   size_t vanished = 0;
+  bool self_excluded = false;  // memstats's own process was left out
   std::vector<TopGroup> rows;      // in display order
   std::optional<TopGroup> others;  // groups folded below --top-pct
   TopGroup total;                  // rows + others

@@ -7,9 +7,10 @@ namespace memstats::render {
 std::string ScanLine(const scan::ScanStats& s) {
   return absl::StrFormat(
       "memstats: %d processes scanned, %d filtered out, %d kernel threads "
-      "(excluded), %d vanished, %d unreadable; %.2f s with %d threads\n",
+      "(excluded), %d vanished, %d unreadable%s; %.2f s with %d threads\n",
       s.scanned, s.filtered_out, s.kernel_threads, s.vanished, s.unreadable,
-      s.seconds, s.threads);
+      s.self_excluded ? ", memstats itself left out" : "", s.seconds,
+      s.threads);
 }
 
 nlohmann::json ScanStatsJson(const scan::ScanStats& s) {
@@ -22,6 +23,7 @@ nlohmann::json ScanStatsJson(const scan::ScanStats& s) {
       {"unreadable_pids", s.unreadable_pids},
       {"seconds", s.seconds},
       {"threads", s.threads},
+      {"self_excluded", s.self_excluded},
   };
 }
 

@@ -10,12 +10,13 @@
 namespace memstats::render {
 
 // "memstats: 5 processes scanned, 6 filtered out, 58 kernel threads
-// (excluded), 0 vanished, 0 unreadable; 0.03 s with 2 threads\n".
+// (excluded), 0 vanished, 0 unreadable; 0.03 s with 2 threads\n", with
+// ", memstats itself left out" after "unreadable" when s.self_excluded.
 std::string ScanLine(const scan::ScanStats& s);
 
 // {"processes_scanned", "filtered_out", "kernel_threads", "vanished",
-//  "unreadable", "unreadable_pids", "seconds", "threads"}; commands add
-// their own fields to it.
+//  "unreadable", "unreadable_pids", "seconds", "threads", "self_excluded"};
+// commands add their own fields to it.
 nlohmann::json ScanStatsJson(const scan::ScanStats& s);
 
 }  // namespace memstats::render

@@ -48,7 +48,8 @@ void RenderTopJson(const profile::TopRound& r, std::ostream& out) {
   j["processes"] = {{"contributing", r.contributing},
                     {"existing", r.existing},
                     {"unreadable", r.unreadable},
-                    {"vanished", r.vanished}};
+                    {"vanished", r.vanished},
+                    {"self_excluded", r.self_excluded}};
   json groups = json::array();
   for (const TopGroup& g : r.rows) groups.push_back(GroupJson(g, by_pid));
   j["groups"] = std::move(groups);

@@ -97,6 +97,7 @@ void RenderTopText(const TopRound& r, const TopView& view, std::ostream& out) {
   if (r.unreadable > 0)
     absl::StrAppend(&leader, ", ", r.unreadable, " unreadable");
   if (r.vanished > 0) absl::StrAppend(&leader, ", ", r.vanished, " vanished");
+  if (r.self_excluded) absl::StrAppend(&leader, ", memstats itself left out");
   out << leader << "\n";
 
   TextTable t;

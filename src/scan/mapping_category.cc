@@ -121,12 +121,17 @@ MappingCategory CategorizeMapping(
 
 std::vector<UsageRow> SummarizeMappings(
     std::span<const SmapsMapping> mappings, int pid,
-    std::span<const uint64_t> thread_stack_pointers, bool keep_paths) {
+    std::span<const uint64_t> thread_stack_pointers, bool keep_paths,
+    std::string_view exe) {
   std::vector<UsageRow> rows;
   using Key = std::tuple<MappingCategory, std::string_view, uint8_t>;
   absl::flat_hash_map<Key, size_t> index;  // views into `mappings`' paths
   for (const SmapsMapping& m : mappings) {
-    const MappingCategory c = CategorizeMapping(m, pid, thread_stack_pointers);
+    const bool own_binary =
+        !exe.empty() && !m.map.shared && m.map.path == exe;
+    const MappingCategory c =
+        own_binary ? MappingCategory::kFile
+                   : CategorizeMapping(m, pid, thread_stack_pointers);
     const uint8_t perms = MappingPerms(m.map);
     std::string_view path;
     if (keep_paths && c == MappingCategory::kFile) path = m.map.path;

@@ -80,10 +80,14 @@ struct UsageRow {
 
 // Sums `mappings` into rows, one per distinct (category, path, perms) in
 // the order first seen. With keep_paths false every row's path is "" (so
-// file mappings fold into one row per perms).
+// file mappings fold into one row per perms). `exe` is the target of
+// /proc/PID/exe ("" when unknown): a private mapping of the process's own
+// executable is kFile wherever it lives, so a program run from a memfd
+// ("/memfd:NAME (deleted)", otherwise kShmem) still has its binary.
 std::vector<UsageRow> SummarizeMappings(
     std::span<const SmapsMapping> mappings, int pid,
-    std::span<const uint64_t> thread_stack_pointers, bool keep_paths);
+    std::span<const uint64_t> thread_stack_pointers, bool keep_paths,
+    std::string_view exe = {});
 
 // Parses /proc/PID/task/TID/syscall ("NR arg1 .. arg6 SP PC", "-1 SP PC"
 // when blocked outside a syscall, "running" when on a CPU) and returns the

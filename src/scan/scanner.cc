@@ -201,7 +201,8 @@ class ProcessReader {
     if (!smaps.ok()) return Outcome::kUnreadable;
     rec.usage = SummarizeMappings(
         *smaps, pid, sps,
-        options_.mapping_detail == ScanOptions::MappingDetail::kFiles);
+        options_.mapping_detail == ScanOptions::MappingDetail::kFiles,
+        rec.id.exe);
     for (const SmapsMapping& m : *smaps) rec.usage_pss += m.totals.pss;
     if (options_.budget != nullptr &&
         !options_.budget->TryCharge(UsageBytes(rec))) {

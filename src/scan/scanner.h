@@ -92,6 +92,9 @@ struct ScanStats {
   std::string page_level_off;
   double seconds = 0;
   int threads = 1;
+  // The caller left memstats's own process out of the scan (counted in no
+  // other field; see cli::RunScan).
+  bool self_excluded = false;
 };
 
 struct ScanResult {

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "scan/exe_name.h"
 
 namespace memstats::splitters {
 namespace {
@@ -72,7 +73,8 @@ class ExeSplitter : public Splitter {
   std::string name() const override { return "exe"; }
   std::string KeyOf(const scan::ProcessIdentity& p,
                     const scan::ParentMap&) const override {
-    return p.exe.empty() ? "(unknown)" : p.exe;
+    return p.exe.empty() ? "(unknown)"
+                         : scan::ExeDisplayName(p.exe, p.cmdline);
   }
 };
 

@@ -54,13 +54,22 @@ std::unique_ptr<Splitter> NewPidsSplitter(std::vector<int> pids);
 std::unique_ptr<Splitter> NewCustomSplitter(std::vector<filters::Filter> fs);
 
 // memstats top's keys (src/splitters/top_keys.cc).
-// TopExeKey: the basename of the executable ("nginx"; " (deleted)" dropped;
-// comm when the exe link is unreadable). For a script interpreter (python,
-// perl, ruby, node, java, bash, sh, ... with any version suffix) whose first
-// argument is a path (not an option; holds a '/' or a '.'),
-// "interpreter->script" with the basenames of argv[0] and that argument:
-// "python3->backup.py".
+// TopExeKey: the basename of the executable's name (scan/exe_name.h:
+// "nginx"; "nginx (deleted)" for a deleted binary, "binary_backend (memfd)"
+// for one run from a memfd; comm when the exe link is unreadable). For a
+// script interpreter (python, perl, ruby, node, java, bash, sh, ... with any
+// version suffix) whose first argument is a path (not an option; holds a
+// '/' or a '.'), "interpreter->script" with the basenames of argv[0] and
+// that argument: "python3->backup.py" ("python3->backup.py (deleted)" when
+// the interpreter's binary was deleted).
 std::string TopExeKey(const scan::ProcessIdentity& p);
+// TopExeKey in parts: program + ("->" + script when there is one) + mark.
+struct TopExeKeyParts {
+  std::string program;  // "nginx", "python3"
+  std::string script;   // "backup.py", or ""
+  std::string mark;     // "", " (deleted)" or " (memfd)"
+};
+TopExeKeyParts TopExeKeyOf(const scan::ProcessIdentity& p);
 // "exe" groups by TopExeKey (not the full path, unlike NewExeSplitter).
 std::unique_ptr<Splitter> NewTopExeSplitter();
 // "cmd": the command line, arguments joined by spaces, cut to `max_chars`

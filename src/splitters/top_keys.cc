@@ -5,10 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "scan/exe_name.h"
 #include "splitters/splitter.h"
 
 namespace memstats::splitters {
 namespace {
+
+using scan::PathBasename;
 
 // Interpreters whose first non-option argument names the program that
 // really runs. Matched on the basename without a version suffix
@@ -16,11 +19,6 @@ namespace {
 constexpr std::array<std::string_view, 16> kInterpreters = {
     "python", "perl", "ruby", "node", "nodejs", "java",  "bash",    "sh",
     "dash",   "zsh",  "ksh",  "php",  "lua",    "tclsh", "Rscript", "pypy"};
-
-std::string_view Basename(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
 
 // "python3.11" -> "python", "perl5.36" -> "perl", "bash" -> "bash".
 std::string_view WithoutVersion(std::string_view name) {
@@ -86,17 +84,19 @@ class PidSplitter : public Splitter {
 
 }  // namespace
 
-std::string TopExeKey(const scan::ProcessIdentity& p) {
-  std::string_view exe = p.exe;
-  constexpr std::string_view kDeleted = " (deleted)";
-  if (exe.ends_with(kDeleted)) exe.remove_suffix(kDeleted.size());
+TopExeKeyParts TopExeKeyOf(const scan::ProcessIdentity& p) {
+  const scan::ExeName exe = scan::ParseExeName(p.exe, p.cmdline);
+  TopExeKeyParts parts;
+  parts.mark = std::string(exe.Mark());
   std::string_view name =
-      exe.empty() ? std::string_view{p.comm} : Basename(exe);
-  if (!IsInterpreter(name) || p.cmdline.size() < 2) return std::string(name);
+      exe.name.empty() ? std::string_view{p.comm} : PathBasename(exe.name);
+  parts.program = std::string(name);
+  if (!IsInterpreter(name) || p.cmdline.size() < 2) return parts;
   // The name the interpreter was started as ("python3" for the binary
   // python3.11) when it is of the same family.
-  std::string_view argv0 = Basename(p.cmdline[0]);
+  std::string_view argv0 = PathBasename(p.cmdline[0]);
   if (WithoutVersion(argv0) == WithoutVersion(name)) name = argv0;
+  parts.program = std::string(name);
   // A script is named by a path ("/opt/app/backup.py", "bin/run") or a
   // file name with an extension ("manage.py"); an option ("-c") or a bare
   // word ("3", an argument to a builtin) is not one.
@@ -114,12 +114,16 @@ std::string TopExeKey(const scan::ProcessIdentity& p) {
   const bool from_fd =
       script.starts_with("/dev/fd/") || script.starts_with("/proc/self/fd/");
   if (script.empty() || script[0] == '-' || !path_like || from_fd) {
-    return std::string(name);
+    return parts;
   }
-  std::string key(name);
-  key += "->";
-  key += Basename(script);
-  return key;
+  parts.script = std::string(PathBasename(script));
+  return parts;
+}
+
+std::string TopExeKey(const scan::ProcessIdentity& p) {
+  TopExeKeyParts parts = TopExeKeyOf(p);
+  return absl::StrCat(parts.program, parts.script.empty() ? "" : "->",
+                      parts.script, parts.mark);
 }
 
 std::unique_ptr<Splitter> NewTopExeSplitter() {

@@ -266,6 +266,7 @@ TEST(SnapshotJson, WholeDocumentOfOneProcess) {
         {"kernel_threads", 1},
         {"processes_scanned", 1},
         {"seconds", 0},
+        {"self_excluded", false},
         {"threads", 1},
         {"unreadable", 0},
         {"unreadable_pids", json::array()},

@@ -576,12 +576,13 @@ TEST_F(E2eTest, WholeMachineSplitUidSmoke) {
 }
 
 // Without CAP_SYS_ADMIN pagemap hides PFNs: memstats must say so, print no
-// page-level number, still report PSS, and exit 0. Runs memstats as nobody.
+// page-level number, still report PSS, and exit 0. Runs memstats as nobody,
+// with --self: memstats itself is the one process nobody may read.
 TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
   RunResult r = RunCommand({"/usr/bin/setpriv", "--reuid=65534",
                             "--regid=65534", "--clear-groups", MEMSTATS_BINARY,
-                            "single", "--json"});
+                            "--self", "single", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_NE(r.err.find("physical page numbers are hidden"), std::string::npos)
       << r.err;
@@ -598,7 +599,7 @@ TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
 
   RunResult text = RunCommand({"/usr/bin/setpriv", "--reuid=65534",
                                "--regid=65534", "--clear-groups",
-                               MEMSTATS_BINARY, "single"});
+                               MEMSTATS_BINARY, "--self", "single"});
   ASSERT_EQ(text.exit_code, 0) << text.Describe();
   EXPECT_NE(text.out.find("page-level numbers unavailable"), std::string::npos);
   // The group row shows '-' in the six page-level columns before PSS.
@@ -608,7 +609,7 @@ TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
 }
 
 // top and snapshot need no page tables: as nobody they report the
-// processes nobody may read (memstats itself, with -s) and count the rest
+// processes nobody may read (memstats itself, with --self) and count the rest
 // as unreadable, exit 0.
 TEST(UnprivilegedTest, TopAndSnapshotReportWhatTheUserCanRead) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
@@ -620,7 +621,7 @@ TEST(UnprivilegedTest, TopAndSnapshotReportWhatTheUserCanRead) {
     return RunCommand(args);
   };
 
-  RunResult top = run({"top", "-s", "-g", "uid"});
+  RunResult top = run({"--self", "top", "-g", "uid"});
   ASSERT_EQ(top.exit_code, 0) << top.Describe();
   EXPECT_NE(top.err.find("could not be read (permission denied)"),
             std::string::npos)
@@ -635,7 +636,7 @@ TEST(UnprivilegedTest, TopAndSnapshotReportWhatTheUserCanRead) {
   EXPECT_GT(g["text"].get<int64_t>(), 0);   // memstats's own code
   EXPECT_GT(g["stack"].get<int64_t>(), 0);  // and its stack
 
-  RunResult snap = run({"snapshot", "-s", "-m", ""});
+  RunResult snap = run({"snapshot", "--self", "-m", ""});
   ASSERT_EQ(snap.exit_code, 0) << snap.Describe();
   json j = json::parse(snap.out);
   EXPECT_GT(j["scan"]["unreadable"].get<int>(), 0);

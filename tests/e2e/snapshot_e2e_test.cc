@@ -181,9 +181,9 @@ TEST_F(SnapshotLiveTest, KnownLayoutByKind) {
   expect_within("anon", kAnon, 256);
 }
 
-// memstats leaves itself out unless -s: a regex that only memstats's own
+// memstats leaves itself out unless --self: a regex that only memstats's own
 // command line matches (it holds the regex) selects nothing, then itself.
-TEST_F(SnapshotLiveTest, SelfOnlyWithDashS) {
+TEST_F(SnapshotLiveTest, SelfOnlyWithSelfOption) {
   const std::string marker = "memstats-snapshot-self-test";
   RunResult without = Memstats({"--json", "snapshot", "-m", "", marker});
   ASSERT_EQ(without.exit_code, 0) << without.Describe();
@@ -192,7 +192,7 @@ TEST_F(SnapshotLiveTest, SelfOnlyWithDashS) {
   EXPECT_EQ(a["processes"].size(), 0u);
   EXPECT_EQ(without.err, "memstats: warning: no process matched\n");
 
-  RunResult with = Memstats({"--json", "snapshot", "-s", "-m", "", marker});
+  RunResult with = Memstats({"--json", "--self", "snapshot", "-m", "", marker});
   ASSERT_EQ(with.exit_code, 0) << with.Describe();
   json b = json::parse(with.out, nullptr, false);
   ASSERT_FALSE(b.is_discarded());

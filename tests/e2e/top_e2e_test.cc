@@ -6,6 +6,11 @@
 // size. Label "live".
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -115,7 +120,7 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
       << t.out;
 }
 
-// memstats leaves its own process out unless -s: the only child of this
+// memstats leaves its own process out unless --self: the only child of this
 // test while it runs is memstats itself.
 TEST(TopE2eTest, LeavesItselfOutUnlessAsked) {
   const std::string filter = "ppid(" + std::to_string(getpid()) + ")";
@@ -125,14 +130,103 @@ TEST(TopE2eTest, LeavesItselfOutUnlessAsked) {
   auto j = nlohmann::json::parse(without.out);
   EXPECT_EQ(j["groups"].size(), 0u) << without.out;
   EXPECT_EQ(j["processes"]["contributing"], 0);
+  EXPECT_EQ(j["processes"]["self_excluded"], true);
 
   RunResult with = RunCommand({MEMSTATS_BINARY, "--json", "--filter", filter,
-                               "top", "-g", "pid", "-s"});
+                               "top", "-g", "pid", "--self"});
   ASSERT_EQ(with.exit_code, 0) << with.Describe();
   j = nlohmann::json::parse(with.out);
   ASSERT_EQ(j["groups"].size(), 1u) << with.out;
   EXPECT_EQ(j["groups"][0]["command"], "memstats");
   EXPECT_GT(j["groups"][0]["ptotal"], 0);
+}
+
+// groups (and single) follow the same rule: without --self memstats's own
+// pid is in no group and the scan says it was left out; with it, it is
+// the one process of the filter.
+TEST(TopE2eTest, GroupsLeaveItselfOutUnlessAsked) {
+  const std::string filter = "ppid(" + std::to_string(getpid()) + ")";
+  RunResult without =
+      RunCommand({MEMSTATS_BINARY, "--json", "--filter", filter, "groups",
+                  "--split-comm"});
+  ASSERT_EQ(without.exit_code, 0) << without.Describe();
+  auto j = nlohmann::json::parse(without.out);
+  EXPECT_EQ(j["scan"]["processes_scanned"], 0) << without.out;
+  EXPECT_EQ(j["scan"]["self_excluded"], true);
+  EXPECT_EQ(j["splits"][0]["groups"].size(), 0u);
+
+  RunResult with = RunCommand({MEMSTATS_BINARY, "--json", "--self", "--filter",
+                               filter, "groups", "--split-comm"});
+  ASSERT_EQ(with.exit_code, 0) << with.Describe();
+  j = nlohmann::json::parse(with.out);
+  EXPECT_EQ(j["scan"]["processes_scanned"], 1) << with.out;
+  EXPECT_EQ(j["scan"]["self_excluded"], false);
+  ASSERT_EQ(j["splits"][0]["groups"].size(), 1u) << with.out;
+  EXPECT_EQ(j["splits"][0]["groups"][0]["name"], "memstats");
+  EXPECT_EQ(j["splits"][0]["groups"][0]["processes"], 1);
+}
+
+// A program run from a memfd (a copy of sleep, executed through
+// /proc/self/fd/N as fexecve does) is "sleep (memfd)" in groups --split-exe
+// and in top -g exe, not the memfd's name.
+TEST(TopE2eTest, MemfdExecutableNamedByArgv0) {
+  const int src = ::open("/bin/sleep", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(src, 0);
+  struct stat st;
+  ASSERT_EQ(::fstat(src, &st), 0);
+  const int mfd = ::memfd_create("memstats-e2e-payload", 0);
+  ASSERT_GE(mfd, 0);
+  off_t off = 0;
+  while (off < st.st_size) {
+    ssize_t n = ::sendfile(mfd, src, &off, st.st_size - off);
+    ASSERT_GT(n, 0);
+  }
+  ::close(src);
+  const std::string path = "/proc/self/fd/" + std::to_string(mfd);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char* argv[] = {const_cast<char*>("sleep"), const_cast<char*>("30"),
+                    nullptr};
+    ::execve(path.c_str(), argv, environ);
+    ::_exit(127);
+  }
+  ::close(mfd);
+  // Wait until the child runs the memfd.
+  const std::string exe_link = "/proc/" + std::to_string(child) + "/exe";
+  std::string target;
+  for (int i = 0; i < 200 && target.rfind("/memfd:", 0) != 0; ++i) {
+    char buf[256];
+    ssize_t n = ::readlink(exe_link.c_str(), buf, sizeof(buf));
+    target = n > 0 ? std::string(buf, n) : "";
+    if (target.rfind("/memfd:", 0) != 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_EQ(target, "/memfd:memstats-e2e-payload (deleted)");
+  const std::string filter = "pid(" + std::to_string(child) + ")";
+
+  RunResult g = RunCommand({MEMSTATS_BINARY, "--json", "--filter", filter,
+                            "groups", "--split-exe"});
+  RunResult t = RunCommand(
+      {MEMSTATS_BINARY, "--json", "--filter", filter, "top", "-g", "exe"});
+  RunResult by_name = RunCommand({MEMSTATS_BINARY, "--json", "--filter",
+                                  filter, "top", "sleep (memfd)"});
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+
+  ASSERT_EQ(g.exit_code, 0) << g.Describe();
+  auto gj = nlohmann::json::parse(g.out);
+  ASSERT_EQ(gj["splits"][0]["groups"].size(), 1u) << g.out;
+  EXPECT_EQ(gj["splits"][0]["groups"][0]["name"], "sleep (memfd)");
+  ASSERT_EQ(t.exit_code, 0) << t.Describe();
+  auto tj = nlohmann::json::parse(t.out);
+  ASSERT_EQ(tj["groups"].size(), 1u) << t.out;
+  EXPECT_EQ(tj["groups"][0]["key"], "sleep (memfd)");
+  // Its code is the text column, not other shared memory.
+  EXPECT_GT(tj["groups"][0]["text"].get<int64_t>(), 0);
+  ASSERT_EQ(by_name.exit_code, 0) << by_name.Describe();
+  EXPECT_EQ(nlohmann::json::parse(by_name.out)["processes"]["contributing"], 1);
 }
 
 }  // namespace

@@ -343,6 +343,44 @@ TEST(FilterMatchTest, EveryFunction) {
   }
 }
 
+// exe() on executables without a real file (scan/exe_name.h): the name an
+// operator recognizes, with or without its mark, and the kernel's link.
+TEST(FilterMatchTest, ExeDeletedOrMemfd) {
+  const ParentMap parents;
+  scan::ProcessIdentity deleted = Bash();
+  deleted.exe = "/usr/sbin/nginx (deleted)";
+  deleted.cmdline = {"nginx: master process"};
+  scan::ProcessIdentity memfd = Bash();
+  memfd.exe = "/memfd:sealed-9117 (deleted)";
+  memfd.cmdline = {"/usr/local/bin/binary_backend", "--port", "80"};
+  struct Case {
+    const char* filter;
+    bool deleted, memfd;
+  };
+  const Case cases[] = {
+      {"exe(/usr/sbin/nginx)", true, false},
+      {"exe(nginx)", true, false},
+      {"exe(\"/usr/sbin/nginx (deleted)\")", true, false},
+      {"exe(\"nginx (deleted)\")", true, false},
+      {"exe(\"nginx (memfd)\")", false, false},
+      {"exe(binary_backend)", false, true},
+      {"exe(\"binary_backend (memfd)\")", false, true},
+      {"exe(\"binary_backend (deleted)\")", false, false},
+      // The kernel's link still matches, whole or its basename.
+      {"exe(\"/memfd:sealed-9117 (deleted)\")", false, true},
+      {"exe(\"memfd:sealed-9117 (deleted)\")", false, true},
+      // argv[0]'s directory is no executable path.
+      {"exe(/usr/local/bin/binary_backend)", false, false},
+      {"exe(sealed-9117)", false, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(MustParse(c.filter).Matches(deleted, parents), c.deleted)
+        << "filter: " << c.filter;
+    EXPECT_EQ(MustParse(c.filter).Matches(memfd, parents), c.memfd)
+        << "filter: " << c.filter;
+  }
+}
+
 TEST(FilterMatchTest, KernelThread) {
   scan::ProcessIdentity kthread;
   kthread.pid = 2;

@@ -121,7 +121,8 @@ TEST(FaultRenderTest, JsonIsValidAndFaultsAreCounted) {
       "beyond_ram_entries_excluded": 0, "filtered_out": 0,
       "invalid_pfns_excluded": 0, "kernel_threads": 0,
       "migration_entries_as_pages": 0, "pte_markers_excluded": 0,
-      "processes_scanned": 3, "seconds": 0.0, "threads": 2,
+      "processes_scanned": 3, "seconds": 0.0, "self_excluded": false,
+      "threads": 2,
       "unreadable": 2, "unreadable_pids": [13, 14], "vanished": 1,
       "zero_pages_excluded": 0})"));
   const nlohmann::json& split = doc["splits"][0];

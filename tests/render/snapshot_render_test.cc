@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "profile/snapshot.h"
+#include "render/scan_stats.h"
 #include "render/snapshot.h"
 
 namespace memstats::render {
@@ -65,6 +66,27 @@ profile::Snapshot OneProcess() {
   p.unknown_thread_stacks = 1;
   p.section = s;
   return snap;
+}
+
+// memstats's own process left out (cli::RunScan): the scan line and the
+// scan JSON say so.
+TEST(ScanStats, SelfExcluded) {
+  scan::ScanStats s;
+  s.scanned = 4;
+  s.filtered_out = 1;
+  s.kernel_threads = 2;
+  s.seconds = 0.5;
+  s.threads = 2;
+  EXPECT_EQ(ScanLine(s),
+            "memstats: 4 processes scanned, 1 filtered out, 2 kernel threads "
+            "(excluded), 0 vanished, 0 unreadable; 0.50 s with 2 threads\n");
+  EXPECT_EQ(ScanStatsJson(s)["self_excluded"], false);
+  s.self_excluded = true;
+  EXPECT_EQ(ScanLine(s),
+            "memstats: 4 processes scanned, 1 filtered out, 2 kernel threads "
+            "(excluded), 0 vanished, 0 unreadable, memstats itself left out; "
+            "0.50 s with 2 threads\n");
+  EXPECT_EQ(ScanStatsJson(s)["self_excluded"], true);
 }
 
 TEST(SnapshotText, WholeOutputEscaped) {

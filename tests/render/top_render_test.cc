@@ -109,6 +109,25 @@ TOTAL                 2   12
 )");
 }
 
+// memstats's own process left out: the header line says so, after the
+// counts, and JSON's processes.self_excluded.
+TEST(TopRenderTest, HeaderSaysSelfLeftOut) {
+  TopRound r = LoopRound();
+  r.self_excluded = true;
+  TopView view;
+  view.columns = {TopColumn::kCount};
+  std::ostringstream out;
+  RenderTopText(r, view, out);
+  const std::string text = out.str();
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "12:34:56  MemTotal 16.0G  MemAvailable 12.0G  Dirty 2.0M  7 of 9 "
+            "processes, 2 unreadable, memstats itself left out");
+  std::ostringstream json_out;
+  RenderTopJson(r, json_out);
+  EXPECT_EQ(nlohmann::json::parse(json_out.str())["processes"]["self_excluded"],
+            true);
+}
+
 TEST(TopRenderTest, TsvInBytesWithChange) {
   TopView view;
   view.columns = {TopColumn::kAnon, TopColumn::kCount};
@@ -139,6 +158,7 @@ TEST(TopRenderTest, JsonHasEveryFigureInBytes) {
   EXPECT_EQ(j["processes"]["contributing"], 7);
   EXPECT_EQ(j["processes"]["existing"], 9);
   EXPECT_EQ(j["processes"]["unreadable"], 2);
+  EXPECT_EQ(j["processes"]["self_excluded"], false);
   ASSERT_EQ(j["groups"].size(), 3u);
   const auto& g = j["groups"][0];
   EXPECT_EQ(g["key"], "postgres");

@@ -77,6 +77,28 @@ TEST_F(SplitterTest, CommExeCgroup) {
          {"cgroup", {"/system.slice", "/user.slice", "(unknown)"}, {0, 1, 2}});
 }
 
+// --split-exe names executables without a real file as scan/exe_name.h
+// does: a deleted binary by its path, a memfd by argv[0]'s basename; two
+// processes run from memfds of different names but one program share a group.
+TEST(ExeSplitterTest, DeletedAndMemfd) {
+  std::vector<scan::ProcessRecord> recs = {
+      Proc(20, 0, "nginx", "/usr/sbin/nginx (deleted)"),
+      Proc(21, 0, "binary_backend", "/memfd:sealed-91173221a7ea (deleted)"),
+      Proc(22, 0, "binary_backend", "/memfd:sealed-2b3c (deleted)"),
+      Proc(23, 0, "payload", "/memfd:payload (deleted)"),
+      Proc(24, 0, "nginx", "/usr/sbin/nginx"),
+  };
+  recs[0].id.cmdline = {"nginx: master process /usr/sbin/nginx"};
+  recs[1].id.cmdline = {"/usr/local/bin/binary_backend", "--port", "80"};
+  recs[2].id.cmdline = {"binary_backend"};
+  recs[4].id.cmdline = {"nginx: worker process"};
+  Expect(Split(*NewExeSplitter(), recs, {}),
+         {"exe",
+          {"/usr/sbin/nginx (deleted)", "binary_backend (memfd)",
+           "payload (memfd)", "/usr/sbin/nginx"},
+          {0, 1, 1, 2, 3}});
+}
+
 TEST_F(SplitterTest, PidsEachOwnGroupPlusOther) {
   Expect(Split(*NewPidsSplitter({12, 99}), recs_, parents_),
          {"pids", {"12", "99", "Other"}, {2, 2, 0}});

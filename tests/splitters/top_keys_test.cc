@@ -53,7 +53,16 @@ TEST(TopKeysTest, ExeKeyTable) {
       // argv[0] of another family: the executable's name.
       {Proc("/usr/bin/python3.11", {"gunicorn", "/srv/app.py"}),
        "python3.11->app.py"},
-      {Proc("/tmp/build/tool (deleted)", {"tool"}), "tool"},
+      // Without a real file: the mark says so (scan/exe_name.h).
+      {Proc("/tmp/build/tool (deleted)", {"tool"}), "tool (deleted)"},
+      {Proc("/usr/bin/python3.11 (deleted)", {"python3", "/opt/backup.py"}),
+       "python3->backup.py (deleted)"},
+      {Proc("/memfd:sealed-91173221a7ea (deleted)",
+            {"/usr/local/bin/binary_backend", "-d"}),
+       "binary_backend (memfd)"},
+      {Proc("/memfd:x (deleted)", {"bash", "/srv/run.sh"}),
+       "bash->run.sh (memfd)"},
+      {Proc("/memfd:payload (deleted)", {}), "payload (memfd)"},
       // exe unreadable (another user's process, not root): comm.
       {Proc("", {"secret", "args"}, "secretd"), "secretd"},
       {Proc("/usr/bin/python3", {"python3"}), "python3"},
