@@ -16,7 +16,7 @@ int Main(int argc, char** argv) {
       "memstats: true memory of processes and groups of processes, from the "
       "kernel's page tables (RSS of distinct pages, USS, PSS)",
       "memstats"};
-  app.set_version_flag("--version", "memstats 0.1.0");
+  app.set_version_flag("--version", "memstats " MEMSTATS_VERSION);
   app.require_subcommand(1);
   GlobalOptions global;
   AddGlobalOptions(app, global);
