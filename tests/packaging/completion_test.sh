@@ -70,6 +70,7 @@ expect_only "memstats groups --split-" --split-uid --split-user --split-env \
   --split-comm --split-exe --split-cgroup --split-pids --split-custom
 expect "memstats snapshot --" --small --mask --children --output --filter --json
 expect "memstats top --" --loop --rounds --tsv --columns --units
+expect_only "memstats top -h" -h  # once, though both levels show it
 # The filter language after --filter (and in --split-custom), nested too.
 expect "memstats --filter " and\( or\( not\( uid\( user\( pid\( ppid\( \
   comm\( exe\( descendants\( env_k\( env_kv\( cmdline\( cgroup\( "true()" "false()"
