@@ -10,20 +10,23 @@
 #   4. asan:     the whole suite under AddressSanitizer + UBSan (sanitize.sh);
 #   5. tsan:     the parallel scanner's and accounting's tests (and the CLI
 #                and live tests running the TSan-built binary) under
-#                ThreadSanitizer (sanitize.sh).
+#                ThreadSanitizer (sanitize.sh);
+#   6. package:  the Debian package from build/: lintian, dpkg -i, the
+#                installed binary, man page, completion and a groups run,
+#                then dpkg -r (package_test.sh).
 # Under CI=true a skipped test fails the run: the live tests must really run.
 # For developers: `scripts/test.sh --quick` (or MEMSTATS_QUICK=1) runs step
 # 1 only; `scripts/test.sh STEP...` runs the named steps. CI runs them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${BUILD_DIR:-build}"
-ALL_STEPS=(tests fuzz tidy asan tsan)
+ALL_STEPS=(tests fuzz tidy asan tsan package)
 
 steps=()
 for a in "$@"; do
   case "$a" in
     --quick) steps=(tests) ;;
-    tests|fuzz|tidy|asan|tsan) steps+=("$a") ;;
+    tests|fuzz|tidy|asan|tsan|package) steps+=("$a") ;;
     *) echo "usage: scripts/test.sh [--quick | STEP...]  (steps: ${ALL_STEPS[*]})" >&2
        exit 2 ;;
   esac
@@ -67,6 +70,7 @@ run_step() {
           scripts/tidy.sh ;;
     asan) scripts/sanitize.sh asan ;;
     tsan) scripts/sanitize.sh tsan ;;
+    package) scripts/package_test.sh ;;
   esac
 }
 
@@ -76,7 +80,7 @@ for s in "${steps[@]}"; do
   printf '\n==================== test.sh: %s ====================\n' "$s"
   start=$SECONDS
   if run_step "$s"; then r=PASS; else r=FAIL; failed=1; fi
-  results+=("$(printf '%-6s %s  %4ds' "$s" "$r" $((SECONDS - start)))")
+  results+=("$(printf '%-7s %s  %4ds' "$s" "$r" $((SECONDS - start)))")
 done
 
 printf '\n==================== test.sh: summary ====================\n'

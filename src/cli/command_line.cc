@@ -21,7 +21,7 @@ CommandLine::CommandLine()
     : app_("memstats: true memory of processes and groups of processes, from "
            "the kernel's page tables (RSS of distinct pages, USS, PSS)",
            "memstats") {
-  app_.set_version_flag("--version", "memstats 0.1.0");
+  app_.set_version_flag("--version", "memstats " MEMSTATS_VERSION);
   app_.require_subcommand(1);
   AddGlobalOptions(app_, global_);
   RegisterGroupsCommand(app_, global_, run_);

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Sources the bash completion (packaging/memstats.bash-completion) and checks
+# what it offers for command lines, as bash would call it: COMP_WORDS,
+# COMP_CWORD, COMP_LINE and COMP_POINT set, _memstats called, COMPREPLY read.
+# Usage: completion_test.sh COMPLETION_FILE DIR_OF_MEMSTATS_BINARY
+set -u
+completion=$1
+PATH="$2:$PATH"
+# shellcheck source=/dev/null
+source "$completion"
+failures=0
+
+# Completes LINE (words split at spaces; a trailing space starts an empty
+# word), as the completion of `memstats` would.
+complete_line() {
+  COMP_LINE=$1
+  COMP_POINT=${#1}
+  read -ra COMP_WORDS <<<"$1"
+  if [[ $1 == *" " ]]; then COMP_WORDS+=(""); fi
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+  COMPREPLY=()
+  _memstats memstats "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>/dev/null
+}
+
+fail() {
+  echo "FAIL: '$1': $2" >&2
+  echo "      offered: ${COMPREPLY[*]:-(nothing)}" >&2
+  failures=$((failures + 1))
+}
+
+# expect LINE WORD...: each WORD is offered.
+expect() {
+  local line=$1 w
+  shift
+  complete_line "$line"
+  for w in "$@"; do
+    if ! printf '%s\n' "${COMPREPLY[@]}" | grep -qxF -- "$w"; then
+      fail "$line" "'$w' not offered"
+    fi
+  done
+}
+
+# expect_only LINE WORD...: exactly these WORDs are offered (in any order).
+expect_only() {
+  local line=$1
+  shift
+  complete_line "$line"
+  local got want
+  got=$(printf '%s\n' "${COMPREPLY[@]}" | sort)
+  want=$(printf '%s\n' "$@" | sort)
+  if [[ $got != "$want" ]]; then fail "$line" "expected exactly: $*"; fi
+}
+
+# Commands, from `memstats --help`.
+expect_only "memstats " groups single top snapshot
+expect_only "memstats sn" snapshot
+expect_only "memstats --json g" groups
+expect_only "memstats --threads 2 s" single snapshot
+# Option values.
+expect_only "memstats --units " B KiB MiB GiB auto
+expect_only "memstats groups --units M" MiB
+expect_only "memstats --units=G" GiB
+expect_only "memstats top -u K" KiB
+expect_only "memstats top -g u" user uid
+expect "memstats top --columns pss,a" pss,anon
+expect "memstats top --sort " name ptotal
+expect_only "memstats --threads " ""
+# Splitters of groups, and options from each level's --help.
+expect_only "memstats groups --split-" --split-uid --split-user --split-env \
+  --split-comm --split-exe --split-cgroup --split-pids --split-custom
+expect "memstats snapshot --" --small --mask --children --output --filter --json
+expect "memstats top --" --loop --rounds --tsv --columns --units
+expect_only "memstats top -h" -h  # once, though both levels show it
+# The filter language after --filter (and in --split-custom), nested too.
+expect "memstats --filter " and\( or\( not\( uid\( user\( pid\( ppid\( \
+  comm\( exe\( descendants\( env_k\( env_kv\( cmdline\( cgroup\( "true()" "false()"
+expect_only "memstats --filter env" env_k\( env_kv\(
+expect_only "memstats groups --filter and(uid(0),c" "and(uid(0),comm(" \
+  "and(uid(0),cmdline(" "and(uid(0),cgroup("
+expect_only 'memstats --filter "not(desc' '"not(descendants('
+expect "memstats groups --split-custom comm(sshd),u" "comm(sshd),uid(" "comm(sshd),user("
+# After the filter's value, commands again.
+expect_only "memstats --filter uid(0) si" single
+# Pids: this bash's own pid, after -p and in a comma list.
+expect "memstats snapshot -p " "$$" 1
+expect "memstats snapshot --pid 1,$$" "1,$$"
+expect "memstats groups --split-pids " "$$"
+
+# The filter functions offered are exactly those the parser knows (its
+# error message lists them).
+complete_line "memstats --filter "
+offered=$(printf '%s\n' "${COMPREPLY[@]}" | sed 's/[()]//g' | sort | tr '\n' ' ')
+known=$(memstats --filter "nosuchfunction(1)" single 2>&1 |
+  sed -n 's/.*expected one of: //p' | tr -d ' ' | tr ',' '\n' | sort | tr '\n' ' ')
+if [[ -z $known || $offered != "$known" ]]; then
+  echo "FAIL: filter functions offered: $offered; the parser knows: $known" >&2
+  failures=$((failures + 1))
+fi
+
+if ((failures)); then
+  echo "completion_test.sh: $failures failure(s)" >&2
+  exit 1
+fi
+echo "completion_test.sh: all completions as expected"
