@@ -16,13 +16,14 @@
 
 #include <cstdint>
 #include <memory>
-#include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "e2e/layout_process.h"
+#include "e2e/proc_files.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "subprocess.h"
@@ -34,17 +35,11 @@ using nlohmann::json;
 
 constexpr int64_t kMiB = 1 << 20;
 
-// "Pss_Anon:  123 kB" from /proc/PID/smaps_rollup, in bytes.
+// A field of /proc/PID/smaps_rollup, in bytes.
 int64_t RollupField(pid_t pid, const std::string& field) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind(field + ":", 0) != 0) continue;
-    std::istringstream in(line.substr(field.size() + 1));
-    int64_t kb = -1;
-    in >> kb;
-    return kb * 1024;
-  }
+  const std::map<std::string, int64_t> rollup = ReadRollup(pid);
+  auto it = rollup.find(field);
+  if (it != rollup.end()) return it->second;
   ADD_FAILURE() << "no " << field << " in smaps_rollup of " << pid;
   return -1;
 }

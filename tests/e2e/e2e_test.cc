@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "e2e/layout_process.h"
+#include "e2e/proc_files.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "subprocess.h"
@@ -44,16 +45,9 @@ using nlohmann::json;
 constexpr int64_t kMiB = 1 << 20;
 constexpr int64_t kNoisePerProcess = 512 * 1024;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // The value of `key` in /proc/PID/environ ("" when absent).
 std::string EnvOf(pid_t pid, const std::string& key) {
-  std::stringstream env(ReadFile("/proc/" + std::to_string(pid) + "/environ"));
+  std::stringstream env(ReadWholeFile("/proc/" + std::to_string(pid) + "/environ"));
   for (std::string kv; std::getline(env, kv, '\0');)
     if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
   return "";
@@ -61,7 +55,7 @@ std::string EnvOf(pid_t pid, const std::string& key) {
 
 // The shmids listed in /proc/sysvipc/shm (removed but attached ones too).
 std::set<int> ShmIds() {
-  std::istringstream lines(ReadFile("/proc/sysvipc/shm"));
+  std::istringstream lines(ReadWholeFile("/proc/sysvipc/shm"));
   std::set<int> ids;
   std::string line;
   std::getline(lines, line);  // header
@@ -467,7 +461,7 @@ TEST_F(E2eTest, PssFromKpagecountAgreesWithSmaps) {
     const int pid = p["pid"].get<int>();
     std::map<std::string, int64_t> kb;
     std::istringstream in(
-        ReadFile("/proc/" + std::to_string(pid) + "/smaps_rollup"));
+        ReadWholeFile("/proc/" + std::to_string(pid) + "/smaps_rollup"));
     std::string key;
     int64_t value = 0;
     std::string unit;

@@ -46,6 +46,7 @@
 
 #include <cstdint>
 
+#include "e2e/helper_io.h"
 #include "e2e/kinds_layout.h"
 
 #ifndef UFFD_FEATURE_WP_UNPOPULATED
@@ -65,26 +66,10 @@ using namespace memstats::kinds;  // NOLINT: the layout constants
 constexpr size_t kPg = static_cast<size_t>(kPage);
 constexpr size_t kHuge = kPg * kThpPages;
 
-void WriteStr(int fd, const char* s) {
-  for (size_t n = strlen(s); n > 0;) {
-    ssize_t w = write(fd, s, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    s += w;
-    n -= static_cast<size_t>(w);
-  }
-}
+using memstats::testing::WriteStr;
 
 [[noreturn]] void Die(const char* what) {
-  const int e = errno;
-  WriteStr(2, "memstats_kinds_helper: ");
-  WriteStr(2, what);
-  if (e != 0) {
-    WriteStr(2, ": ");
-    WriteStr(2, strerror(e));
-  }
-  WriteStr(2, "\n");
-  _exit(2);
+  memstats::testing::DieWithErrno("memstats_kinds_helper", what);
 }
 
 // The ready line, built in a static buffer (no heap: it would add noise).

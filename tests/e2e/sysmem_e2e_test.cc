@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/proc_files.h"
 #include "e2e/sysmem_process.h"
 #include "e2e/system_settings.h"
 #include "gtest/gtest.h"
@@ -49,32 +50,10 @@ constexpr int64_t kPage = 4096;
 constexpr int64_t kMiB = 1 << 20;
 constexpr int64_t kNoisePerProcess = 512 * 1024;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// /proc/PID/smaps_rollup, "Key" -> bytes (the ':' dropped).
-std::map<std::string, int64_t> SmapsRollup(pid_t pid) {
-  std::map<std::string, int64_t> bytes;
-  std::istringstream in(
-      ReadFile("/proc/" + std::to_string(pid) + "/smaps_rollup"));
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    std::string key, unit;
-    int64_t value = 0;
-    if (fields >> key >> value >> unit && unit == "kB" && key.back() == ':')
-      bytes[key.substr(0, key.size() - 1)] = value * 1024;
-  }
-  return bytes;
-}
-
 // "rss" and "swap" (bytes) of SysV segment `shmid` in /proc/sysvipc/shm;
 // -1 when it is not listed.
 std::pair<int64_t, int64_t> SysvRssSwap(int shmid) {
-  std::istringstream in(ReadFile("/proc/sysvipc/shm"));
+  std::istringstream in(ReadWholeFile("/proc/sysvipc/shm"));
   std::string line;
   std::getline(in, line);  // header: key shmid perms size cpid lpid nattch
                            // uid gid cuid cgid atime dtime ctime rss swap
@@ -278,8 +257,8 @@ TEST_F(SysMemTest, KsmMergedPagesCountOnceInRss) {
   Smaps smaps[2];
   Smaps &ps = smaps[0], &cs = smaps[1];
   for (;;) {
-    ps = SmapsRollup(h.parent());
-    cs = SmapsRollup(h.child());
+    ps = ReadRollup(h.parent());
+    cs = ReadRollup(h.child());
     if (ps["KSM"] == parent_ksm_ptes && cs["KSM"] == child_ksm_ptes) break;
     ASSERT_LT(std::chrono::steady_clock::now(), deadline)
         << "ksmd did not merge the layout in 20 s: smaps KSM parent "
@@ -394,7 +373,7 @@ TEST_F(SysMemTest, SwappedPagesAndSwappedShmem) {
   json m = Memstats(h);
   json c = Checker(h);
   ASSERT_FALSE(HasFailure());
-  const Smaps smaps[2] = {SmapsRollup(h.parent()), SmapsRollup(h.child())};
+  const Smaps smaps[2] = {ReadRollup(h.parent()), ReadRollup(h.child())};
   const auto [sysv_rss, sysv_swap] = SysvRssSwap(shmid);
 
   // Swapped shmem is in no page table: only the resident halves count.
@@ -460,7 +439,7 @@ const std::string kHugeDir = "/sys/kernel/mm/hugepages/hugepages-2048kB/";
 TEST_F(SysMemTest, HugetlbIsReportedApartFromRss) {
   if (!std::filesystem::exists(kHugeDir + "nr_hugepages"))
     GTEST_SKIP() << "this kernel has no 2 MiB hugetlb pages: no " << kHugeDir;
-  if (ReadFile("/proc/meminfo").find("\nHugepagesize:       2048 kB\n") ==
+  if (ReadWholeFile("/proc/meminfo").find("\nHugepagesize:       2048 kB\n") ==
       std::string::npos)
     GTEST_SKIP() << "the default huge page size is not 2 MiB (MFD_HUGETLB "
                     "uses the default)";
@@ -482,7 +461,7 @@ TEST_F(SysMemTest, HugetlbIsReportedApartFromRss) {
   json m = Memstats(h);
   json c = Checker(h);
   ASSERT_FALSE(HasFailure());
-  const Smaps smaps[2] = {SmapsRollup(h.parent()), SmapsRollup(h.child())};
+  const Smaps smaps[2] = {ReadRollup(h.parent()), ReadRollup(h.child())};
   const int64_t priv[] = {kHugeParent * kHuge, kHugeChild * kHuge};
   const int64_t want_hugetlb[] = {(kHugeShared + kHugeParent) * kHuge,
                                   (kHugeShared + kHugeChild) * kHuge,

@@ -65,6 +65,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "e2e/helper_io.h"
+
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
 #endif
@@ -81,24 +83,10 @@ constexpr size_t kPage = 4096;
 constexpr size_t kMiB = size_t{1} << 20;
 constexpr size_t kHuge = 2 * kMiB;
 
-void WriteStr(int fd, const char* s) {
-  size_t n = strlen(s);
-  while (n > 0) {
-    ssize_t w = write(fd, s, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    s += w;
-    n -= static_cast<size_t>(w);
-  }
-}
+using memstats::testing::WriteStr;
 
 [[noreturn]] void Die(const char* what) {
-  const int e = errno;
-  char buf[512];
-  snprintf(buf, sizeof buf, "memstats_sysmem_helper: %s%s%s\n", what,
-           e != 0 ? ": " : "", e != 0 ? strerror(e) : "");
-  WriteStr(2, buf);
-  _exit(2);
+  memstats::testing::DieWithErrno("memstats_sysmem_helper", what);
 }
 
 [[noreturn]] void Usage(const char* msg) {
