@@ -312,9 +312,10 @@ absl::StatusOr<StatusInfo> ParseStatus(std::string_view text) {
       std::string_view v = Trim(value);
       if (v != "0" && v != "1") return at.Bad("Kthread", v);
       info.kthread = v == "1";
-    } else if (key == "VmPTE") {
-      absl::Status s =
-          ParseAmount(value, at, Unit::kKbRequired, &info.vm_pte_bytes);
+    } else if (key == "VmPTE" || key == "VmHWM") {
+      absl::Status s = ParseAmount(
+          value, at, Unit::kKbRequired,
+          key == "VmPTE" ? &info.vm_pte_bytes : &info.vm_hwm_bytes);
       if (!s.ok()) return s;
     }
   }

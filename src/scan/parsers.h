@@ -19,7 +19,7 @@
 namespace memstats::scan {
 
 // /proc/PID/status: Name, PPid, Uid (real), Kthread (kernels >= 6.2),
-// VmPTE (bytes). Name is kept as the kernel prints it (it escapes "\n" and
+// VmPTE and VmHWM (bytes). Name is kept as the kernel prints it (it escapes "\n" and
 // "\\").
 struct StatusInfo {
   std::string name;
@@ -27,6 +27,7 @@ struct StatusInfo {
   uint32_t uid = 0;
   std::optional<bool> kthread;  // absent on kernels without the field
   uint64_t vm_pte_bytes = 0;
+  uint64_t vm_hwm_bytes = 0;  // peak resident set size
 };
 absl::StatusOr<StatusInfo> ParseStatus(std::string_view text);
 

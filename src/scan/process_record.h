@@ -65,6 +65,7 @@ struct ProcessRecord {
   // SysV segments the process attaches (shmid, from the maps inode field).
   std::vector<int> sysv_shmids;
   uint64_t vm_pte_bytes = 0;  // page tables, status VmPTE
+  uint64_t vm_hwm_bytes = 0;  // peak resident set size, status VmHWM
   // With ScanOptions::mapping_detail: the process's full smaps summed per
   // (category, path, perms); paths kept only for kFiles. `usage_pss` is the
   // sum of every mapping's Pss (what the rows add up to), `threads` the

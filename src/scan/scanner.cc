@@ -107,6 +107,7 @@ class ProcessReader {
     id.uid = status->uid;
     id.comm = status->name;
     rec.vm_pte_bytes = status->vm_pte_bytes;
+    rec.vm_hwm_bytes = status->vm_hwm_bytes;
 
     auto cmdline = h.ReadFile("cmdline");
     if (absl::IsNotFound(cmdline.status())) return Outcome::kVanished;

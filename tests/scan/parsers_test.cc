@@ -121,6 +121,7 @@ TEST(ParseStatusTest, CapturedProcess) {
   EXPECT_EQ(s->uid, 0u);
   EXPECT_EQ(s->kthread, std::optional<bool>(false));
   EXPECT_EQ(s->vm_pte_bytes, 80 * kKiB);
+  EXPECT_EQ(s->vm_hwm_bytes, 14584 * kKiB);
 }
 
 TEST(ParseStatusTest, CapturedKernelThread) {
@@ -131,6 +132,7 @@ TEST(ParseStatusTest, CapturedKernelThread) {
   EXPECT_EQ(s->uid, 0u);
   EXPECT_EQ(s->kthread, std::optional<bool>(true));
   EXPECT_EQ(s->vm_pte_bytes, 0u);
+  EXPECT_EQ(s->vm_hwm_bytes, 0u);
 }
 
 TEST(ParseStatusTest, OlderKernelWithoutKthreadAndSetuidUid) {
