@@ -303,21 +303,21 @@ Context MakeContext(const GlobalOptions& opts) {
   return ctx;
 }
 
-std::variant<scan::ScanResult, int> RunScan(Context& ctx,
-                                            scan::ScanOptions& options,
-                                            const scan::KeepFn& keep,
-                                            scan::MemoryBudget& budget) {
+absl::StatusOr<scan::ScanResult> ScanSelected(Context& ctx,
+                                              scan::ScanOptions& options,
+                                              const scan::KeepFn& keep,
+                                              scan::MemoryBudget& budget,
+                                              bool progress_line) {
   if (budget.used() > budget.limit()) {
-    Warn(absl::StrFormat(
-        "error: --mem-limit %d MiB is below memstats's own %d MiB at start",
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "--mem-limit %d MiB is below memstats's own %d MiB at start",
         budget.limit() >> 20, budget.used() >> 20));
-    return kExitMemLimit;
   }
   options.threads = ctx.threads;
   options.budget = &budget;
   options.pfn_limit = scan::PfnLimit(*ctx.source);
   for (const auto& k : ctx.filter.EnvKeys()) options.env_keys.insert(k);
-  Progress progress(::isatty(STDERR_FILENO) == 1);
+  Progress progress(progress_line && ::isatty(STDERR_FILENO) == 1);
   options.progress = [&progress](size_t done, size_t total) {
     progress.Update(done, total);
   };
@@ -337,18 +337,33 @@ std::variant<scan::ScanResult, int> RunScan(Context& ctx,
   progress.Finish();
   options.progress = nullptr;
   if (!scan.ok()) {
-    if (absl::IsResourceExhausted(scan.status())) {
-      Warn(absl::StrCat("error: ", scan.status().message()));
-      return kExitMemLimit;
-    }
-    Warn(absl::StrCat("error: cannot scan ", ctx.source->Describe(), ": ",
-                      scan.status().message()));
-    return kExitFailure;
+    if (absl::IsResourceExhausted(scan.status())) return scan.status();
+    return absl::Status(scan.status().code(),
+                        absl::StrCat("cannot scan ", ctx.source->Describe(),
+                                     ": ", scan.status().message()));
   }
   if (saw_self.load()) {
     scan::ScanStats& st = scan->stats;
     st.self_excluded = true;
     if (st.filtered_out > 0) --st.filtered_out;  // counted as filtered above
+  }
+  return scan;
+}
+
+int ExitCodeFor(const absl::Status& s) {
+  if (s.ok()) return kExitOk;
+  return absl::IsResourceExhausted(s) ? kExitMemLimit : kExitFailure;
+}
+
+std::variant<scan::ScanResult, int> RunScan(Context& ctx,
+                                            scan::ScanOptions& options,
+                                            const scan::KeepFn& keep,
+                                            scan::MemoryBudget& budget) {
+  absl::StatusOr<scan::ScanResult> scan =
+      ScanSelected(ctx, options, keep, budget, /*progress_line=*/true);
+  if (!scan.ok()) {
+    Warn(absl::StrCat("error: ", scan.status().message()));
+    return ExitCodeFor(scan.status());
   }
   return std::move(*scan);
 }

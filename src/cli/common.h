@@ -120,6 +120,20 @@ std::vector<filters::Filter> ParseFilterListOrThrow(const std::string& text,
 // resident size now.
 std::unique_ptr<scan::MemoryBudget> NewBudget(const Context& ctx);
 
+// The scan every command shares, as a library call: prints nothing (with
+// progress_line, the progress line on a terminal's stderr). Fails with
+// ResourceExhausted when --mem-limit is reached, else with the source's
+// error, the message naming the source. Fills in `options` as RunScan.
+absl::StatusOr<scan::ScanResult> ScanSelected(Context& ctx,
+                                              scan::ScanOptions& options,
+                                              const scan::KeepFn& keep,
+                                              scan::MemoryBudget& budget,
+                                              bool progress_line);
+
+// The exit code of a failed scan or accounting: kExitMemLimit for
+// ResourceExhausted, kExitFailure otherwise (kExitOk for OK).
+int ExitCodeFor(const absl::Status& s);
+
 // The scan every command shares. Fills in `options`' threads, budget, PFN
 // limit, progress line and the filter's environment variables (callers set
 // what to read: read_pages, read_smaps, mapping_detail, extra env_keys), and

@@ -17,6 +17,8 @@
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "cli/top_loop.h"
+#include "sampler/schedule.h"
+#include "sampler/stop_signals.h"
 
 namespace memstats::cli {
 namespace {
@@ -32,35 +34,6 @@ struct TopArgs {
   std::optional<int64_t> cmd_length;
 };
 
-std::atomic<bool> g_stop{false};
-
-void OnSignal(int) { g_stop.store(true); }
-
-// SIGINT and SIGTERM end the loop after the round in progress. SA_RESTART:
-// a /proc read interrupted by the signal is restarted rather than failing
-// (which would count a process as vanished).
-void InstallStopHandlers() {
-  struct sigaction sa = {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
-// Sleeps in steps of at most 100 ms so that a signal ends the wait soon
-// even if it arrived just before nanosleep started.
-bool SleepUnlessStopped(double seconds) {
-  const int64_t total_ns = static_cast<int64_t>(seconds * 1e9);
-  for (int64_t slept = 0; slept < total_ns && !g_stop.load();) {
-    const int64_t step = std::min<int64_t>(100'000'000, total_ns - slept);
-    struct timespec ts = {static_cast<time_t>(step / 1'000'000'000),
-                          static_cast<long>(step % 1'000'000'000)};
-    nanosleep(&ts, nullptr);
-    slept += step;
-  }
-  return !g_stop.load();
-}
 
 std::string LocalTime() {
   time_t now = ::time(nullptr);
@@ -194,9 +167,11 @@ void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
       TopEnv env;
       env.out = &std::cout;
       env.clock = LocalTime;
-      env.sleep = SleepUnlessStopped;
-      env.stop_requested = [] { return g_stop.load(); };
-      if (a->top.loop_seconds) InstallStopHandlers();
+      env.now = sampler::SystemClock().now;
+      env.sleep = sampler::SleepUnlessStopped;
+      env.stop_requested = sampler::StopRequested;
+      // SIGINT and SIGTERM end the loop after the round in progress.
+      if (a->top.loop_seconds) sampler::InstallStopSignals({SIGINT, SIGTERM});
       return RunTop(ctx, a->top, env);
     };
   });

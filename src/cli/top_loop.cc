@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "profile/top_change.h"
+#include "sampler/schedule.h"
 #include "render/top.h"
 #include "scan/exe_name.h"
 #include "scan/parsers.h"
@@ -66,17 +67,35 @@ class TopRunner {
     view_.show_change = opts.loop_seconds.has_value();
   }
 
+  // The rounds run on the sampler's schedule: one every -l seconds from
+  // the start of the previous one.
   int Run() {
-    for (int n = 1;; ++n) {
-      TopRound round;
-      if (int code = Round(n, round); code != kExitOk) return code;
-      Print(round, n == 1);
-      if (!opts_.loop_seconds) return kExitOk;
-      if (opts_.rounds && n >= *opts_.rounds) return kExitOk;
-      if (env_.stop_requested && env_.stop_requested()) return kExitOk;
-      if (!env_.sleep(*opts_.loop_seconds)) return kExitOk;
-      if (env_.stop_requested && env_.stop_requested()) return kExitOk;
-    }
+    sampler::Schedule schedule;
+    schedule.period_seconds = opts_.loop_seconds.value_or(1);
+    schedule.max_ticks = opts_.loop_seconds ? opts_.rounds : 1;
+    // Without a monotonic clock (tests), time moves only while sleeping.
+    double virtual_now = 0;
+    sampler::Clock clock;
+    clock.now = env_.now ? env_.now : [&virtual_now] { return virtual_now; };
+    clock.sleep = [this, &virtual_now](double seconds) {
+      virtual_now += seconds;
+      return env_.sleep(seconds);
+    };
+    clock.stop_requested = [this] {
+      return env_.stop_requested && env_.stop_requested();
+    };
+    int code = kExitOk;
+    auto round = [this, &code](int64_t n) -> absl::StatusOr<bool> {
+      TopRound r;
+      code = Round(static_cast<int>(n), r);
+      if (code != kExitOk) return false;
+      Print(r, n == 1);
+      return true;
+    };
+    // Rounds never fail as a Status: a failed round ends the loop with its
+    // exit code.
+    sampler::RunSchedule(schedule, clock, round).IgnoreError();
+    return code;
   }
 
  private:

@@ -43,6 +43,8 @@ struct TopOptions {
 
 struct TopEnv {
   std::ostream* out = nullptr;
+  // Seconds on a monotonic clock; unset: time moves only in `sleep`.
+  std::function<double()> now;
   // "HH:MM:SS" now.
   std::function<std::string()> clock;
   // Waits `seconds`; returns false when stopped early (the loop then ends).
