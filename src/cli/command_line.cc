@@ -28,6 +28,7 @@ CommandLine::CommandLine()
   RegisterSingleCommand(app_, global_, run_);
   RegisterSnapshotCommand(app_, global_, run_);
   RegisterTopCommand(app_, global_, run_);
+  RegisterWatchCommand(app_, global_, run_);
 }
 
 std::optional<int> CommandLine::Parse(int argc, const char* const* argv,

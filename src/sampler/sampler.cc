@@ -14,7 +14,18 @@ Selector::Selector(ProcessTree tree) : tree_(std::move(tree)) {}
 
 Selector::Selector(scan::KeepFn pick) : pick_(std::move(pick)) {}
 
+Selector::Selector(ProcessTree tree, scan::KeepFn pick)
+    : tree_(std::move(tree)), pick_(std::move(pick)) {}
+
 scan::KeepFn Selector::Keep() const {
+  if (tree_ && pick_) {
+    const ProcessTree* tree = &*tree_;
+    const scan::KeepFn* pick = &pick_;
+    return [tree, pick](const scan::ProcessIdentity& p,
+                        const scan::ParentMap& parents) {
+      return (*pick)(p, parents) || tree->Contains(p.pid, parents);
+    };
+  }
   if (tree_) {
     const ProcessTree* tree = &*tree_;
     return [tree](const scan::ProcessIdentity& p,
@@ -32,7 +43,7 @@ void Selector::Found(const std::vector<int>& pids) {
   if (tree_) tree_->Remember(pids);
 }
 
-bool Selector::gone() const { return tree_ && tree_->gone(); }
+bool Selector::gone() const { return !pick_ && tree_ && tree_->gone(); }
 
 absl::StatusOr<Taken> TakeSample(const ScanFn& scan, scan::ProcSource& source,
                                  const SampleOptions& options,
@@ -95,14 +106,16 @@ absl::StatusOr<LoopResult> RunSampleLoop(
     const std::function<std::unique_ptr<scan::MemoryBudget>()>& budget_for_tick,
     Selector& who, const std::vector<SampleSink*>& sinks) {
   LoopResult out;
-  const double t0 = clock.now();
-  auto tick = [&](int64_t) -> absl::StatusOr<bool> {
+  double t0 = 0;
+  auto tick = [&](int64_t n) -> absl::StatusOr<bool> {
+    if (n == 1) t0 = clock.now();
     const double seconds = clock.now() - t0;
     std::unique_ptr<scan::MemoryBudget> budget = budget_for_tick();
     absl::StatusOr<Taken> taken =
         TakeSample(scan, source, options.sample, who.Keep(), options.threads,
                    budget.get(), unix_ms(), seconds);
     if (!taken.ok()) return taken.status();
+    out.last_stats = taken->stats;
     std::vector<int> pids;
     pids.reserve(taken->sample.processes.size());
     for (const profile::ProcessSample& p : taken->sample.processes) {

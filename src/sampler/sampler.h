@@ -38,14 +38,20 @@ struct SampleOptions {
   bool page_level = false;
 };
 
-// Who is sampled: a tree of pids, or every process the global filter and
-// an optional predicate accept.
+// Who is sampled: a tree of pids, every process a predicate accepts, or
+// both (what the predicate picks, and with a tree of descendants, the
+// processes below those it picked before).
 class Selector {
  public:
   // Follows `tree`; the loop ends when the tree is gone.
   explicit Selector(ProcessTree tree);
   // Every process `pick` accepts (nullptr: all); never ends by itself.
   explicit Selector(scan::KeepFn pick);
+  // What `pick` accepts at each sample, and what `tree` holds: the tree
+  // remembers every process sampled, so with descendants, a child of a
+  // picked process is sampled from its parent's next sample on. Never ends
+  // by itself. REQUIRES: pick is not null.
+  Selector(ProcessTree tree, scan::KeepFn pick);
 
   scan::KeepFn Keep() const;
   // After each scan, with the pids it found.
@@ -90,6 +96,9 @@ struct LoopOptions {
 struct LoopResult {
   EndReason end = EndReason::kTicks;
   int64_t samples = 0;
+  // The last scan's stats (with the pids it could not read: a followed
+  // process that is unreadable ends the loop as if it had exited).
+  scan::ScanStats last_stats;
 };
 
 // Samples on `options.schedule` until it ends or `who` is gone. `unix_ms`

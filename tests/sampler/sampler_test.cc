@@ -166,3 +166,25 @@ TEST_F(SampleLoopTest, ASinkErrorEndsTheLoopAndIsReturnedAfterFinish) {
 
 }  // namespace
 }  // namespace memstats::sampler
+
+namespace memstats::sampler {
+namespace {
+
+TEST_F(SampleLoopTest, APickerWithATreeAddsTheChildrenOfWhatItPicked) {
+  // The picker takes nginx 200 only; its worker 201 comes in through the
+  // tree from the second sample on.
+  Selector who(ProcessTree(std::vector<int>{}, true),
+               [](const scan::ProcessIdentity& p, const scan::ParentMap&) {
+                 return p.pid == 200;
+               });
+  Collect sink;
+  auto r = Loop(who, 2, sink);
+  ASSERT_OK(r);
+  ASSERT_EQ(sink.got.size(), 2u);
+  ASSERT_EQ(sink.got[0].sample.processes.size(), 1u);
+  ASSERT_EQ(sink.got[1].sample.processes.size(), 2u);
+  EXPECT_EQ(sink.got[1].sample.processes[1].pid, 201);
+}
+
+}  // namespace
+}  // namespace memstats::sampler
