@@ -383,8 +383,8 @@ AxisTicks TimeTicks(const TimeChart& chart) {
                   static_cast<double>(chart.utc_offset_s)
             : 0;
   const double first = s.front(), last = s.back(), span = last - first;
-  double step = 0.1;
-  for (double candidate : TimeSteps()) {
+  double step = 1;  // one sample: whole seconds
+  for (double candidate : span > 0 ? TimeSteps() : std::vector<double>{}) {
     step = candidate;
     if (span / candidate <= kMaxIntervals) break;
   }
