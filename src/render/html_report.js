@@ -69,6 +69,13 @@
     const body = table.createTBody();
     (t.rows || []).forEach(function (r) { addRow(body, r, 'td'); });
     if (t.footer) addRow(table.createTFoot(), t.footer, 'td');
+    // A header over a column of numbers is right-aligned with them.
+    const first = body.rows[0];
+    Array.from(table.tHead.rows[0].cells).forEach(function (th, k) {
+      if (first && first.cells[k] && first.cells[k].className === 'num') {
+        th.className = 'num';
+      }
+    });
   }
 
   function drawMarker(v, i) {

@@ -20,13 +20,13 @@ namespace memstats::testing {
 inline constexpr char kRenderToolPackages[] =
     "librsvg2-bin chromium chromium-driver python3-selenium";
 
-// "" when every file in `paths` exists; otherwise a message naming the
+// "" when every file (program or module) in `paths` exists; otherwise a message naming the
 // missing ones. The caller skips on it, except under CI=true, where every
 // test must run and a missing tool is a failure.
 inline std::string MissingTools(const std::vector<std::string>& paths) {
   std::string missing;
   for (const std::string& p : paths) {
-    if (::access(p.c_str(), X_OK) != 0) missing += " " + p;
+    if (::access(p.c_str(), F_OK) != 0) missing += " " + p;
   }
   if (missing.empty()) return "";
   return "missing" + missing + " (scripts/install_packages.sh " +
