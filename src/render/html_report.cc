@@ -51,10 +51,17 @@ std::string ScriptSafeJson(const nlohmann::json& j) {
   out.reserve(dumped.size());
   for (char c : dumped) {
     switch (c) {
-      case '<': out += "\\u003c"; break;
-      case '>': out += "\\u003e"; break;
-      case '&': out += "\\u0026"; break;
-      default: out += c;
+      case '<':
+        out += "\\u003c";
+        break;
+      case '>':
+        out += "\\u003e";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -64,8 +71,10 @@ std::string ScriptSafeJson(const nlohmann::json& j) {
 
 void RenderHtmlReport(const HtmlReport& report, std::ostream& out) {
   const std::string title = EscapeXml(report.title);
-  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
+         "charset=\"utf-8\">\n"
+      << "<meta name=\"viewport\" content=\"width=device-width, "
+         "initial-scale=1\">\n"
       << "<title>" << title << "</title>\n<style>\n"
       << kHtmlReportCss << "</style>\n</head>\n<body>\n"
       << "<h1>" << title << "</h1>\n"
@@ -88,7 +97,8 @@ void RenderHtmlReport(const HtmlReport& report, std::ostream& out) {
   out << "</div>\n<h2 id=\"time\"></h2>\n<table id=\"table\"></table>\n"
       << "<script type=\"application/json\" id=\"data\">"
       << ScriptSafeJson(PageData(report)) << "</script>\n"
-      << "<script>\n" << kHtmlReportJs << "</script>\n</body>\n</html>\n";
+      << "<script>\n"
+      << kHtmlReportJs << "</script>\n</body>\n</html>\n";
 }
 
 std::string RenderHtmlReport(const HtmlReport& report) {

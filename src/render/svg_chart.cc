@@ -59,8 +59,11 @@ std::string LegendBytes(uint64_t bytes) {
 // value. Overlong forms, surrogates and values past U+10FFFF are invalid.
 size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
   const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3
-                          : (c >> 3) == 0x1e ? 4 : 0;
+  size_t n = c < 0x80           ? 1
+             : (c >> 5) == 0x6  ? 2
+             : (c >> 4) == 0xe  ? 3
+             : (c >> 3) == 0x1e ? 4
+                                : 0;
   if (n == 0 || i + n > s.size()) return 0;
   uint32_t v = n == 1 ? c : c & (0x7f >> n);
   for (size_t k = 1; k < n; ++k) {
@@ -100,16 +103,19 @@ uint64_t ToBytes(double v) {
 
 // The time steps TimeTicks tries, smallest first; past a day, 1-2-5 days.
 std::vector<double> TimeSteps() {
-  std::vector<double> steps = {0.1,  0.2,  0.5,   1,     2,     5,    10,
-                               15,   30,   60,    120,   300,   600,  900,
-                               1800, 3600, 7200,  10800, 21600, 43200};
-  for (double d = 1; d <= 1e6; d *= 10) {
-    for (double m : {1, 2, 5}) steps.push_back(86400 * d * m);
+  std::vector<double> steps = {0.1,  0.2,  0.5,  1,     2,     5,    10,
+                               15,   30,   60,   120,   300,   600,  900,
+                               1800, 3600, 7200, 10800, 21600, 43200};
+  double days = 1;
+  for (int decade = 0; decade <= 6; ++decade, days *= 10) {
+    for (double m : {1, 2, 5}) steps.push_back(86400 * days * m);
   }
   return steps;
 }
 
-std::string TwoDigits(int64_t v) { return v < 10 ? absl::StrCat("0", v) : absl::StrCat(v); }
+std::string TwoDigits(int64_t v) {
+  return v < 10 ? absl::StrCat("0", v) : absl::StrCat(v);
+}
 
 // Elapsed time t (>= 0) for a tick: the format follows the chart's span
 // (`last`) and the step.
@@ -127,11 +133,12 @@ std::string ClockLabel(double t, double step) {
   double day = std::fmod(t, 86400.0);
   if (day < 0) day += 86400.0;
   auto s = static_cast<int64_t>(std::floor(day + 1e-6));
-  std::string hm = absl::StrCat(TwoDigits(s / 3600), ":", TwoDigits(s / 60 % 60));
+  std::string hm =
+      absl::StrCat(TwoDigits(s / 3600), ":", TwoDigits(s / 60 % 60));
   if (step >= 60) return hm;
   std::string hms = absl::StrCat(hm, ":", TwoDigits(s % 60));
   if (step < 1) {
-    auto tenths = static_cast<int64_t>(std::llround((day - s) * 10)) % 10;
+    auto tenths = std::llround((day - static_cast<double>(s)) * 10) % 10;
     absl::StrAppend(&hms, ".", tenths);
   }
   return hms;
@@ -242,7 +249,8 @@ void SvgWriter::WriteSeries(size_t k, std::vector<double>* below) {
        << colour << "\" fill-opacity=\"0.85\" stroke=\"" << colour
        << "\" stroke-width=\"1\" points=\"";
   for (size_t i = 0; i < xs.size(); ++i) {
-    out_ << (i ? " " : "") << FormatCoord(xs[i]) << "," << FormatCoord(Y(top[i]));
+    out_ << (i ? " " : "") << FormatCoord(xs[i]) << ","
+         << FormatCoord(Y(top[i]));
   }
   for (size_t i = xs.size(); i-- > 0;) {
     out_ << " " << FormatCoord(xs[i]) << "," << FormatCoord(Y(bottom[i]));
@@ -268,8 +276,9 @@ void SvgWriter::WriteLegend(const std::vector<double>& totals) {
     out_ << "<rect x=\"" << FormatCoord(x) << "\" y=\"" << FormatCoord(y)
          << "\" width=\"12\" height=\"12\" fill=\"" << colour << "\"/>\n";
     Text(x + 18, y + 10, "start", "", Shorten(std::string(name), 30));
-    Text(x + 18, y + 24, "start", " font-size=\"10\" fill=\"#555\"",
-         absl::StrCat("last ", LegendBytes(last), ", peak ", LegendBytes(peak)));
+    Text(
+        x + 18, y + 24, "start", " font-size=\"10\" fill=\"#555\"",
+        absl::StrCat("last ", LegendBytes(last), ", peak ", LegendBytes(peak)));
     y += kEntry;
   };
   for (size_t j = 0; j < shown; ++j) {
@@ -283,7 +292,8 @@ void SvgWriter::WriteLegend(const std::vector<double>& totals) {
     Text(x, y + 10, "start", "", absl::StrCat("+", count - shown, " more"));
     y += kEntry / 2;
   }
-  double peak = totals.empty() ? 0 : *std::max_element(totals.begin(), totals.end());
+  double peak =
+      totals.empty() ? 0 : *std::max_element(totals.begin(), totals.end());
   entry("total", "#444", ToBytes(totals.empty() ? 0 : totals.back()),
         ToBytes(peak));
   out_ << "</g>\n";
@@ -293,20 +303,22 @@ void SvgWriter::Write() {
   const int w = std::max(chart_.width, kMinWidth);
   const int h = std::max(chart_.height, kMinHeight);
   std::vector<double> totals = Totals(chart_);
-  double max = totals.empty() ? 0 : *std::max_element(totals.begin(), totals.end());
+  double max =
+      totals.empty() ? 0 : *std::max_element(totals.begin(), totals.end());
   AxisTicks y_ticks = ByteTicks(ToBytes(max));
   y_top_ = y_ticks.top();
 
   out_ << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w
        << "\" height=\"" << h << "\" viewBox=\"0 0 " << w << " " << h
-       << "\" font-family=\"sans-serif\" data-plot=\"" << FormatCoord(plot_.left)
-       << " " << FormatCoord(plot_.top) << " " << FormatCoord(plot_.right)
-       << " " << FormatCoord(plot_.bottom) << "\">\n";
+       << "\" font-family=\"sans-serif\" data-plot=\""
+       << FormatCoord(plot_.left) << " " << FormatCoord(plot_.top) << " "
+       << FormatCoord(plot_.right) << " " << FormatCoord(plot_.bottom)
+       << "\">\n";
   out_ << "<title>" << EscapeXml(chart_.title) << "</title>\n";
   out_ << "<rect class=\"background\" width=\"" << w << "\" height=\"" << h
        << "\" fill=\"#fff\"/>\n";
-  Text(plot_.left, 28, "start", " class=\"title\" font-size=\"16\" font-weight=\"bold\"",
-       chart_.title);
+  Text(plot_.left, 28, "start",
+       " class=\"title\" font-size=\"16\" font-weight=\"bold\"", chart_.title);
   WriteYAxis(y_ticks);
   WriteXAxis();
 
@@ -349,7 +361,8 @@ AxisTicks ByteTicks(uint64_t max_bytes) {
   // The smallest 1-2-5 step (0.001 .. 1000 units) with at most
   // kMaxIntervals intervals; whole bytes only.
   double step = 1;
-  for (double p = u == 0 ? 1 : 0.001; p <= 1e4; p *= 10) {
+  double p = u == 0 ? 1 : 0.001;
+  for (int decade = 0; decade < 8; ++decade, p *= 10) {
     bool found = false;
     for (double m : {1, 2, 5}) {
       if (std::ceil(v / (m * p) - 1e-9) <= kMaxIntervals) {
@@ -365,9 +378,10 @@ AxisTicks ByteTicks(uint64_t max_bytes) {
   AxisTicks ticks;
   for (int i = 0; i <= std::max(intervals, 1); ++i) {
     ticks.values.push_back(i * step * unit);
-    ticks.labels.push_back(
-        i == 0 ? "0"
-               : absl::StrCat(FormatFixed(i * step, decimals), " ", kUnitNames[u]));
+    ticks.labels.push_back(i == 0
+                               ? "0"
+                               : absl::StrCat(FormatFixed(i * step, decimals),
+                                              " ", kUnitNames[u]));
   }
   return ticks;
 }
@@ -397,7 +411,7 @@ AxisTicks TimeTicks(const TimeChart& chart) {
     return ticks;
   }
   auto k = static_cast<int64_t>(std::ceil((origin + first) / step - 1e-9));
-  for (; k * step <= origin + last + 1e-9; ++k) {
+  for (; static_cast<double>(k) * step <= origin + last + 1e-9; ++k) {
     double t = static_cast<double>(k) * step - origin;
     ticks.values.push_back(t);
     ticks.labels.push_back(label(t));
@@ -410,8 +424,9 @@ double SampleX(const TimeChart& chart, size_t i) {
   const auto& s = chart.seconds;
   if (s.size() <= 1) return (p.left + p.right) / 2;
   double span = s.back() - s.front();
-  double f = span > 0 ? (s[i] - s.front()) / span
-                      : static_cast<double>(i) / static_cast<double>(s.size() - 1);
+  double f = span > 0
+                 ? (s[i] - s.front()) / span
+                 : static_cast<double>(i) / static_cast<double>(s.size() - 1);
   return p.left + f * (p.right - p.left);
 }
 
@@ -442,12 +457,23 @@ std::string EscapeXml(std::string_view s) {
       continue;
     }
     switch (cp) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.append(s.substr(i, n));
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.append(s.substr(i, n));
     }
     i += n;
   }

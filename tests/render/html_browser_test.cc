@@ -17,8 +17,9 @@ namespace memstats::render {
 namespace {
 
 TEST(HtmlBrowserTest, ChartClickAndSelectsShowTheSampleTable) {
-  MEMSTATS_REQUIRE_TOOLS({PYTHON3, "/usr/bin/chromium", "/usr/bin/chromedriver",
-                          "/usr/lib/python3/dist-packages/selenium/__init__.py"});
+  MEMSTATS_REQUIRE_TOOLS(
+      {PYTHON3, "/usr/bin/chromium", "/usr/bin/chromedriver",
+       "/usr/lib/python3/dist-packages/selenium/__init__.py"});
   HtmlReport report = testing::FixtureReport();
   nlohmann::json views = nlohmann::json::array();
   for (const HtmlView& v : report.views) {

@@ -53,7 +53,8 @@ TEST(HtmlReportTest, DataHoldsViewsSamplesAndTables) {
   EXPECT_EQ(total["xs"][5], p.right);
   EXPECT_NEAR(total["xs"][3].get<double>(), SampleX(report.views[0].chart, 3),
               0.005);
-  EXPECT_EQ(total["tables"][testing::kPeak], testing::TotalTable(testing::kPeak));
+  EXPECT_EQ(total["tables"][testing::kPeak],
+            testing::TotalTable(testing::kPeak));
   EXPECT_EQ(data["views"][1]["label"], "1234 postgres");
 }
 
@@ -66,9 +67,13 @@ TEST(HtmlReportTest, NothingCanCloseTheScript) {
   EXPECT_EQ(Count(html, "</script>"), 2);
   EXPECT_THAT(html, HasSubstr("\"label\":\"\\u003c/script\\u003e\\u003c!--\""));
   EXPECT_EQ(PageData(html)["views"][1]["label"], "</script><!--");
-  EXPECT_THAT(html, HasSubstr("\\u003cb\\u003ebold\\u003c/b\\u003e \\u0026 co"));
-  EXPECT_THAT(html, HasSubstr("<title>memstats watch &lt;/script&gt; &lt;test&gt;</title>"));
-  EXPECT_THAT(html, HasSubstr("<h1>memstats watch &lt;/script&gt; &lt;test&gt;</h1>"));
+  EXPECT_THAT(html,
+              HasSubstr("\\u003cb\\u003ebold\\u003c/b\\u003e \\u0026 co"));
+  EXPECT_THAT(
+      html,
+      HasSubstr("<title>memstats watch &lt;/script&gt; &lt;test&gt;</title>"));
+  EXPECT_THAT(
+      html, HasSubstr("<h1>memstats watch &lt;/script&gt; &lt;test&gt;</h1>"));
   EXPECT_THAT(html, Not(HasSubstr("<b>")));
   // Invalid UTF-8 in a cell is replaced, not an exception.
   HtmlReport bad = testing::FixtureReport();
@@ -79,13 +84,18 @@ TEST(HtmlReportTest, NothingCanCloseTheScript) {
 TEST(HtmlReportTest, InlinesEveryChartAndShowsTheFirst) {
   HtmlReport report = testing::FixtureReport();
   std::string html = RenderHtmlReport(report);
-  EXPECT_THAT(html, HasSubstr("<div class=\"chart-view\" data-view=\"total\">\n<svg "));
-  EXPECT_THAT(html, HasSubstr("<div class=\"chart-view\" data-view=\"1234\" hidden>\n<svg "));
+  EXPECT_THAT(
+      html, HasSubstr("<div class=\"chart-view\" data-view=\"total\">\n<svg "));
+  EXPECT_THAT(
+      html,
+      HasSubstr("<div class=\"chart-view\" data-view=\"1234\" hidden>\n<svg "));
   EXPECT_THAT(html, Not(HasSubstr("<?xml")));
   EXPECT_THAT(html, HasSubstr("data-series=\"postgres\""));
-  EXPECT_THAT(html, HasSubstr("data-series=\"&lt;b&gt;bold&lt;/b&gt; &amp; co\""));
+  EXPECT_THAT(html,
+              HasSubstr("data-series=\"&lt;b&gt;bold&lt;/b&gt; &amp; co\""));
   EXPECT_THAT(html, HasSubstr("data-series=\"stack\""));
-  for (const char* id : {"view", "sample", "slider", "chart", "time", "table", "data"}) {
+  for (const char* id :
+       {"view", "sample", "slider", "chart", "time", "table", "data"}) {
     EXPECT_EQ(Count(html, std::string("id=\"") + id + "\""), 1) << id;
   }
   EXPECT_EQ(html, RenderHtmlReport(report));  // deterministic

@@ -20,9 +20,9 @@ namespace memstats::testing {
 inline constexpr char kRenderToolPackages[] =
     "librsvg2-bin chromium chromium-driver python3-selenium";
 
-// "" when every file (program or module) in `paths` exists; otherwise a message naming the
-// missing ones. The caller skips on it, except under CI=true, where every
-// test must run and a missing tool is a failure.
+// "" when every file (program or module) in `paths` exists; otherwise a message
+// naming the missing ones. The caller skips on it, except under CI=true, where
+// every test must run and a missing tool is a failure.
 inline std::string MissingTools(const std::vector<std::string>& paths) {
   std::string missing;
   for (const std::string& p : paths) {
@@ -38,13 +38,13 @@ inline bool UnderCi() {
   return ci != nullptr && std::string(ci) == "true";
 }
 
-#define MEMSTATS_REQUIRE_TOOLS(...)                                   \
-  do {                                                                \
+#define MEMSTATS_REQUIRE_TOOLS(...)                                        \
+  do {                                                                     \
     std::string missing_ = ::memstats::testing::MissingTools(__VA_ARGS__); \
-    if (!missing_.empty()) {                                          \
-      if (::memstats::testing::UnderCi()) FAIL() << missing_;         \
-      GTEST_SKIP() << missing_;                                       \
-    }                                                                 \
+    if (!missing_.empty()) {                                               \
+      if (::memstats::testing::UnderCi()) FAIL() << missing_;              \
+      GTEST_SKIP() << missing_;                                            \
+    }                                                                      \
   } while (0)
 
 // A directory under $TMPDIR (or /tmp), removed with its files at the end
@@ -53,7 +53,8 @@ class TempDir {
  public:
   TempDir() {
     const char* tmp = ::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp ? tmp : "/tmp") + "/memstats-render-XXXXXX";
+    std::string tmpl =
+        std::string(tmp ? tmp : "/tmp") + "/memstats-render-XXXXXX";
     if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
   }
   ~TempDir() {

@@ -77,11 +77,12 @@ inline render::HtmlReport FixtureReport() {
   for (size_t i = 0; i < 6; ++i) {
     proc.tables.push_back(
         {{"columns", {"category", "PSS"}},
-         {"rows", nlohmann::json::array(
-                      {nlohmann::json::array(
-                           {"heap", MiB(proc.chart.bytes[0][i] / kFixtureMiB)}),
-                       nlohmann::json::array(
-                           {"stack", MiB(proc.chart.bytes[1][i] / kFixtureMiB)})})},
+         {"rows",
+          nlohmann::json::array(
+              {nlohmann::json::array(
+                   {"heap", MiB(proc.chart.bytes[0][i] / kFixtureMiB)}),
+               nlohmann::json::array(
+                   {"stack", MiB(proc.chart.bytes[1][i] / kFixtureMiB)})})},
          {"footer", {"total", MiB(kProcessMiB[0][i])}}});
   }
   report.views = {total, proc};

@@ -32,8 +32,7 @@ TimeChart TwoSeries() {
   c.title = "memstats watch: test";
   c.seconds = {0, 10, 30};
   c.series = {"heap", "stack"};
-  c.bytes = {{100 * kMiB, 200 * kMiB, 150 * kMiB},
-             {50 * kMiB, 100 * kMiB, 0}};
+  c.bytes = {{100 * kMiB, 200 * kMiB, 150 * kMiB}, {50 * kMiB, 100 * kMiB, 0}};
   return c;
 }
 
@@ -58,7 +57,8 @@ std::vector<std::pair<double, double>> ParsePoints(const std::string& points) {
   for (absl::string_view p : absl::StrSplit(points, ' ', absl::SkipEmpty())) {
     std::pair<absl::string_view, absl::string_view> xy = absl::StrSplit(p, ',');
     double x = 0, y = 0;
-    EXPECT_TRUE(absl::SimpleAtod(xy.first, &x) && absl::SimpleAtod(xy.second, &y))
+    EXPECT_TRUE(absl::SimpleAtod(xy.first, &x) &&
+                absl::SimpleAtod(xy.second, &y))
         << p;
     out.emplace_back(x, y);
   }
@@ -73,8 +73,9 @@ TEST(ByteTicksTest, OneTwoFiveStepsOfOneUnit) {
   EXPECT_EQ(t.top(), 300.0 * kMiB);
 
   EXPECT_EQ(ByteTicks(301 * kMiB).labels.back(), "350 MiB");
-  EXPECT_THAT(ByteTicks(100 * kMiB).labels,
-              ElementsAre("0", "20 MiB", "40 MiB", "60 MiB", "80 MiB", "100 MiB"));
+  EXPECT_THAT(
+      ByteTicks(100 * kMiB).labels,
+      ElementsAre("0", "20 MiB", "40 MiB", "60 MiB", "80 MiB", "100 MiB"));
   EXPECT_THAT(ByteTicks(1 * kGiB + 512 * kMiB).labels,
               ElementsAre("0", "0.2 GiB", "0.4 GiB", "0.6 GiB", "0.8 GiB",
                           "1.0 GiB", "1.2 GiB", "1.4 GiB", "1.6 GiB"));
@@ -98,8 +99,8 @@ TEST(ByteTicksTest, ZeroAndTheLargestValue) {
 TEST(TimeTicksTest, ElapsedLabelsFollowTheSpan) {
   TimeChart c;
   c.seconds = {0, 30};
-  EXPECT_THAT(TimeTicks(c).labels,
-              ElementsAre("0 s", "5 s", "10 s", "15 s", "20 s", "25 s", "30 s"));
+  EXPECT_THAT(TimeTicks(c).labels, ElementsAre("0 s", "5 s", "10 s", "15 s",
+                                               "20 s", "25 s", "30 s"));
   c.seconds = {0, 300};
   EXPECT_THAT(TimeTicks(c).labels,
               ElementsAre("0:00", "1:00", "2:00", "3:00", "4:00", "5:00"));
@@ -119,9 +120,9 @@ TEST(TimeTicksTest, ClockLabelsOnRoundTimes) {
   c.utc_offset_s = 3600;
   c.seconds = {0, 100};
   AxisTicks t = TimeTicks(c);
-  EXPECT_THAT(t.labels, ElementsAre("13:00:15", "13:00:30", "13:00:45",
-                                    "13:01:00", "13:01:15", "13:01:30",
-                                    "13:01:45"));
+  EXPECT_THAT(t.labels,
+              ElementsAre("13:00:15", "13:00:30", "13:00:45", "13:01:00",
+                          "13:01:15", "13:01:30", "13:01:45"));
   EXPECT_DOUBLE_EQ(t.values[0], 8);  // 15 - 7 s after the start
   EXPECT_THAT(RenderSvgChart(c), HasSubstr("clock time (UTC+01:00)"));
 }
@@ -137,12 +138,14 @@ TEST(SvgChartTest, PolygonsHaveTheExpectedCoordinates) {
   EXPECT_EQ(p.right, 960 - kPlotRight);
   EXPECT_EQ(p.bottom, 540 - kPlotBottom);
   auto x = [&](double s) { return p.left + s / 30 * (p.right - p.left); };
-  auto y = [&](double mib) { return p.bottom - mib / 300 * (p.bottom - p.top); };
+  auto y = [&](double mib) {
+    return p.bottom - mib / 300 * (p.bottom - p.top);
+  };
   const std::vector<std::pair<double, double>> heap = {
       {x(0), y(100)}, {x(10), y(200)}, {x(30), y(150)},
       {x(30), y(0)},  {x(10), y(0)},   {x(0), y(0)}};
   const std::vector<std::pair<double, double>> stack = {
-      {x(0), y(150)}, {x(10), y(300)}, {x(30), y(150)},
+      {x(0), y(150)},  {x(10), y(300)}, {x(30), y(150)},
       {x(30), y(150)}, {x(10), y(200)}, {x(0), y(100)}};
 
   std::string svg = RenderSvgChart(c);
@@ -151,7 +154,8 @@ TEST(SvgChartTest, PolygonsHaveTheExpectedCoordinates) {
     ASSERT_EQ(got.size(), want.size()) << name;
     for (size_t i = 0; i < got.size(); ++i) {
       EXPECT_NEAR(got[i].first, want[i].first, 0.005) << name << " point " << i;
-      EXPECT_NEAR(got[i].second, want[i].second, 0.005) << name << " point " << i;
+      EXPECT_NEAR(got[i].second, want[i].second, 0.005)
+          << name << " point " << i;
     }
   }
   EXPECT_EQ(SeriesAttr(svg, "heap", "fill"), kPalette[0]);
@@ -164,8 +168,10 @@ TEST(SvgChartTest, StatesSizeTitleLegendAndAxes) {
   c.width = 800;
   c.height = 400;
   std::string svg = RenderSvgChart(c);
-  EXPECT_EQ(svg.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ", 0), 0u);
-  EXPECT_THAT(svg, HasSubstr("width=\"800\" height=\"400\" viewBox=\"0 0 800 400\""));
+  EXPECT_EQ(svg.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ", 0),
+            0u);
+  EXPECT_THAT(
+      svg, HasSubstr("width=\"800\" height=\"400\" viewBox=\"0 0 800 400\""));
   EXPECT_THAT(svg, HasSubstr("data-plot=\"80 48 570 356\""));
   EXPECT_THAT(svg, HasSubstr(">memstats watch: test</text>"));
   EXPECT_THAT(svg, HasSubstr(">300 MiB</text>"));
@@ -203,7 +209,8 @@ TEST(SvgChartTest, EscapesTitleAndSeriesNames) {
   c.title = "a<b & \"c\" 'd'";
   c.series = {"<heap>", "x&y\"z"};
   std::string svg = RenderSvgChart(c);
-  EXPECT_THAT(svg, HasSubstr("<title>a&lt;b &amp; &quot;c&quot; &#39;d&#39;</title>"));
+  EXPECT_THAT(
+      svg, HasSubstr("<title>a&lt;b &amp; &quot;c&quot; &#39;d&#39;</title>"));
   EXPECT_THAT(svg, HasSubstr("data-series=\"&lt;heap&gt;\""));
   EXPECT_THAT(svg, HasSubstr("data-series=\"x&amp;y&quot;z\""));
   EXPECT_THAT(svg, Not(HasSubstr("<heap>")));
@@ -211,7 +218,9 @@ TEST(SvgChartTest, EscapesTitleAndSeriesNames) {
 
 TEST(EscapeXmlTest, ReplacesWhatXmlCannotHold) {
   EXPECT_EQ(EscapeXml("caf\xc3\xa9"), "caf\xc3\xa9");
-  EXPECT_EQ(EscapeXml(std::string("a\0b", 3)), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(EscapeXml(std::string("a\0b", 3)),
+            "a\xef\xbf\xbd"
+            "b");
   EXPECT_EQ(EscapeXml("\x1b[31m"), "\xef\xbf\xbd[31m");
   EXPECT_EQ(EscapeXml("\xff"), "\xef\xbf\xbd");
   EXPECT_EQ(EscapeXml("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");  // overlong
@@ -252,7 +261,8 @@ TEST(SvgChartTest, AllZeroAndHugeValues) {
   TimeChart c = TwoSeries();
   c.bytes = {{0, 0, 0}, {0, 0, 0}};
   PlotArea p = PlotAreaOf(c);
-  for (const auto& [x, y] : ParsePoints(SeriesAttr(RenderSvgChart(c), "stack", "points"))) {
+  for (const auto& [x, y] :
+       ParsePoints(SeriesAttr(RenderSvgChart(c), "stack", "points"))) {
     EXPECT_EQ(y, p.bottom);
   }
   c.bytes = {{3 * kTiB, 5 * kTiB, UINT64_MAX / 2}, {UINT64_MAX / 2, 1, 1}};

@@ -28,8 +28,8 @@ class SvgToolsTest : public ::testing::Test {
     expect["width"] = chart.width;
     expect["height"] = chart.height;
     expect["title"] = chart.title;
-    expect["series"] = chart.seconds.empty() ? std::vector<std::string>{}
-                                             : chart.series;
+    expect["series"] =
+        chart.seconds.empty() ? std::vector<std::string>{} : chart.series;
     std::string path = dir_.Write("chart.svg", RenderSvgChart(chart));
     testing::RunResult r = testing::RunCommand(
         {PYTHON3, CHECK_SVG, path, expect.dump()}, std::nullopt, 120);
@@ -44,9 +44,12 @@ TEST_F(SvgToolsTest, ThreeSeriesWithNamesToEscape) {
   c.title = "memstats watch: <firefox> & \"friends\" (pid 1234)";
   c.seconds = {0, 5, 10, 15, 20, 25, 30};
   c.series = {"heap", "<stack>", "a&b 'c'"};
-  c.bytes = {{10 * kMiB, 40 * kMiB, 80 * kMiB, 120 * kMiB, 90 * kMiB, 60 * kMiB, 50 * kMiB},
-             {5 * kMiB, 5 * kMiB, 10 * kMiB, 20 * kMiB, 20 * kMiB, 10 * kMiB, 5 * kMiB},
-             {30 * kMiB, 30 * kMiB, 35 * kMiB, 40 * kMiB, 45 * kMiB, 50 * kMiB, 55 * kMiB}};
+  c.bytes = {{10 * kMiB, 40 * kMiB, 80 * kMiB, 120 * kMiB, 90 * kMiB, 60 * kMiB,
+              50 * kMiB},
+             {5 * kMiB, 5 * kMiB, 10 * kMiB, 20 * kMiB, 20 * kMiB, 10 * kMiB,
+              5 * kMiB},
+             {30 * kMiB, 30 * kMiB, 35 * kMiB, 40 * kMiB, 45 * kMiB, 50 * kMiB,
+              55 * kMiB}};
   Check(c, {{"colours", {kPalette[0], kPalette[1], kPalette[2]}}});
 }
 
@@ -79,11 +82,14 @@ TEST_F(SvgToolsTest, OneSampleOfTebibytesAndAControlCharacter) {
   TimeChart expect = c;
   expect.series = {"shm\xef\xbf\xbd"};  // U+FFFD
   std::string path = dir_.Write("chart.svg", RenderSvgChart(c));
-  testing::RunResult r = testing::RunCommand(
-      {PYTHON3, CHECK_SVG, path,
-       nlohmann::json{{"width", 960}, {"height", 540}, {"title", "huge"},
-                      {"series", expect.series}, {"colours", {kPalette[0]}}}
-           .dump()});
+  testing::RunResult r =
+      testing::RunCommand({PYTHON3, CHECK_SVG, path,
+                           nlohmann::json{{"width", 960},
+                                          {"height", 540},
+                                          {"title", "huge"},
+                                          {"series", expect.series},
+                                          {"colours", {kPalette[0]}}}
+                               .dump()});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
 }
 
