@@ -14,7 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
+#include "cli/output_file.h"
 #include "cli/sampling.h"
+#include "render/sample_chart.h"
+#include "render/svg_chart.h"
 #include "render/watch.h"
 #include "sampler/stop_signals.h"
 
@@ -29,6 +32,44 @@ struct WatchArgs {
   std::optional<int64_t> count;
   std::optional<double> duration;
   render::WatchView view;
+  std::string graph;     // -g FILE.svg
+  int64_t graph_every = 10;
+};
+
+// -g: the total's series as a stacked-area SVG, rewritten whole (atomically)
+// every `every` samples and when the loop ends.
+class GraphSink : public sampler::SampleSink {
+ public:
+  GraphSink(std::string path, std::string title, int64_t every)
+      : path_(std::move(path)), title_(std::move(title)), every_(every) {}
+
+  absl::Status Add(const sampler::Taken& t) override {
+    points_.push_back(render::PointOf(t.sample));
+    if (points_.size() == 1) {
+      utc_offset_s_ = render::LocalUtcOffsetSeconds(t.sample.unix_ms);
+    }
+    if (static_cast<int64_t>(points_.size()) % every_ != 0) {
+      return absl::OkStatus();
+    }
+    return Write();
+  }
+
+  absl::Status Finish(sampler::EndReason) override {
+    return points_.empty() ? absl::OkStatus() : Write();
+  }
+
+ private:
+  absl::Status Write() {
+    return WriteOutputFile(
+        path_, render::RenderSvgChart(
+                   render::SeriesChart(title_, points_, utc_offset_s_)));
+  }
+
+  std::string path_;
+  std::string title_;
+  int64_t every_;
+  int64_t utc_offset_s_ = 0;
+  std::vector<render::ChartPoint> points_;
 };
 
 // Writes each sample whole, in one write, to `out`.
@@ -90,6 +131,15 @@ int RunWatch(Context& ctx, const WatchArgs& a) {
   sampler::InstallStopSignals({SIGINT, SIGTERM, SIGHUP, SIGQUIT});
   StreamSink sink(std::cout, ctx.opts.json, a.view);
   std::vector<sampler::SampleSink*> sinks = {&sink};
+  std::optional<GraphSink> graph;
+  if (!a.graph.empty()) {
+    std::string what = !a.patterns.empty()
+                           ? absl::StrJoin(a.patterns, " ")
+                           : (followed.empty() ? "every process" : followed);
+    graph.emplace(a.graph, absl::StrCat("memstats watch: ", what),
+                  a.graph_every);
+    sinks.push_back(&*graph);
+  }
   absl::StatusOr<sampler::LoopResult> done = sampler::RunSampleLoop(
       SamplerScanFn(ctx), *ctx.source, options, sampler::SystemClock(),
       sampler::UnixMillisNow, SamplerBudgets(ctx), *who, sinks);
@@ -132,9 +182,21 @@ void RegisterWatchCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
                 "Only the total row of each sample");
   sub->add_flag("-v,--verbose", a->view.verbose,
                 "Also each row's RSS, USS (private) and swap");
+  sub->add_option("-g,--graph", a->graph,
+                  "Write a stacked-area graph of the total's series to "
+                  "FILE.svg, refreshed as samples come and on exit")
+      ->option_text("FILE.svg");
+  sub->add_option("--graph-every", a->graph_every,
+                  "Rewrite the graph every N samples (default 10)")
+      ->check(CLI::PositiveNumber);
   sub->callback([a, &global, &run] {
     run = [a, &global] {
       CheckSeconds("-i", a->interval);
+      if (!a->graph.empty()) {
+        if (absl::Status s = CheckOutputPath(a->graph); !s.ok()) {
+          throw UsageError(absl::StrCat("-g: ", s.message()));
+        }
+      }
       if (a->duration) CheckSeconds("--duration", *a->duration);
       Context ctx = MakeContext(global);
       return RunWatch(ctx, *a);
