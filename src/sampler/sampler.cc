@@ -108,8 +108,9 @@ absl::StatusOr<LoopResult> RunSampleLoop(
   LoopResult out;
   double t0 = 0;
   auto tick = [&](int64_t n) -> absl::StatusOr<bool> {
-    if (n == 1) t0 = clock.now();
-    const double seconds = clock.now() - t0;
+    const double now = clock.now();
+    if (n == 1) t0 = now;
+    const double seconds = now - t0;
     std::unique_ptr<scan::MemoryBudget> budget = budget_for_tick();
     absl::StatusOr<Taken> taken =
         TakeSample(scan, source, options.sample, who.Keep(), options.threads,
