@@ -4,7 +4,6 @@
 #include <grp.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -242,7 +241,9 @@ absl::StatusOr<RunningCommand> StartCommand(const CommandSpec& spec) {
   if (pid == 0) ChildMain(plan, report_write.get());
   cmd.pid_ = pid;
   report_write.Reset();
-  cmd.pidfd_ = UniqueFd(pidfd_open(pid, 0));  // the child is not reaped: no race
+  // Not reaped yet, so the pid cannot be another process's. (syscall():
+  // glibc 2.36's <sys/pidfd.h> lacks extern "C".)
+  cmd.pidfd_ = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   if (spec.forward_signals) {
     absl::StatusOr<std::unique_ptr<SignalForwarder>> forwarder =
         SignalForwarder::Install(pid, cmd.pidfd_.get());
