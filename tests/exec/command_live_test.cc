@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,7 +71,32 @@ TEST(CommandTest, ArgvIsPassedUntouched) {
   EXPECT_EQ(ReadText(out), "a b||*|$HOME|");
 }
 
+// Sets PATH while it lives. execvp reports EACCES, not ENOENT, when a PATH
+// directory cannot be searched (as dash does; bash says "not found"): the
+// not-found test must not depend on the PATH it was started with.
+class ScopedPath {
+ public:
+  explicit ScopedPath(const std::string& path) {
+    const char* old = std::getenv("PATH");
+    if (old != nullptr) saved_ = old;
+    setenv("PATH", path.c_str(), 1);
+  }
+  ~ScopedPath() {
+    if (saved_.has_value()) {
+      setenv("PATH", saved_->c_str(), 1);
+    } else {
+      unsetenv("PATH");
+    }
+  }
+  ScopedPath(const ScopedPath&) = delete;
+  ScopedPath& operator=(const ScopedPath&) = delete;
+
+ private:
+  std::optional<std::string> saved_;
+};
+
 TEST(CommandTest, CommandNotFound) {
+  ScopedPath path("/usr/bin:/bin");
   absl::StatusOr<ExitInfo> exit = RunToEnd({"memstats-no-such-command-4242", "x"});
   EXPECT_TRUE(absl::IsNotFound(exit.status())) << exit.status();
   EXPECT_EQ(exit.status().message(), "memstats-no-such-command-4242: command not found");
@@ -290,24 +316,22 @@ TEST_F(PrivilegeTest, PathSearchHappensAfterTheDrop) {
   const std::string tool = dir + "/memstats-test-tool";
   ASSERT_TRUE(WriteText(tool, "#!/bin/sh\nexit 5\n"));
   ASSERT_EQ(chmod(tool.c_str(), 0755), 0);
-  const char* old_path = std::getenv("PATH");
-  const std::string saved = old_path != nullptr ? old_path : "/usr/bin:/bin";
-  setenv("PATH", (dir + ":" + saved).c_str(), 1);
-
   CommandSpec spec;
   spec.argv = {"memstats-test-tool"};
-  spec.as_root = true;
-  absl::StatusOr<ExitInfo> exit = RunToEnd(spec.argv);  // root finds it
   spec.sudo_uid = "65534";
   spec.sudo_gid = "65534";
-  spec.as_root = false;
-  absl::StatusOr<RunningCommand> dropped = StartCommand(spec);
-  setenv("PATH", saved.c_str(), 1);
+  absl::StatusOr<ExitInfo> exit = absl::UnknownError("not run");
+  absl::Status dropped;
+  {
+    ScopedPath path(dir + ":/usr/bin:/bin");
+    exit = RunToEnd(spec.argv);  // root finds it
+    dropped = StartCommand(spec).status();
+  }
 
   ASSERT_OK(exit);
   EXPECT_EQ(exit->exit_code, 5);
-  EXPECT_TRUE(absl::IsPermissionDenied(dropped.status())) << dropped.status();
-  EXPECT_EQ(dropped.status().message(), "memstats-test-tool: Permission denied");
+  EXPECT_TRUE(absl::IsPermissionDenied(dropped)) << dropped;
+  EXPECT_EQ(dropped.message(), "memstats-test-tool: Permission denied");
 }
 
 }  // namespace
