@@ -47,7 +47,8 @@ absl::StatusOr<UniqueFd> CgroupFs::OpenDir(std::string_view path) {
     if (part == "." || part == "..") {
       return absl::InvalidArgumentError(absl::StrCat(Sv(path), ": not a plain absolute path"));
     }
-    UniqueFd next(openat(dir.get(), std::string(part).c_str(), kDirFlags));
+    const std::string name(part.data(), part.size());
+    UniqueFd next(openat(dir.get(), name.c_str(), kDirFlags));
     if (!next.valid()) return ErrnoStatus(errno, path);
     dir = std::move(next);
   }

@@ -68,7 +68,7 @@ absl::StatusOr<std::vector<MountInfoEntry>> ParseMountInfo(std::string_view text
     MountInfoEntry m;
     m.root = Unescape(fields[3]);
     m.mount_point = Unescape(fields[4]);
-    m.fstype = std::string(dash[1]);
+    m.fstype = std::string(dash[1].data(), dash[1].size());
     m.super_options = absl::StrSplit(dash[3], ',');
     mounts.push_back(std::move(m));
   }
@@ -86,7 +86,7 @@ absl::StatusOr<std::vector<ProcCgroupEntry>> ParseProcCgroup(std::string_view te
       return absl::InvalidArgumentError(absl::StrCat("/proc/self/cgroup: malformed line \"", line, "\""));
     }
     if (!parts[1].empty()) e.controllers = absl::StrSplit(parts[1], ',');
-    e.path = std::string(parts[2]);
+    e.path = std::string(parts[2].data(), parts[2].size());
     entries.push_back(std::move(e));
   }
   return entries;

@@ -40,7 +40,7 @@ absl::StatusOr<CgroupSetup> LiveCgroupSetup(scan::ProcSource& proc) {
   return setup;
 }
 
-void RunCgroup::SetNone(const std::string& why) {
+void RunCgroup::SetNone(absl::string_view why) {
   version_ = CgroupVersion::kNone;
   source_ = absl::StrCat("no cgroup: ", why);
 }
@@ -56,7 +56,7 @@ std::unique_ptr<RunCgroup> RunCgroup::Create(const CgroupSetup& setup,
   absl::StatusOr<std::vector<MountInfoEntry>> mounts = ParseMountInfo(setup.mountinfo);
   absl::StatusOr<std::vector<ProcCgroupEntry>> cgroups = ParseProcCgroup(setup.proc_cgroup);
   if (!mounts.ok() || !cgroups.ok()) {
-    cg->SetNone(std::string((mounts.ok() ? cgroups.status() : mounts.status()).message()));
+    cg->SetNone((mounts.ok() ? cgroups.status() : mounts.status()).message());
     return cg;
   }
   const MemoryCgroupLocation loc = LocateMemoryCgroup(*mounts, *cgroups);
@@ -66,7 +66,7 @@ std::unique_ptr<RunCgroup> RunCgroup::Create(const CgroupSetup& setup,
   }
   absl::StatusOr<UniqueFd> parent = cg->fs_->OpenDir(loc.dir);
   if (!parent.ok()) {
-    cg->SetNone(std::string(parent.status().message()));
+    cg->SetNone(parent.status().message());
     return cg;
   }
   if (loc.version == CgroupVersion::kV2) {

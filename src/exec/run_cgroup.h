@@ -33,6 +33,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "exec/cgroup_fs.h"
 #include "exec/cgroup_location.h"
 #include "exec/unique_fd.h"
@@ -95,7 +96,7 @@ class RunCgroup {
  private:
   RunCgroup() = default;
   absl::StatusOr<uint64_t> ReadNumber(const char* v1_name, const char* v2_name) const;
-  void SetNone(const std::string& why);
+  void SetNone(absl::string_view why);
 
   std::unique_ptr<CgroupFs> fs_;
   CgroupVersion version_ = CgroupVersion::kNone;
