@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "scan/proc_source.h"
 
 namespace memstats::exec {
 
@@ -17,22 +18,17 @@ namespace {
 // Debian's abseil has its own string_view type.
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// scan::ErrnoToStatus, plus the two outcomes of mkdir and rmdir that
+// callers act on: a name taken, a cgroup still in use.
 absl::Status ErrnoStatus(int err, std::string_view what) {
-  const std::string msg = absl::StrCat(Sv(what), ": ", std::strerror(err));
   switch (err) {
-    case ENOENT:
-    case ESRCH:
-      return absl::NotFoundError(msg);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(msg);
     case EEXIST:
-      return absl::AlreadyExistsError(msg);
+      return absl::AlreadyExistsError(absl::StrCat(Sv(what), ": ", std::strerror(err)));
     case EBUSY:
     case ENOTEMPTY:
-      return absl::FailedPreconditionError(msg);
+      return absl::FailedPreconditionError(absl::StrCat(Sv(what), ": ", std::strerror(err)));
     default:
-      return absl::InternalError(msg);
+      return scan::ErrnoToStatus(err, what);
   }
 }
 

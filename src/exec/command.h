@@ -15,7 +15,14 @@
 // Thread safety: a RunningCommand belongs to one thread. StartCommand may
 // be called from a multi-threaded process (the child only makes
 // async-signal-safe calls), but with forward_signals only one command at a
-// time (signal_forwarder.h).
+// time (signal_forwarder.h). The forwarded signals are blocked in the
+// calling thread from fork until forwarding starts; one delivered to
+// another thread in those microseconds gets memstats's previous action.
+//
+// PATH search: execvp's, made as the user the command runs as. Like dash
+// (unlike bash), it reports EACCES, so 126, for a missing command when a
+// PATH directory cannot be searched (root's PATH with /root/bin, after the
+// drop to the sudo user); sudo's secure_path normally avoids that.
 #ifndef MEMSTATS_EXEC_COMMAND_H_
 #define MEMSTATS_EXEC_COMMAND_H_
 

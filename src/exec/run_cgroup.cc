@@ -127,7 +127,7 @@ std::unique_ptr<RunCgroup> RunCgroup::Create(const CgroupSetup& setup,
 
 RunCgroup::~RunCgroup() { (void)Remove(); }
 
-void RunCgroup::Abandon(const std::string& why) {
+void RunCgroup::Abandon(absl::string_view why) {
   if (!active()) return;
   (void)Remove();
   SetNone(why);

@@ -21,6 +21,16 @@
 //
 // Thread safety: the methods other than Remove and Abandon may be called
 // from several threads (the sampler's) at once.
+//
+// How `memstats run` uses it with StartCommand (command.h):
+//
+//   std::unique_ptr<RunCgroup> cg = RunCgroup::Create(
+//       *LiveCgroupSetup(*proc), std::make_unique<CgroupFs>());
+//   spec.cgroup_procs_fd = cg->procs_fd();        // -1 when !cg->active()
+//   absl::StatusOr<RunningCommand> cmd = StartCommand(spec);
+//   if (!cmd->cgroup_status().ok()) cg->Abandon(cmd->cgroup_status().message());
+//   while (!cmd->WaitFor(interval)->has_value()) Sample(cg->Pids());
+//   report cg->PeakBytes() and cg->Source(); cg->Remove();
 #ifndef MEMSTATS_EXEC_RUN_CGROUP_H_
 #define MEMSTATS_EXEC_RUN_CGROUP_H_
 
@@ -78,7 +88,7 @@ class RunCgroup {
   // The command could not join (RunningCommand::cgroup_status): its
   // numbers would be empty, not the command's. Removes the cgroup and sets
   // Source() to "no cgroup: <why>".
-  void Abandon(const std::string& why);
+  void Abandon(absl::string_view why);
 
   // The processes in the cgroup (cgroup.procs), ascending. REQUIRES: active().
   absl::StatusOr<std::vector<int>> Pids() const;
