@@ -6,9 +6,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -186,6 +189,36 @@ TEST(CommandTest, ForwardsSigtermSighupAndSigint) {
     ASSERT_EQ(sigaction(sig, nullptr, &now), 0);
     EXPECT_EQ(now.sa_handler, SIG_DFL) << name;
   }
+}
+
+// A signal from the terminal (si_code SI_KERNEL: Ctrl-C, hangup) reaches
+// the whole foreground process group, the command included, so it is not
+// sent a second time. rt_sigqueueinfo may forge SI_KERNEL for a signal to
+// oneself.
+TEST(CommandTest, TerminalSignalsAreNotForwardedTwice) {
+  TempDir tmp;
+  CommandSpec spec;
+  spec.argv = {"sh", "-c",
+               "trap 'echo got >> \"$0\"/got; exit 42' INT; touch \"$0\"/ready; "
+               "while :; do sleep 0.02; done",
+               tmp.path()};
+  absl::StatusOr<RunningCommand> cmd = StartCommand(spec);
+  ASSERT_OK(cmd);
+  ASSERT_TRUE(WaitForFile(tmp.Path("ready"), 10000));
+  siginfo_t info = {};
+  info.si_signo = SIGINT;
+  info.si_code = SI_KERNEL;
+  ASSERT_EQ(syscall(SYS_rt_sigqueueinfo, getpid(), SIGINT, &info), 0) << strerror(errno);
+  absl::StatusOr<std::optional<ExitInfo>> done = cmd->WaitFor(absl::Milliseconds(300));
+  ASSERT_OK(done);
+  EXPECT_FALSE(done->has_value()) << "forwarded a signal from the terminal";
+  EXPECT_EQ(cmd->received_signal(), SIGINT);
+  ASSERT_EQ(kill(getpid(), SIGINT), 0);  // from a process: forwarded
+  done = cmd->WaitFor(absl::Seconds(10));
+  ASSERT_OK(done);
+  ASSERT_TRUE(done->has_value());
+  EXPECT_EQ((*done)->exit_code, 42);
+  EXPECT_EQ(ReadText(tmp.Path("got")), "got\n");
 }
 
 TEST(CommandTest, NoForwardingWhenAskedNot) {
