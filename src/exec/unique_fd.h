@@ -1,0 +1,39 @@
+// A file descriptor owned by one object: closed when it goes.
+#ifndef MEMSTATS_EXEC_UNIQUE_FD_H_
+#define MEMSTATS_EXEC_UNIQUE_FD_H_
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace memstats::exec {
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() { Reset(); }
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace memstats::exec
+
+#endif  // MEMSTATS_EXEC_UNIQUE_FD_H_
