@@ -29,6 +29,7 @@ CommandLine::CommandLine()
   RegisterSnapshotCommand(app_, global_, run_);
   RegisterTopCommand(app_, global_, run_);
   RegisterWatchCommand(app_, global_, run_);
+  RegisterRunCommand(app_, global_, run_);
 }
 
 std::optional<int> CommandLine::Parse(int argc, const char* const* argv,

@@ -18,6 +18,7 @@ void RegisterSingleCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterSnapshotCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterWatchCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterRunCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 
 }  // namespace memstats::cli
 

@@ -104,6 +104,7 @@ ProcessSample SampleProcess(const scan::ProcessRecord& rec) {
   p.swap = rec.smaps.swap;
   p.hugetlb = rec.smaps.shared_hugetlb + rec.smaps.private_hugetlb;
   p.vm_hwm = rec.vm_hwm_bytes;
+  p.smaps_pss = rec.smaps.pss;
   p.mappings.reserve(rec.usage.size());
   for (const scan::UsageRow& r : rec.usage) {
     const Series s = SeriesOf(r, rec.id.exe);

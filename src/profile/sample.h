@@ -80,6 +80,10 @@ struct ProcessSample {
   // From the process's smaps (summed over its mappings): Rss, USS (its
   // Private_Clean + Private_Dirty), Swap, hugetlb bytes; status VmHWM.
   uint64_t rss = 0, uss = 0, swap = 0, hugetlb = 0, vm_hwm = 0;
+  // smaps_rollup's Pss: what the series add up to when there are mappings,
+  // and the process's PSS when a sampler reads no mappings (memstats run).
+  // Not recorded in a history database (the series are).
+  uint64_t smaps_pss = 0;
   std::vector<SampledMapping> mappings;  // in the order of the smaps
 
   uint64_t PssTotal() const;  // the sum of pss[]

@@ -2,11 +2,14 @@
 // memory peak. Static, so its own memory besides the allocation is a few
 // pages of binary, stack and libc data.
 //
-//   memstats_alloc_helper [--mib N] [--hold-ms T] [--children K]
-//                         [--exit C] [--wait-signal] [--write-pid FILE]
+//   memstats_alloc_helper [--delay-ms D] [--mib N] [--hold-ms T]
+//                         [--populate] [--children K] [--exit C]
+//                         [--wait-signal]
 //
-// Maps N MiB of private anonymous memory (default 0), writes every page,
-// holds it T ms (default 0), unmaps it and exits with C (default 0). With
+// Sleeps D ms (default 0), maps N MiB of private anonymous memory (default
+// 0), writes every page (with --populate, has the kernel fill it at once
+// with MAP_POPULATE instead, so the memory appears within a few ms), holds
+// it T ms (default 0), unmaps it, and exits with C (default 0). With
 // --children K it first forks K children that each do the same (so the
 // tree's peak is (K + 1) x N MiB while they all hold), and waits for them.
 // --wait-signal: after the allocation, waits for SIGTERM, SIGINT or SIGHUP
@@ -18,6 +21,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <initializer_list>
 
 #include "e2e/helper_io.h"
 
@@ -37,19 +42,22 @@ void SleepMs(long ms) {
   }
 }
 
-void Allocate(long mib, long hold_ms) {
+void Allocate(long mib, long hold_ms, bool populate) {
   if (mib <= 0) {
     SleepMs(hold_ms);
     return;
   }
   const size_t bytes = static_cast<size_t>(mib) << 20;
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                 MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0),
+                 -1, 0);
   if (p == MAP_FAILED) DieWithErrno(kName, "mmap");
-  // No transparent huge pages: each 4 KiB page is written, so RSS is the
-  // allocation to the page whatever the THP policy.
-  madvise(p, bytes, MADV_NOHUGEPAGE);
-  memset(p, 0x5a, bytes);
+  if (!populate) {
+    // No transparent huge pages: each 4 KiB page is written, so RSS is the
+    // allocation to the page whatever the THP policy.
+    madvise(p, bytes, MADV_NOHUGEPAGE);
+    memset(p, 0x5a, bytes);
+  }
   SleepMs(hold_ms);
   munmap(p, bytes);
 }
@@ -57,11 +65,15 @@ void Allocate(long mib, long hold_ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long mib = 0, hold_ms = 0, children = 0, exit_code = 0;
-  bool wait_signal = false;
+  long delay_ms = 0, mib = 0, hold_ms = 0, children = 0, exit_code = 0;
+  bool wait_signal = false, populate = false;
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
-    if (strcmp(argv[i], "--mib") == 0 && has_value) {
+    if (strcmp(argv[i], "--delay-ms") == 0 && has_value) {
+      delay_ms = atol(argv[++i]);
+    } else if (strcmp(argv[i], "--populate") == 0) {
+      populate = true;
+    } else if (strcmp(argv[i], "--mib") == 0 && has_value) {
       mib = atol(argv[++i]);
     } else if (strcmp(argv[i], "--hold-ms") == 0 && has_value) {
       hold_ms = atol(argv[++i]);
@@ -72,8 +84,9 @@ int main(int argc, char** argv) {
     } else if (strcmp(argv[i], "--wait-signal") == 0) {
       wait_signal = true;
     } else {
-      WriteStr(2, "usage: memstats_alloc_helper [--mib N] [--hold-ms T] "
-                  "[--children K] [--exit C] [--wait-signal]\n");
+      WriteStr(2, "usage: memstats_alloc_helper [--delay-ms D] [--mib N] "
+                  "[--hold-ms T] [--populate] [--children K] [--exit C] "
+                  "[--wait-signal]\n");
       return 2;
     }
   }
@@ -81,15 +94,16 @@ int main(int argc, char** argv) {
   sa.sa_handler = OnSignal;
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &sa, nullptr);
 
+  SleepMs(delay_ms);
   for (long c = 0; c < children; ++c) {
     const pid_t pid = fork();
     if (pid < 0) DieWithErrno(kName, "fork");
     if (pid == 0) {
-      Allocate(mib, hold_ms);
+      Allocate(mib, hold_ms, populate);
       _exit(0);
     }
   }
-  Allocate(mib, hold_ms);
+  Allocate(mib, hold_ms, populate);
   if (wait_signal) {
     while (g_signal == 0) pause();
   }

@@ -88,6 +88,7 @@ TEST(SampleProcessTest, SeriesAddUpToThePssOfTheRows) {
   rec.id.exe = "/usr/bin/demo";
   rec.id.cmdline = {"/usr/bin/demo", "--port", "80"};
   rec.smaps.rss = 900 * 1024;
+  rec.smaps.pss = 123 * 1024;
   rec.smaps.private_clean = 100 * 1024;
   rec.smaps.private_dirty = 200 * 1024;
   rec.smaps.swap = 8 * 1024;
@@ -117,6 +118,7 @@ TEST(SampleProcessTest, SeriesAddUpToThePssOfTheRows) {
   EXPECT_EQ(p.swap, 8u * 1024);
   EXPECT_EQ(p.hugetlb, 2048u * 1024);
   EXPECT_EQ(p.vm_hwm, 1000u * 1024);
+  EXPECT_EQ(p.smaps_pss, 123u * 1024);
   ASSERT_EQ(p.mappings.size(), 5u);
   EXPECT_EQ(p.mappings[2].series, Series::kLibText);
   EXPECT_EQ(p.mappings[2].path, "/lib/libc.so.6");
