@@ -57,6 +57,7 @@ absl::StatusOr<Taken> TakeSample(const ScanFn& scan, scan::ProcSource& source,
   so.mapping_detail = options.mappings
                           ? scan::ScanOptions::MappingDetail::kFiles
                           : scan::ScanOptions::MappingDetail::kNone;
+  so.rollup_from_smaps = true;
   absl::StatusOr<scan::ScanResult> result = scan(so, keep);
   if (!result.ok()) return result.status();
 

@@ -17,6 +17,25 @@
 namespace memstats::scan {
 namespace {
 
+// Adds every field of `from` to `to` (a whole smaps summed, as
+// smaps_rollup sums it).
+void AddTotals(const SmapsTotals& from, SmapsTotals& to) {
+  to.rss += from.rss;
+  to.pss += from.pss;
+  to.pss_anon += from.pss_anon;
+  to.pss_file += from.pss_file;
+  to.pss_shmem += from.pss_shmem;
+  to.shared_clean += from.shared_clean;
+  to.shared_dirty += from.shared_dirty;
+  to.private_clean += from.private_clean;
+  to.private_dirty += from.private_dirty;
+  to.anonymous += from.anonymous;
+  to.swap += from.swap;
+  to.swap_pss += from.swap_pss;
+  to.shared_hugetlb += from.shared_hugetlb;
+  to.private_hugetlb += from.private_hugetlb;
+}
+
 // Entries read from pagemap per pread: 64 KiB of entries covers 32 MiB of
 // address space.
 constexpr uint64_t kPagemapChunk = 8192;
@@ -141,13 +160,19 @@ class ProcessReader {
       Outcome o = ReadPages(h, *maps, rec, counts, budget_exceeded);
       if (o != Outcome::kRecord) return o;
     }
-    if (read_smaps_ || !rec.swap.empty()) {
+    const bool detail =
+        options_.mapping_detail != ScanOptions::MappingDetail::kNone;
+    const bool want_rollup = read_smaps_ || !rec.swap.empty();
+    // With the full smaps read anyway, its sum can stand for smaps_rollup:
+    // one walk of the page tables instead of two.
+    const bool sum_smaps = want_rollup && detail && options_.rollup_from_smaps;
+    if (want_rollup && !sum_smaps) {
       auto rollup = ReadRollup(h);
       if (!rollup.ok()) return FailureOutcome(rollup.status());
       rec.smaps = *rollup;
     }
-    if (options_.mapping_detail != ScanOptions::MappingDetail::kNone) {
-      Outcome o = ReadUsage(h, rec, budget_exceeded);
+    if (detail) {
+      Outcome o = ReadUsage(h, rec, budget_exceeded, sum_smaps);
       if (o != Outcome::kRecord) return o;
     }
     return StillRunning(h) ? Outcome::kRecord : Outcome::kVanished;
@@ -173,7 +198,8 @@ class ProcessReader {
   // threads' stack pointers are read first: if the process exits meanwhile,
   // the smaps read fails and the process is counted vanished rather than
   // recorded with its thread stacks taken for anonymous memory.
-  Outcome ReadUsage(ProcHandle& h, ProcessRecord& rec, bool& budget_exceeded) {
+  Outcome ReadUsage(ProcHandle& h, ProcessRecord& rec, bool& budget_exceeded,
+                    bool sum_totals) {
     const int pid = h.pid();
     std::vector<uint64_t> sps;
     // An unreadable task list leaves threads 0 (unknown): the process still
@@ -205,6 +231,10 @@ class ProcessReader {
         options_.mapping_detail == ScanOptions::MappingDetail::kFiles,
         rec.id.exe);
     for (const SmapsMapping& m : *smaps) rec.usage_pss += m.totals.pss;
+    if (sum_totals) {
+      rec.smaps = SmapsTotals{};
+      for (const SmapsMapping& m : *smaps) AddTotals(m.totals, rec.smaps);
+    }
     if (options_.budget != nullptr &&
         !options_.budget->TryCharge(UsageBytes(rec))) {
       rec.usage = std::vector<UsageRow>();  // charged nothing

@@ -61,6 +61,13 @@ struct ScanOptions {
   // ::unknown_thread_stacks). Independent of read_smaps and read_pages.
   enum class MappingDetail { kNone, kCategories, kFiles };
   MappingDetail mapping_detail = MappingDetail::kNone;
+  // With mapping_detail, ProcessRecord::smaps is the sum of the full smaps
+  // the detail comes from rather than a second read (smaps_rollup): the
+  // kernel walks the page tables once, not twice. The sum differs from
+  // smaps_rollup only in Pss rounding (each mapping's Pss is rounded down to
+  // a KiB; the rollup rounds the total). The samplers set it; top keeps
+  // the rollup, whose Pss its pss column shows beside the categories' sum.
+  bool rollup_from_smaps = false;
   MemoryBudget* budget = nullptr;             // may be null: no cap
   // Called from the scan threads as processes finish; must be thread-safe.
   std::function<void(size_t done, size_t total)> progress;
