@@ -17,6 +17,7 @@ void RegisterGroupsCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterSingleCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterSnapshotCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterPeakCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 
 }  // namespace memstats::cli
 
