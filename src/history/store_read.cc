@@ -1,5 +1,6 @@
 // Reading samples back (SCHEMA.md, "Compaction", says how a sample's
 // mapping rows are found).
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -212,7 +213,8 @@ absl::Status Store::ForEachSample(int64_t recording, const LoadOptions& options,
         absl::StatusOr<bool> more = changed->Step();
         if (!more.ok()) return Fail(more.status());
         if (!*more) break;
-        std::vector<profile::SampledMapping>& of = rows[changed->Int(0)];
+        std::vector<profile::SampledMapping>& of =
+            rows[static_cast<int>(changed->Int(0))];
         const size_t idx = static_cast<size_t>(changed->Int(1));
         absl::StatusOr<profile::SampledMapping> m = ReadMapping(*changed, 2);
         if (!m.ok()) return Fail(m.status());
@@ -229,8 +231,9 @@ absl::Status Store::ForEachSample(int64_t recording, const LoadOptions& options,
                            ": pid ", p.pid, " lacks mapping rows")));
         }
         if (mapping_rows[i] > 0) {
-          p.mappings.assign(it->second.begin(),
-                            it->second.begin() + mapping_rows[i]);
+          p.mappings.assign(
+              it->second.begin(),
+              it->second.begin() + static_cast<ptrdiff_t>(mapping_rows[i]));
         }
       }
     }
