@@ -1,8 +1,8 @@
 // history::Store on a synthetic recording: N processes of 30 mapping rows
 // each (the shape of a real process: heap, stack, a thread stack,
 // anonymous memory, its binary and seven libraries in three permission
-// rows each, [vdso], shared memory), 5% of the rows changing from one sample to the
-// next. Reports the time of AddSample and, as counters, the bytes the file
+// rows each, [vdso], shared memory), 5% of the rows changing from one sample to
+// the next. Reports the time of AddSample and, as counters, the bytes the file
 // grows by per sample (bytes_per_sample, after the first) and the size of
 // the first sample (first_sample_bytes), measured on the checkpointed
 // file. Run by hand:
@@ -38,8 +38,7 @@ std::string TempDirectory() {
 
 uint64_t FileSize(const std::string& path) {
   struct stat st;
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size)
-                                        : 0;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
 profile::SampledMapping MakeRow(Series s, std::string path, uint8_t perms,
@@ -161,7 +160,10 @@ void BM_AddSample(benchmark::State& state) {
     std::filesystem::remove_all(dir);
   }
 }
-BENCHMARK(BM_AddSample)->Arg(200)->Iterations(300)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AddSample)
+    ->Arg(200)
+    ->Iterations(300)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace memstats::history

@@ -63,8 +63,8 @@ PeakRequest CheckOptions(const PeakOptions& o) {
   }
   uint32_t files = 0;
   if (o.files != "0") {
-    files = PositiveOrThrow<uint32_t>(
-        o.files, "--files", "a number of files (expected 0 or more)");
+    files = PositiveOrThrow<uint32_t>(o.files, "--files",
+                                      "a number of files (expected 0 or more)");
   }
   r.files = files;
   return r;

@@ -78,7 +78,8 @@ absl::StatusOr<DbFile> OpenDbFile(const std::string& path, bool create) {
   if (f.base.empty() || f.base == "." || f.base == "..") {
     return PathError(path, "names a directory, not a file");
   }
-  f.dir_fd = FileDesc(::open(f.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  f.dir_fd =
+      FileDesc(::open(f.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (f.dir_fd.get() < 0) {
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
@@ -93,9 +94,9 @@ absl::StatusOr<DbFile> OpenDbFile(const std::string& path, bool create) {
   if (create) {
     // O_EXCL with O_CREAT does not follow a link at the final component:
     // a planted link gives EEXIST, then ELOOP below.
-    int fd = ::openat(f.dir_fd.get(), f.base.c_str(),
-                      O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600);
+    int fd =
+        ::openat(f.dir_fd.get(), f.base.c_str(),
+                 O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0) {
       f.fd = FileDesc(fd);
       created = true;
@@ -111,8 +112,9 @@ absl::StatusOr<DbFile> OpenDbFile(const std::string& path, bool create) {
   }
   if (!created) {
     // O_NONBLOCK: opening a FIFO must not hang before fstat refuses it.
-    int fd = ::openat(f.dir_fd.get(), f.base.c_str(),
-                      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd =
+        ::openat(f.dir_fd.get(), f.base.c_str(),
+                 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return OpenError(path, errno);
     f.fd = FileDesc(fd);
   }
@@ -166,8 +168,7 @@ absl::Status SameFile(const DbFile& f) {
 bool SiblingExists(const DbFile& f, absl::string_view suffix) {
   struct stat st;
   const std::string name = absl::StrCat(f.base, suffix);
-  return ::fstatat(f.dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) ==
-         0;
+  return ::fstatat(f.dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 void RemoveIfNew(const DbFile& f) {

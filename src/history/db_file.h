@@ -45,7 +45,7 @@ struct DbFile {
   std::string dir;   // "." for a bare file name
   std::string base;  // the final component
   FileDesc dir_fd;
-  FileDesc fd;       // the file itself, read-only
+  FileDesc fd;  // the file itself, read-only
   dev_t dev = 0;
   ino_t ino = 0;
   // No content yet: this call created the file (mode 0600), or found an

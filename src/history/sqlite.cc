@@ -115,8 +115,9 @@ SqliteStmt& SqliteStmt::operator=(SqliteStmt&& other) noexcept {
 absl::StatusOr<SqliteStmt> SqliteStmt::Prepare(const SqliteDb& db,
                                                absl::string_view sql) {
   sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v3(db.get(), sql.data(), static_cast<int>(sql.size()),
-                              SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  int rc =
+      sqlite3_prepare_v3(db.get(), sql.data(), static_cast<int>(sql.size()),
+                         SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
   if (rc != SQLITE_OK) return StatusOf(rc, "cannot prepare SQL", db.get());
   return SqliteStmt(raw, db.get());
 }

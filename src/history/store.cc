@@ -172,10 +172,10 @@ absl::StatusOr<SqliteDb> OpenChecked(const DbFile& f, bool writable) {
         tables.ok() ? tables->Step() : absl::StatusOr<bool>(tables.status());
     absl::Status s = row.ok() ? absl::OkStatus() : row.status();
     if (s.ok() && tables->Int(0) == 0) {
-      s = db->Exec(absl::StrCat(
-          kSchema, "PRAGMA application_id = ", kApplicationId,
-          ";\nINSERT INTO meta VALUES ('format', '", kFormatName,
-          "'), ('version', '", kFormatVersion, "');"));
+      s = db->Exec(
+          absl::StrCat(kSchema, "PRAGMA application_id = ", kApplicationId,
+                       ";\nINSERT INTO meta VALUES ('format', '", kFormatName,
+                       "'), ('version', '", kFormatVersion, "');"));
       if (!s.ok()) s = wrap(s);
     } else if (s.ok()) {
       s = CheckMeta(*db, f.path);

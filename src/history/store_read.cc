@@ -63,8 +63,8 @@ absl::Status Store::RequireRecording(int64_t recording) {
   absl::StatusOr<bool> row = st->Step();
   if (!row.ok()) return Fail(row.status());
   if (!*row) {
-    return absl::NotFoundError(absl::StrCat("database '", path_,
-                                            "': no recording ", recording));
+    return absl::NotFoundError(
+        absl::StrCat("database '", path_, "': no recording ", recording));
   }
   return absl::OkStatus();
 }
@@ -82,8 +82,7 @@ absl::StatusOr<std::string> Store::PathName(int64_t id) {
   return path_names_.emplace(id, st->Text(0)).first->second;
 }
 
-absl::StatusOr<bool> Store::ReadSampleRow(SqliteStmt& st,
-                                          profile::Sample& s) {
+absl::StatusOr<bool> Store::ReadSampleRow(SqliteStmt& st, profile::Sample& s) {
   absl::StatusOr<bool> row = st.Step();
   if (!row.ok() || !*row) return row;
   s.unix_ms = st.Int(1);
@@ -269,8 +268,9 @@ absl::StatusOr<profile::Sample> Store::LoadSample(int64_t recording,
   absl::StatusOr<bool> row = ReadSampleRow(*sample, s);
   if (!row.ok()) return Fail(row.status());
   if (!*row) {
-    return absl::NotFoundError(absl::StrCat("database '", path_, "': no sample ",
-                                            seq, " in recording ", recording));
+    return absl::NotFoundError(absl::StrCat("database '", path_,
+                                            "': no sample ", seq,
+                                            " in recording ", recording));
   }
   std::vector<size_t> mapping_rows;
   if (absl::Status st = ReadProcesses(recording, seq, options, s, mapping_rows);

@@ -11,9 +11,9 @@ namespace {
 
 const ProcessSample* FindProcess(const Sample& s, int pid) {
   // Processes are in ascending pid order.
-  auto it = std::lower_bound(
-      s.processes.begin(), s.processes.end(), pid,
-      [](const ProcessSample& p, int v) { return p.pid < v; });
+  auto it =
+      std::lower_bound(s.processes.begin(), s.processes.end(), pid,
+                       [](const ProcessSample& p, int v) { return p.pid < v; });
   return it != s.processes.end() && it->pid == pid ? &*it : nullptr;
 }
 

@@ -68,8 +68,8 @@ class PeakFinder {
   bool Add(int64_t seq, const Sample& s);
 
   bool found() const { return found_; }
-  int64_t seq() const { return seq_; }        // REQUIRES: found()
-  uint64_t value() const { return value_; }   // REQUIRES: found()
+  int64_t seq() const { return seq_; }       // REQUIRES: found()
+  uint64_t value() const { return value_; }  // REQUIRES: found()
   // Samples that had a measure (with a pid: those with the process).
   int64_t measured() const { return measured_; }
 

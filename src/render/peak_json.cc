@@ -20,8 +20,8 @@ json PidJson(const std::optional<int>& pid) {
 
 json PeakTableJson(const profile::PeakTable& t) {
   json j;
-  j["time"] = absl::StrFormat("%s (+%.3f s)", FormatUnixMs(t.unix_ms),
-                              t.seconds);
+  j["time"] =
+      absl::StrFormat("%s (+%.3f s)", FormatUnixMs(t.unix_ms), t.seconds);
   j["unix_ms"] = t.unix_ms;
   j["seconds"] = t.seconds;
   j["by"] = std::string(profile::PeakMeasureName(t.by));

@@ -41,7 +41,8 @@ TEST_F(PeakCli, TextByRss) {
   RunResult r = Peak({});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.out, R"txt(recording 2 of app.db: pid 100 and its descendants, on web1
+  EXPECT_EQ(r.out,
+            R"txt(recording 2 of app.db: pid 100 and its descendants, on web1
 3 samples from 2025-12-04 18:06:38.000 UTC
 peak RSS 4,034,560 bytes at 2025-12-04 18:06:40.000 UTC (+2.000 s, sample 2), 2 processes
 
@@ -153,7 +154,8 @@ TEST_F(PeakCli, JsonByRss) {
 TEST_F(PeakCli, TextByPss) {
   RunResult r = Peak({"--by", "pss"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  EXPECT_EQ(r.out, R"txt(recording 2 of app.db: pid 100 and its descendants, on web1
+  EXPECT_EQ(r.out,
+            R"txt(recording 2 of app.db: pid 100 and its descendants, on web1
 3 samples from 2025-12-04 18:06:38.000 UTC
 peak PSS 3,477,504 bytes at 2025-12-04 18:06:39.000 UTC (+1.000 s, sample 1), 2 processes
 
@@ -175,7 +177,8 @@ total               4,648,960  3,477,504  8,192
 TEST_F(PeakCli, UssFromPages) {
   RunResult r = Peak({"--by", "uss", "--files", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  EXPECT_EQ(r.out, R"txt(recording 2 of app.db: pid 100 and its descendants, on web1
+  EXPECT_EQ(r.out,
+            R"txt(recording 2 of app.db: pid 100 and its descendants, on web1
 3 samples from 2025-12-04 18:06:38.000 UTC
 peak USS 2,457,600 bytes at 2025-12-04 18:06:39.000 UTC (+1.000 s, sample 1), 2 processes
 USS from page tables; smaps keeps no USS per mapping: the table shows RSS, PSS and swap, files by PSS
@@ -197,7 +200,8 @@ other mappings include 1 more file
 TEST_F(PeakCli, OneProcess) {
   RunResult r = Peak({"--pid", "101", "--files", "0"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  EXPECT_EQ(r.out, R"txt(recording 2 of app.db: pid 100 and its descendants, on web1
+  EXPECT_EQ(r.out,
+            R"txt(recording 2 of app.db: pid 100 and its descendants, on web1
 3 samples from 2025-12-04 18:06:38.000 UTC, 3 with pid 101
 peak RSS of pid 101 (worker) 2,174,976 bytes at 2025-12-04 18:06:40.000 UTC (+2.000 s, sample 2)
 

@@ -136,9 +136,9 @@ TEST(StoreSafety, MissingDirectoryIsAClearError) {
   const std::string path = dir.File("no/such/dir/app.db");
   auto store = Store::Create(path, Info());
   EXPECT_TRUE(absl::IsInvalidArgument(store.status()));
-  EXPECT_EQ(store.status().message(),
-            "database '" + path + "': directory '" + dir.File("no/such/dir") +
-                "' does not exist");
+  EXPECT_EQ(store.status().message(), "database '" + path + "': directory '" +
+                                          dir.File("no/such/dir") +
+                                          "' does not exist");
   EXPECT_FALSE(std::filesystem::exists(dir.File("no")));
 }
 

@@ -59,10 +59,10 @@ std::vector<Sample> Samples() {
                Row(Series::kBinText, "/usr/bin/app", kRX, 102400, 61440),
                Row(Series::kLibText, "/usr/lib/libc.so.6", kRX, 819200, 204800),
                Row(Series::kShm, "", kRWS, 307200, 153600, 8192)}),
-      Process(101, "worker",
-              {Row(Series::kThreadStack, "", kRW, 16384, 16384),
-               Row(Series::kLibText, "/usr/lib/libc.so.6", kRX, 819200,
-                   204800)}),
+      Process(
+          101, "worker",
+          {Row(Series::kThreadStack, "", kRW, 16384, 16384),
+           Row(Series::kLibText, "/usr/lib/libc.so.6", kRX, 819200, 204800)}),
   };
   out.push_back(s);
 
@@ -71,10 +71,10 @@ std::vector<Sample> Samples() {
   s.seconds = 0.2;
   s.processes[0].mappings[0].rss += 4096;
   s.processes[0].rss += 4096;
-  s.processes.push_back(Process(
-      102, "\xff\xfe bad utf8",
-      {Row(Series::kAnonMap, "", kRW, 8192, 8192),
-       Row(Series::kLibData, "/tmp/gone (deleted)", kRW, 4096, 4096)}));
+  s.processes.push_back(
+      Process(102, "\xff\xfe bad utf8",
+              {Row(Series::kAnonMap, "", kRW, 8192, 8192),
+               Row(Series::kLibData, "/tmp/gone (deleted)", kRW, 4096, 4096)}));
   s.pages = profile::SetPages{1 << 20, 1 << 19, 900000, 8192};
   s.vanished = 2;
   out.push_back(s);
@@ -303,8 +303,7 @@ TEST(Store, ReadOnlyStoreDoesNotWrite) {
   auto store = Store::OpenReadOnly(db);
   ASSERT_OK(store);
   EXPECT_EQ((*store)->recording(), 0);
-  EXPECT_TRUE(absl::IsFailedPrecondition(
-      (*store)->AddSample(Samples()[0])));
+  EXPECT_TRUE(absl::IsFailedPrecondition((*store)->AddSample(Samples()[0])));
 }
 
 TEST(Store, SchemaHasTheDocumentedMeta) {

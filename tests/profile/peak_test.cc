@@ -94,7 +94,8 @@ TEST(FindPeak, HighestAndEarliestOfEqualOnes) {
   // With a pid, samples without the process do not count.
   samples.push_back(Of({Process(8, 0, {Row(Series::kHeap, "", kRW, 99, 99)})}));
   PeakFinder finder(PeakMeasure::kPss, 7);
-  for (size_t i = 0; i < samples.size(); ++i) finder.Add(int64_t(i), samples[i]);
+  for (size_t i = 0; i < samples.size(); ++i)
+    finder.Add(int64_t(i), samples[i]);
   ASSERT_TRUE(finder.found());
   EXPECT_EQ(finder.seq(), 1);
   EXPECT_EQ(finder.value(), 30u);
@@ -137,8 +138,7 @@ TEST(BuildPeakTable, RowsAndTotals) {
   EXPECT_EQ(t.rows, want);
   EXPECT_EQ(t.total, (PeakRow{PeakRowKind::kTotal, "total", 3305, 1921, 40}));
   EXPECT_EQ(t.total.rss, s.processes[0].rss + s.processes[1].rss);
-  EXPECT_EQ(t.total.pss,
-            s.processes[0].PssTotal() + s.processes[1].PssTotal());
+  EXPECT_EQ(t.total.pss, s.processes[0].PssTotal() + s.processes[1].PssTotal());
   EXPECT_EQ(t.processes, 2u);
   EXPECT_EQ(t.other_files, 0u);
 
@@ -153,8 +153,7 @@ TEST(BuildPeakTable, RowsAndTotals) {
   EXPECT_EQ(t.other_files, 2u);
   EXPECT_EQ(t.total.rss, 3305u);
   // uss orders files as pss does.
-  EXPECT_EQ(BuildPeakTable(s, PeakMeasure::kUss, std::nullopt, 2).rows,
-            t.rows);
+  EXPECT_EQ(BuildPeakTable(s, PeakMeasure::kUss, std::nullopt, 2).rows, t.rows);
 
   // One process: its rows only.
   t = BuildPeakTable(s, PeakMeasure::kRss, 2, 0);

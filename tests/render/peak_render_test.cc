@@ -2,9 +2,8 @@
 // with thousands separators, UTC times, the peak table as JSON (what the
 // HTML report renders for any sample). The whole report is golden-tested
 // in tests/cli/peak_cli_test.cc.
-#include "render/peak.h"
-
 #include "gtest/gtest.h"
+#include "render/peak.h"
 #include "render/units.h"
 
 namespace memstats::render {
