@@ -284,6 +284,15 @@ TEST_F(PeakCli, BadInput) {
   EXPECT_EQ(ReadWhole(text), "not a database\n");
   EXPECT_EQ(ReadWhole(foreign), foreign_bytes);
 
+  // A recording without samples (a recorder stopped before its first).
+  RunSql(db_,
+         "INSERT INTO recordings VALUES (3, 'web1', '6.1', 0, 4096, 'x', "
+         "'pid 7')");
+  RunResult empty = RunMemstats({"peak", db_});
+  EXPECT_EQ(empty.exit_code, 2) << empty.Describe();
+  EXPECT_EQ(empty.err, "memstats: error: database '" + db_ +
+                           "': no samples in recording 3\n");
+
   RunResult r = RunMemstats({"peak"});
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
   EXPECT_NE(r.err.find("database is required"), std::string::npos) << r.err;

@@ -66,6 +66,17 @@ TEST(StoreSafety, NotSqliteIsRefusedUntouched) {
   EXPECT_EQ(ReadWhole(path), text);
 }
 
+// The 16-byte header of SQLite, then garbage: SQLite itself refuses it.
+TEST(StoreSafety, BrokenSqliteIsRefusedUntouched) {
+  TempDir dir;
+  const std::string path = dir.File("broken.db");
+  std::string bytes("SQLite format 3", 16);
+  for (int i = 0; i < 4096; ++i) bytes += static_cast<char>(i * 7 + 3);
+  WriteWhole(path, bytes);
+  ExpectRefused(dir, path, "is not a memstats database (");
+  EXPECT_EQ(ReadWhole(path), bytes);
+}
+
 TEST(StoreSafety, ForeignSqliteIsRefusedUntouched) {
   TempDir dir;
   const std::string path = dir.File("other.db");
