@@ -30,6 +30,9 @@ CommandLine::CommandLine()
   RegisterTopCommand(app_, global_, run_);
   RegisterWatchCommand(app_, global_, run_);
   RegisterRunCommand(app_, global_, run_);
+  RegisterPeakCommand(app_, global_, run_);
+  RegisterRecordCommand(app_, global_, run_);
+  RegisterPlotCommand(app_, global_, run_);
 }
 
 std::optional<int> CommandLine::Parse(int argc, const char* const* argv,
@@ -45,7 +48,7 @@ std::optional<int> CommandLine::Parse(int argc, const char* const* argv,
     if (app_.get_subcommands().empty() && !rest.empty() &&
         rest.front().rfind('-', 0) != 0) {
       err << "memstats: error: unknown subcommand '" << rest.front()
-          << "' (expected groups, single, top or snapshot)\n"
+          << "' (expected groups, single, top, snapshot or peak)\n"
           << "Run 'memstats --help' for usage.\n";
       return kExitBadInput;
     }

@@ -19,6 +19,9 @@ void RegisterSnapshotCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterWatchCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterRunCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterPeakCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterRecordCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterPlotCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 
 }  // namespace memstats::cli
 

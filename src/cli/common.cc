@@ -174,6 +174,18 @@ void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
       {"--ksm", "top", "the KSM column is in the groups and single tables"},
       {"--ksm", "snapshot",
        "the KSM column is in the groups and single tables"},
+      // peak reads a history database: options about scanning /proc and
+      // other tables' columns mean nothing there.
+      {"--filter", "peak",
+       "peak reads a recording (--pid selects one process of it)"},
+      {"--threads", "peak", "peak reads a recording, not /proc"},
+      {"--mem-limit", "peak", "peak reads a recording, not /proc"},
+      {"--procfs-root", "peak", "peak reads a recording, not /proc"},
+      {"--self", "peak", "peak reads a recording, not /proc"},
+      {"--list-processes", "peak",
+       "peak sums the processes' mappings (--pid shows one process)"},
+      {"--units", "peak", "peak prints bytes with thousands separators"},
+      {"--ksm", "peak", "the KSM column is in the groups and single tables"},
   };
   for (const Ignored& i : kIgnored) {
     if (command == i.command && app.get_option(i.option)->count() > 0) {

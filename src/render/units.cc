@@ -39,6 +39,17 @@ std::string FormatBytes(uint64_t bytes, Unit unit) {
   return absl::StrFormat("%.1fT", b / (uint64_t{1} << 40));
 }
 
+std::string FormatThousands(uint64_t n) {
+  std::string digits = absl::StrCat(n);
+  std::string out;
+  out.reserve(digits.size() + digits.size() / 3);
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 namespace {
 
 // Length of the valid UTF-8 sequence at s[i], or 0.

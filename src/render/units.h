@@ -19,6 +19,9 @@ std::optional<Unit> ParseUnit(std::string_view s);
 // "512B", "4.0K", "150.0M", "1.2G".
 std::string FormatBytes(uint64_t bytes, Unit unit);
 
+// Bytes with thousands separators: "1,234,567".
+std::string FormatThousands(uint64_t n);
+
 // `s` cut to at most `max` bytes (max >= 5) keeping its start and its end,
 // joined by "...": long paths, cgroups and command lines stay recognizable.
 std::string Shorten(const std::string& s, size_t max);

@@ -47,9 +47,11 @@ TEST(BadInput, UnknownSubcommandOption) {
 }
 
 TEST(BadInput, UnknownSubcommand) {
-  ExpectBadInput({"frob"}, std::string("memstats: error: unknown subcommand "
-                                       "'frob' (expected groups, single, top or snapshot)\n") +
-                               kUsageHint);
+  ExpectBadInput({"frob"},
+                 std::string("memstats: error: unknown subcommand 'frob' "
+                             "(expected groups, single, top, snapshot or "
+                             "peak)\n") +
+                     kUsageHint);
 }
 
 TEST(BadInput, NoSubcommand) {

@@ -52,8 +52,9 @@ expect_only() {
 }
 
 # Commands, from `memstats --help`.
-expect_only "memstats " groups single top snapshot
+expect_only "memstats " groups single top snapshot watch run peak record plot
 expect_only "memstats sn" snapshot
+expect_only "memstats pe" peak
 expect_only "memstats --json g" groups
 expect_only "memstats --threads 2 s" single snapshot
 # Option values.
@@ -62,6 +63,8 @@ expect_only "memstats groups --units M" MiB
 expect_only "memstats --units=G" GiB
 expect_only "memstats top -u K" KiB
 expect_only "memstats top -g u" user uid
+expect_only "memstats peak --by " rss pss uss
+expect_only "memstats peak x.db --by p" pss
 expect "memstats top --columns pss,a" pss,anon
 expect "memstats top --sort " name ptotal
 expect_only "memstats --threads " ""
@@ -70,6 +73,7 @@ expect_only "memstats groups --split-" --split-uid --split-user --split-env \
   --split-comm --split-exe --split-cgroup --split-pids --split-custom
 expect "memstats snapshot --" --small --mask --children --output --filter --json
 expect "memstats top --" --loop --rounds --tsv --columns --units
+expect "memstats peak --" --by --pid --recording --files --json
 expect_only "memstats top -h" -h  # once, though both levels show it
 # The filter language after --filter (and in --split-custom), nested too.
 expect "memstats --filter " and\( or\( not\( uid\( user\( pid\( ppid\( \
