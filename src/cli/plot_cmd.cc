@@ -102,9 +102,9 @@ int RunPlot(const PlotArgs& a) {
         absl::StrCat("--by: expected rss, pss or uss, got '", a.by, "'"));
   }
   auto store = history::Store::OpenReadOnly(a.database);
-  if (!store.ok()) throw UsageError(std::string(store.status().message()));
+  if (!store.ok()) throw UsageError(absl::StrCat(store.status().message()));
   auto rec = history::FindRecording(**store, a.recording);
-  if (!rec.ok()) throw UsageError(std::string(rec.status().message()));
+  if (!rec.ok()) throw UsageError(absl::StrCat(rec.status().message()));
   history::LoadOptions load;
   load.pid = a.pid;
   load.mappings = html;

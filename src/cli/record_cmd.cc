@@ -121,7 +121,7 @@ int RunRecord(Context& ctx, const RecordArgs& a) {
       history::Store::Create(a.db, Describe(ctx, a, target));
   if (!store.ok()) {
     if (absl::IsInvalidArgument(store.status())) {
-      throw UsageError(std::string(store.status().message()));
+      throw UsageError(absl::StrCat(store.status().message()));
     }
     std::cerr << "memstats: error: " << store.status().message() << "\n";
     return kExitFailure;
@@ -176,7 +176,7 @@ void RegisterRecordCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
       ->check(CLI::PositiveNumber);
   sub->callback([a, &global, &run] {
     run = [a, &global] {
-      if (a->period_ms <= 0 || a->period_ms > 7 * 24 * 3600 * 1000LL) {
+      if (a->period_ms <= 0 || a->period_ms > int64_t{7} * 24 * 3600 * 1000) {
         throw UsageError(absl::StrCat(
             "--period-ms: expected milliseconds above 0 and at most a week, "
             "got ", a->period_ms));

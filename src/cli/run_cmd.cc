@@ -145,6 +145,7 @@ struct Outcome {
 // The command as a shell would show it, safe for a terminal.
 std::string EscapeCommand(const std::vector<std::string>& argv) {
   std::vector<std::string> words;
+  words.reserve(argv.size());
   for (const std::string& w : argv) words.push_back(render::EscapeForTerminal(w));
   return absl::StrJoin(words, " ");
 }
@@ -275,7 +276,7 @@ int RunRun(Context& ctx, const RunArgs& a) {
   absl::StatusOr<exec::RunningCommand> cmd = exec::StartCommand(spec);
   if (!cmd.ok()) {
     if (absl::IsInvalidArgument(cmd.status())) {
-      throw UsageError(std::string(cmd.status().message()));
+      throw UsageError(absl::StrCat(cmd.status().message()));
     }
     std::cerr << "memstats: " << cmd.status().message() << "\n";
     return exec::ExitCodeForStartFailure(cmd.status());
