@@ -191,7 +191,9 @@ TEST(EnvPrivacyTest, NoUnnamedValueInAnyOutput) {
   }
   // 2 fixtures x 19 command lines x (5 filters x 2 x 2 + 1).
   EXPECT_EQ(combinations, 2 * 19 * 21);
-  if (stride == 1) EXPECT_EQ(runs, 2 * 19 * 21);
+  if (stride == 1) {
+    EXPECT_EQ(runs, 2 * 19 * 21);
+  }
   EXPECT_GE(runs, 2 * 19 * 21 / stride) << "stride " << stride;
 }
 
