@@ -15,5 +15,12 @@ PACKAGES=(cmake ninja-build g++ pkg-config python3
 scripts/install_packages.sh "${PACKAGES[@]}"
 
 BUILD_DIR="${BUILD_DIR:-build}"
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+# Under CI=true (a clean clone nobody debugs; the package is stripped):
+# -g1, line tables and function names, instead of RelWithDebInfo's full
+# -g, which costs gcc about 40% more time on a test file.
+ci_flags=()
+if [ "${CI:-}" = "true" ]; then
+  ci_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG")
+fi
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${ci_flags[@]}" "$@" >/dev/null
 cmake --build "$BUILD_DIR" -j "$(nproc)"

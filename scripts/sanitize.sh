@@ -45,6 +45,17 @@ TSAN_CHURN_RUNS=5
 # fails) and its allocator and shadow change the mappings at every scan.
 ASAN_EXCLUDE='^MappingLiveTest\.FindsTheStackOfAWaitingThread$'
 
+# Fewer repetitions under ASan, the same code paths: an ASan-built memstats
+# runs about 12 times slower, and two tests repeat a run hundreds of times
+# (together 560 of the 711 test-seconds of the ASan step). The churn test
+# makes 20 scans of the whole machine instead of 200 (each still sees
+# processes vanish); EnvPrivacyTest runs one in 5 of its 798 (fixture,
+# command, global options) combinations, every command on both fixtures and
+# every option set with several commands (MEMSTATS_PRIVACY_STRIDE in
+# tests/cli/env_privacy_test.cc). The normal step runs them in full.
+ASAN_CHURN_RUNS=20
+ASAN_PRIVACY_STRIDE=5
+
 # configure DIR SANITIZER [cmake args...]
 configure() {
   local dir="$1" san="$2"
@@ -86,6 +97,7 @@ run_asan() {
   # -g1 (line tables, function names, inlining): all a report's stack
   # needs, and much cheaper to compile than full -g.
   configure "$dir" address -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1" && cmake --build "$dir" -j "$JOBS" &&
+    MEMSTATS_CHURN_RUNS="$ASAN_CHURN_RUNS" MEMSTATS_PRIVACY_STRIDE="$ASAN_PRIVACY_STRIDE" \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_ctest "$dir" "$logs/asan.log" -E "$ASAN_EXCLUDE"

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "CLI/CLI.hpp"
+
 namespace memstats::cli {
 namespace {
 
@@ -18,34 +20,37 @@ void PrintUsageError(const UsageError& e, std::ostream& err) {
 }  // namespace
 
 CommandLine::CommandLine()
-    : app_("memstats: true memory of processes and groups of processes, from "
-           "the kernel's page tables (RSS of distinct pages, USS, PSS)",
-           "memstats") {
-  app_.set_version_flag("--version", "memstats " MEMSTATS_VERSION);
-  app_.require_subcommand(1);
-  AddGlobalOptions(app_, global_);
-  RegisterGroupsCommand(app_, global_, run_);
-  RegisterSingleCommand(app_, global_, run_);
-  RegisterSnapshotCommand(app_, global_, run_);
-  RegisterTopCommand(app_, global_, run_);
-  RegisterWatchCommand(app_, global_, run_);
-  RegisterRunCommand(app_, global_, run_);
-  RegisterPeakCommand(app_, global_, run_);
-  RegisterRecordCommand(app_, global_, run_);
-  RegisterPlotCommand(app_, global_, run_);
+    : app_(std::make_unique<CLI::App>(
+          "memstats: true memory of processes and groups of processes, from "
+          "the kernel's page tables (RSS of distinct pages, USS, PSS)",
+          "memstats")) {
+  app_->set_version_flag("--version", "memstats " MEMSTATS_VERSION);
+  app_->require_subcommand(1);
+  AddGlobalOptions(*app_, global_);
+  RegisterGroupsCommand(*app_, global_, run_);
+  RegisterSingleCommand(*app_, global_, run_);
+  RegisterSnapshotCommand(*app_, global_, run_);
+  RegisterTopCommand(*app_, global_, run_);
+  RegisterWatchCommand(*app_, global_, run_);
+  RegisterRunCommand(*app_, global_, run_);
+  RegisterPeakCommand(*app_, global_, run_);
+  RegisterRecordCommand(*app_, global_, run_);
+  RegisterPlotCommand(*app_, global_, run_);
 }
+
+CommandLine::~CommandLine() = default;
 
 std::optional<int> CommandLine::Parse(int argc, const char* const* argv,
                                       std::ostream& out, std::ostream& err) {
   try {
-    app_.parse(argc, argv);
+    app_->parse(argc, argv);
   } catch (const CLI::Success& e) {
-    return app_.exit(e, out, err);  // --help, --version
+    return app_->exit(e, out, err);  // --help, --version
   } catch (const CLI::ParseError& e) {
     // CLI11 reports a missing subcommand before an unknown word; name the
     // word, which is what the user typed wrong.
-    std::vector<std::string> rest = app_.remaining();
-    if (app_.get_subcommands().empty() && !rest.empty() &&
+    std::vector<std::string> rest = app_->remaining();
+    if (app_->get_subcommands().empty() && !rest.empty() &&
         rest.front().rfind('-', 0) != 0) {
       err << "memstats: error: unknown subcommand '" << rest.front()
           << "' (expected groups, single, top, snapshot or peak)\n"
@@ -61,7 +66,7 @@ std::optional<int> CommandLine::Parse(int argc, const char* const* argv,
     return kExitBadInput;
   }
   try {
-    RefuseIgnoredOptions(app_, app_.get_subcommands().front()->get_name());
+    RefuseIgnoredOptions(*app_, app_->get_subcommands().front()->get_name());
     (void)CheckGlobalOptions(global_);
   } catch (const UsageError& e) {
     PrintUsageError(e, err);

@@ -4,10 +4,10 @@
 #ifndef MEMSTATS_CLI_COMMAND_LINE_H_
 #define MEMSTATS_CLI_COMMAND_LINE_H_
 
+#include <memory>
 #include <optional>
 #include <ostream>
 
-#include "CLI/CLI.hpp"
 #include "cli/commands.h"
 #include "cli/common.h"
 
@@ -16,6 +16,7 @@ namespace memstats::cli {
 class CommandLine {
  public:
   CommandLine();
+  ~CommandLine();
   CommandLine(const CommandLine&) = delete;
   CommandLine& operator=(const CommandLine&) = delete;
 
@@ -35,7 +36,7 @@ class CommandLine {
   const GlobalOptions& global() const { return global_; }
 
  private:
-  CLI::App app_;
+  std::unique_ptr<CLI::App> app_;  // never null
   GlobalOptions global_;
   RunFn run_;
 };

@@ -6,7 +6,6 @@
 
 #include <functional>
 
-#include "CLI/CLI.hpp"
 #include "cli/common.h"
 
 namespace memstats::cli {

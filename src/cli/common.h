@@ -11,7 +11,6 @@
 #include <variant>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "filters/filter.h"
 #include "tbb/global_control.h"
 #include "render/units.h"
@@ -20,6 +19,12 @@
 #include "scan/scanner.h"
 #include "sets/report.h"
 #include "splitters/splitter.h"
+
+// CLI11 is header-only and heavy; only the files that build the command
+// line include it.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace memstats::cli {
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "CLI/CLI.hpp"
 #include "cli/commands.h"
 #include "history/store.h"
 #include "profile/peak.h"

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "CLI/CLI.hpp"
 #include "cli/commands.h"
 #include "cli/output_file.h"
 #include "history/store.h"

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "CLI/CLI.hpp"
 #include "cli/commands.h"
 #include "cli/sampling.h"
 #include "history/store.h"

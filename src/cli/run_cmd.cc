@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "CLI/CLI.hpp"
 #include "cli/commands.h"
 #include "cli/output_file.h"
 #include "cli/sampling.h"
