@@ -20,7 +20,9 @@ SAN_BUILD_ROOT="${SAN_BUILD_ROOT:-$ROOT}"
 JOBS="$(nproc)"
 
 # TSan: every parallel path. In process: the scan (oneTBB; smaps rollups
-# included), accounting, and top's rounds and table on a scan of 2 threads.
+# included), accounting, top's rounds and table on a scan of 2 threads, and
+# the sampler's loop. Through the binary: watch and run (run's signal
+# forwarding and its sampling of the command's tree).
 # Through the TSan-built memstats binary: groups, top and snapshot on the
 # fixtures (one test of each scans on 2 threads), --mem-limit reached
 # mid-scan, and the live tests (2 threads or all cores) with their helpers,
@@ -33,9 +35,10 @@ TSAN_TARGETS=(scanner_fault_test fault_render_test scanner_fixture_test segment_
               sets_test cli_test snapshot_cli_test top_cli_test top_loop_test top_table_test
               scanner_entries_test e2e_test snapshot_e2e_test top_e2e_test churn_test
               kinds_e2e_test sysmem_e2e_test caps_e2e_test
+              sampler_test watch_cli_test run_e2e_test memstats_alloc_helper
               memstats memstats_layout_helper memstats_profile_helper memstats_churn_helper
               memstats_kinds_helper memstats_sysmem_helper)
-TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ReadSmapsRollupsTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|MemLimitMidScan|UnprivilegedTest|TopCliTest|TopLoopTest|TopTableTest|SnapshotGolden|SnapshotJson|E2eTest|TopE2eTest|SnapshotLiveTest|ChurnTest|ScannerEntriesTest|KindsTest|SysMemTest|CapsTest)[./]'
+TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ReadSmapsRollupsTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|MemLimitMidScan|UnprivilegedTest|TopCliTest|TopLoopTest|TopTableTest|SnapshotGolden|SnapshotJson|E2eTest|TopE2eTest|SnapshotLiveTest|ChurnTest|ScannerEntriesTest|KindsTest|SysMemTest|CapsTest|ScheduleTest|ProcessTreeTest|SampleLoopTest|WatchCliTest|WatchLiveTest|RunE2eTest)[./]'
 TSAN_CHURN_RUNS=5
 
 # Left out of the ASan run (they run in scripts/test.sh's normal step):
