@@ -22,9 +22,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "exec/unique_fd.h"
+#include "scan/unique_fd.h"
 
 namespace memstats::exec {
+
+using scan::UniqueFd;
 
 class CgroupFs {
  public:

@@ -38,9 +38,11 @@
 #include "absl/time/time.h"
 #include "exec/identity.h"
 #include "exec/signal_forwarder.h"
-#include "exec/unique_fd.h"
+#include "scan/unique_fd.h"
 
 namespace memstats::exec {
+
+using scan::UniqueFd;
 
 struct CommandSpec {
   // argv[0] is looked up in PATH as execvp(3) does (not when it has a '/').

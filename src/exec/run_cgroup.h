@@ -46,7 +46,7 @@
 #include "absl/strings/string_view.h"
 #include "exec/cgroup_fs.h"
 #include "exec/cgroup_location.h"
-#include "exec/unique_fd.h"
+#include "scan/unique_fd.h"
 #include "scan/proc_source.h"
 
 namespace memstats::exec {

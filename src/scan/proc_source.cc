@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "scan/pagemap.h"
+#include "scan/unique_fd.h"
 
 namespace memstats::scan {
 
@@ -67,28 +68,7 @@ static_assert(PAGE_IS_WRITTEN == kPageIsWritten);
 static_assert(PAGE_IS_FILE == kPageIsFile);
 #endif
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 // Reads a whole file. Files in /proc report size 0, so read until EOF.
 absl::StatusOr<std::string> ReadAll(int fd, std::string_view what) {

@@ -1,12 +1,13 @@
-// A file descriptor owned by one object: closed when it goes.
-#ifndef MEMSTATS_EXEC_UNIQUE_FD_H_
-#define MEMSTATS_EXEC_UNIQUE_FD_H_
+// A file descriptor owned by one object: closed when it goes. The scan
+// (proc_source.cc) and exec/ both hold their fds in it.
+#ifndef MEMSTATS_SCAN_UNIQUE_FD_H_
+#define MEMSTATS_SCAN_UNIQUE_FD_H_
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace memstats::exec {
+namespace memstats::scan {
 
 class UniqueFd {
  public:
@@ -34,6 +35,6 @@ class UniqueFd {
   int fd_;
 };
 
-}  // namespace memstats::exec
+}  // namespace memstats::scan
 
-#endif  // MEMSTATS_EXEC_UNIQUE_FD_H_
+#endif  // MEMSTATS_SCAN_UNIQUE_FD_H_
