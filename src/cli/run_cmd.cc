@@ -199,11 +199,12 @@ std::string ReportText(const RunArgs& a, const RunSink& sink, const Outcome& o,
   auto bytes = [unit](uint64_t b) { return render::FormatBytes(b, unit); };
   std::ostringstream t;
   t << "memstats run: " << EscapeCommand(a.command) << "\n";
-  t << absl::StrFormat("  %s after %.2f s; %d samples every %g ms, %d %s\n",
+  const size_t n = sink.most_processes();
+  t << absl::StrFormat("  %s after %.2f s; %d samples every %g ms, %d %s%s\n",
                        o.exit.Describe(), o.seconds, sink.timeline().size(),
-                       a.interval_ms, sink.most_processes(),
-                       a.tree ? "processes at most (-r: the whole tree)"
-                              : "process (without -r: the command alone)");
+                       a.interval_ms, n, n == 1 ? "process" : "processes",
+                       a.tree ? " at most (-r: the whole tree)"
+                              : " (without -r: the command alone)");
   if (!sink.timeline().empty()) {
     const char* what = sink.page_level_note().empty()
                            ? "distinct pages"
