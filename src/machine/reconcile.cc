@@ -62,9 +62,9 @@ ScanSplit SplitFromCatalog(const sets::PageCatalog& pages) {
 
 bool StacksInVmalloc(std::string_view vmallocinfo) {
   // Each line: "0xstart-0xend size caller+0xoff/0xlen pages=N vmalloc ...".
-  static constexpr const char* kCallers[] = {
-      "alloc_thread_stack_node+", "dup_task_struct+", "copy_process+",
-      "kernel_clone+"};
+  static constexpr const char* kCallers[] = {"alloc_thread_stack_node+",
+                                             "dup_task_struct+",
+                                             "copy_process+", "kernel_clone+"};
   const absl::string_view text(vmallocinfo.data(), vmallocinfo.size());
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     std::vector<absl::string_view> words =
@@ -116,12 +116,12 @@ absl::StatusOr<SystemView> Reconcile(const Meminfo& meminfo,
        "AnonPages (scan: KPF_KSM)", pages(s.anon_ksm)},
       {"anon_not_seen", "anonymous, not seen by the scan",
        "AnonPages - scanned", f["AnonPages"] - anon_seen},
-      {"shmem_mapped", "shmem/tmpfs/SysV/shared anon, mapped",
-       "Shmem (scan)", pages(s.shmem)},
+      {"shmem_mapped", "shmem/tmpfs/SysV/shared anon, mapped", "Shmem (scan)",
+       pages(s.shmem)},
       {"shmem_unmapped", "shmem/tmpfs/SysV, mapped by no process seen",
        "Shmem - mapped", f["Shmem"] - pages(s.shmem)},
-      {"file_mapped", "file pages mapped by processes",
-       "Cached - Shmem (scan)", pages(s.file)},
+      {"file_mapped", "file pages mapped by processes", "Cached - Shmem (scan)",
+       pages(s.file)},
   };
 
   // HugePages_* are counts of default-size huge pages; Hugetlb (since
@@ -140,11 +140,11 @@ absl::StatusOr<SystemView> Reconcile(const Meminfo& meminfo,
        huge_in_use - pages(s.hugetlb)},
       {"hugetlb_reserved", "reserved, not yet faulted in", "HugePages_Rsvd",
        huge_rsvd},
-      {"hugetlb_free", "free, not reserved",
-       "HugePages_Free - HugePages_Rsvd", huge_free - huge_rsvd},
+      {"hugetlb_free", "free, not reserved", "HugePages_Free - HugePages_Rsvd",
+       huge_free - huge_rsvd},
       {"hugetlb_other_sizes", "pools of other huge page sizes",
-       "Hugetlb - HugePages_Total", f.Has("Hugetlb") ? f["Hugetlb"] - huge_total
-                                                     : 0},
+       "Hugetlb - HugePages_Total",
+       f.Has("Hugetlb") ? f["Hugetlb"] - huge_total : 0},
   };
 
   const int64_t vmalloc =
@@ -158,8 +158,8 @@ absl::StatusOr<SystemView> Reconcile(const Meminfo& meminfo,
        "SwapCached - mapped (scan)",
        f["SwapCached"] - pages(s.anon_swap_cache)},
       {"page_tables", "page tables", "PageTables", f["PageTables"]},
-      {"sec_page_tables", "secondary page tables (KVM, IOMMU)",
-       "SecPageTables", f["SecPageTables"]},
+      {"sec_page_tables", "secondary page tables (KVM, IOMMU)", "SecPageTables",
+       f["SecPageTables"]},
       {"slab_reclaimable", "slab, reclaimable", "SReclaimable",
        f["SReclaimable"]},
       {"slab_unreclaimable", "slab, unreclaimable", "SUnreclaim",
@@ -208,11 +208,7 @@ absl::StatusOr<SystemView> Reconcile(const Meminfo& meminfo,
 absl::StatusOr<SystemView> BuildSystemView(scan::ProcSource& source,
                                            const sets::PageCatalog* pages) {
   auto text = source.ReadSystemFile("meminfo");
-  if (!text.ok()) {
-    return absl::Status(text.status().code(),
-                        absl::StrCat("cannot read ", source.Describe(),
-                                     "/meminfo: ", text.status().message()));
-  }
+  if (!text.ok()) return text.status();  // the message names the file
   auto meminfo = scan::ParseMeminfo(*text);
   if (!meminfo.ok()) return meminfo.status();
   auto vmallocinfo = source.ReadSystemFile("vmallocinfo");

@@ -10,7 +10,8 @@ namespace {
 
 std::string Size(int64_t bytes, Unit unit) {
   if (bytes >= 0) return FormatBytes(static_cast<uint64_t>(bytes), unit);
-  return absl::StrCat("-", FormatBytes(~static_cast<uint64_t>(bytes) + 1, unit));
+  return absl::StrCat("-",
+                      FormatBytes(~static_cast<uint64_t>(bytes) + 1, unit));
 }
 
 }  // namespace

@@ -46,14 +46,13 @@ SystemView ViewOfFixture() {
   scan::ScanOptions options;
   options.read_smaps = false;
   options.pfn_limit = scan::PfnLimit(**source);
-  auto result = scan::Scan(
-      **source, options,
-      [](const scan::ProcessIdentity&, const scan::ParentMap&) { return true; });
+  auto result = scan::Scan(**source, options,
+                           [](const scan::ProcessIdentity&,
+                              const scan::ParentMap&) { return true; });
   EXPECT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->stats.scanned, 2u);
   std::string note;
-  auto catalog =
-      sets::PageLevelCatalog(*result, **source, nullptr, 1, note);
+  auto catalog = sets::PageLevelCatalog(*result, **source, nullptr, 1, note);
   EXPECT_TRUE(catalog.ok()) << catalog.status();
   EXPECT_TRUE(catalog->has_value()) << note;
   auto view = BuildSystemView(**source, &**catalog);
@@ -115,7 +114,6 @@ TEST(Reconcile, FixtureEveryLine) {
   EXPECT_EQ(v.ksm_saved, uint64_t{16} * kKiB);
 }
 
-
 Meminfo Parse(const char* text) {
   auto m = scan::ParseMeminfo(text);
   EXPECT_TRUE(m.ok()) << m.status();
@@ -136,7 +134,7 @@ TEST(Reconcile, WithoutScanFieldsStayWhole) {
   EXPECT_EQ(lines.at("shmem_unmapped"), 50 * kKiB);
   EXPECT_EQ(lines.at("file_unmapped"), 250 * kKiB);
   EXPECT_EQ(lines.at("swap_cache"), 5 * kKiB);
-  EXPECT_EQ(lines.at("vmalloc"), 20 * kKiB);  // stacks not in vmalloc
+  EXPECT_EQ(lines.at("vmalloc"), 20 * kKiB);      // stacks not in vmalloc
   EXPECT_EQ(lines.at("hugetlb_other_sizes"), 0);  // no Hugetlb field
   // 600 - (100 + 50 + 250 + 10 + 5 + 20 + 8) = 157.
   EXPECT_EQ(v->remainder, 157 * kKiB);
