@@ -80,6 +80,7 @@ bool StacksInVmalloc(std::string_view vmallocinfo) {
 absl::StatusOr<SystemView> Reconcile(const Meminfo& meminfo,
                                      const ScanSplit* split,
                                      bool stacks_in_vmalloc,
+                                     std::optional<uint64_t> pcp_pages,
                                      uint64_t page_size) {
   for (const char* need :
        {"MemTotal", "MemFree", "AnonPages", "Cached", "Buffers", "Shmem"}) {
@@ -186,6 +187,10 @@ absl::StatusOr<SystemView> Reconcile(const Meminfo& meminfo,
     for (const Line& l : sec.lines) sum += l.bytes;
   }
   v.remainder = v.used - sum;
+  if (pcp_pages) {
+    v.remainder_pcp_free = pages(*pcp_pages);
+    v.remainder_rest = v.remainder - *v.remainder_pcp_free;
+  }
 
   if (!v.page_level) {
     v.notes.push_back(
@@ -213,9 +218,15 @@ absl::StatusOr<SystemView> BuildSystemView(scan::ProcSource& source,
   if (!meminfo.ok()) return meminfo.status();
   auto vmallocinfo = source.ReadSystemFile("vmallocinfo");
   const bool stacks = vmallocinfo.ok() && StacksInVmalloc(*vmallocinfo);
+  std::optional<uint64_t> pcp;
+  if (auto zoneinfo = source.ReadSystemFile("zoneinfo"); zoneinfo.ok()) {
+    auto parsed = scan::ParseZoneinfoPcpPages(*zoneinfo);
+    if (!parsed.ok()) return parsed.status();
+    pcp = *parsed;
+  }
   ScanSplit split;
   if (pages) split = SplitFromCatalog(*pages);
-  return Reconcile(*meminfo, pages ? &split : nullptr, stacks,
+  return Reconcile(*meminfo, pages ? &split : nullptr, stacks, pcp,
                    source.PageSize());
 }
 

@@ -19,6 +19,7 @@
 #define MEMSTATS_MACHINE_RECONCILE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,12 @@ struct SystemView {
   std::vector<Section> sections;
   // used − the sum of every line: the parts and this add up to `used`.
   int64_t remainder = 0;
+  // Free pages on the per-CPU lists (/proc/zoneinfo pagesets "count"):
+  // MemFree leaves them out, and no meminfo field holds them, so they are
+  // in the remainder. Shown as part of it, and the rest beside: nullopt
+  // when zoneinfo cannot be read.
+  std::optional<int64_t> remainder_pcp_free;
+  std::optional<int64_t> remainder_rest;
   // False when the scan could not split fields by page (PFNs hidden): the
   // "not seen by the scan" lines then hold the whole fields.
   bool page_level = false;
@@ -86,17 +93,20 @@ using Meminfo = absl::flat_hash_map<std::string, uint64_t>;
 // kernel_clone).
 bool StacksInVmalloc(std::string_view vmallocinfo);
 
-// The reconciliation. `split` may be null (no page-level scan). Fails with
+// The reconciliation. `split` may be null (no page-level scan);
+// `pcp_pages` (pages on the per-CPU free lists) may be unknown. Fails with
 // InvalidArgument naming the first missing field of MemTotal, MemFree,
 // AnonPages, Cached, Buffers, Shmem; other fields count as 0 when absent
 // (older kernels lack SecPageTables, Percpu, Zswap, Hugetlb...).
 absl::StatusOr<SystemView> Reconcile(const Meminfo& meminfo,
                                      const ScanSplit* split,
                                      bool stacks_in_vmalloc,
+                                     std::optional<uint64_t> pcp_pages,
                                      uint64_t page_size);
 
-// Reads meminfo (required) and vmallocinfo (optional: unreadable means
-// stacks are not known to be vmalloc'ed) through `source`, and reconciles
+// Reads meminfo (required), vmallocinfo (optional: unreadable means
+// stacks are not known to be vmalloc'ed) and zoneinfo (optional; fails
+// when present but malformed) through `source`, and reconciles
 // with `pages` (may be null). Errors name the file.
 absl::StatusOr<SystemView> BuildSystemView(scan::ProcSource& source,
                                            const sets::PageCatalog* pages);

@@ -15,7 +15,8 @@ namespace memstats::render {
 inline constexpr int kSystemSchemaVersion = 1;
 
 // Text: the scan line, then one table: MemTotal, MemFree, used, each
-// section's lines, the remainder; then what KSM saves and the notes.
+// section's lines, the remainder (and, with zoneinfo, its per-CPU free
+// lists and the rest); then what KSM saves and the notes.
 //   WHAT                                SIZE  FROM
 //   MemTotal                           23.5G  MemTotal
 //   ...
@@ -27,6 +28,7 @@ void RenderSystemText(const machine::SystemView& v, const scan::ScanStats& s,
 
 // {"schema_version", "mem_total", "mem_free", "used", "sections": [{"key",
 //  "title", "lines": [{"key", "label", "from", "bytes"}]}], "remainder",
+//  "remainder_pcp_free", "remainder_rest" (null without zoneinfo),
 //  "page_level", "stacks_in_vmalloc", "ksm_saved", "notes", "scan"}; bytes.
 nlohmann::json SystemJson(const machine::SystemView& v,
                           const scan::ScanStats& s);

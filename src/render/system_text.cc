@@ -36,6 +36,12 @@ void RenderSystemText(const machine::SystemView& v, const scan::ScanStats& s,
   t.AddRule();
   t.AddRow({"not explained by the kernel's counters", Size(v.remainder, unit),
             "used - every line above"});
+  if (v.remainder_pcp_free) {
+    t.AddRow({"  of which free pages on per-CPU lists",
+              Size(*v.remainder_pcp_free, unit), "zoneinfo pagesets count"});
+    t.AddRow({"  of which the rest", Size(*v.remainder_rest, unit),
+              "remainder - per-CPU lists"});
+  }
   t.Print(out);
   out << "The lines add up to used exactly.\n";
   out << "KSM saves " << FormatBytes(v.ksm_saved, unit)

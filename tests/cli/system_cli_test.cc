@@ -67,6 +67,8 @@ what the kernel holds
   bounce, FUSE writeback, poisoned, unaccepted      4  Bounce + WritebackTmp + HardwareCorrupted + Unaccepted
 -------------------------------------------------------------------------------------------------------------
 not explained by the kernel's counters           1170  used - every line above
+  of which free pages on per-CPU lists            580  zoneinfo pagesets count
+  of which the rest                               590  remainder - per-CPU lists
 The lines add up to used exactly.
 KSM saves 16 (page-table entries to KSM pages - distinct KSM pages; not part of used)
 note: kernel stacks are vmalloc'ed (vmallocinfo): vmalloc is VmallocUsed - KernelStack
@@ -83,6 +85,8 @@ TEST(SystemJson, LinesAndSum) {
   EXPECT_EQ(j["mem_free"], 6000 * k);
   EXPECT_EQ(j["used"], 10384 * k);
   EXPECT_EQ(j["remainder"], 1170 * k);
+  EXPECT_EQ(j["remainder_pcp_free"], 580 * k);
+  EXPECT_EQ(j["remainder_rest"], 590 * k);
   EXPECT_EQ(j["ksm_saved"], 16 * k);
   EXPECT_EQ(j["page_level"], true);
   EXPECT_EQ(j["stacks_in_vmalloc"], true);
@@ -183,6 +187,22 @@ TEST(SystemBadInput, MeminfoMissingOrBad) {
     EXPECT_EQ(r.out, "") << c.name;
     EXPECT_TRUE(r.err.ends_with(c.error)) << c.name << ": " << r.err;
   }
+}
+
+// A zoneinfo that is there but cannot be read as one is an error too
+// (without zoneinfo the per-CPU lists are simply not shown).
+TEST(SystemBadInput, BadZoneinfo) {
+  const std::string dir = TreeWithMeminfo(
+      "bad_zoneinfo",
+      "MemTotal: 10 kB\nMemFree: 1 kB\nAnonPages: 0 kB\nCached: 0 kB\n"
+      "Buffers: 0 kB\nShmem: 0 kB\n");
+  std::ofstream(dir + "/zoneinfo") << "  pagesets\n    cpu: 0\n  count: many\n";
+  RunResult r = RunMemstats({"--procfs-root", dir, "system"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(r.err.ends_with(
+      "memstats: error: zoneinfo line 3: bad count 'many'\n"))
+      << r.err;
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // meminfo and every expected number are derived by hand in the docstring
 // of tests/fixtures/make_system_fixture.py; in short (kB):
 //   used = MemTotal 16384 - MemFree 6000 = 10384
-//   processes 160, hugetlb 8320, kernel 734, remainder 1170.
+//   processes 160, hugetlb 8320, kernel 734, remainder 1170 (of which
+//   580 on the per-CPU free lists, 590 the rest).
 #include "machine/reconcile.h"
 
 #include <map>
@@ -109,6 +110,9 @@ TEST(Reconcile, FixtureEveryLine) {
   }
   // 10384 - (160 + 8320 + 734).
   EXPECT_EQ(v.remainder, 1170 * kKiB);
+  // zoneinfo: pagesets count 20 + 30 + 40 + 55 = 145 pages; 1170 - 580.
+  EXPECT_EQ(v.remainder_pcp_free, 580 * kKiB);
+  EXPECT_EQ(v.remainder_rest, 590 * kKiB);
   EXPECT_EQ(SumOfParts(v), v.used);
   // KSM: 6 page-table entries to 2 KSM pages save 4 pages.
   EXPECT_EQ(v.ksm_saved, uint64_t{16} * kKiB);
@@ -126,7 +130,8 @@ TEST(Reconcile, WithoutScanFieldsStayWhole) {
       "MemTotal: 1000 kB\nMemFree: 400 kB\nAnonPages: 100 kB\n"
       "Cached: 300 kB\nBuffers: 10 kB\nShmem: 50 kB\nSwapCached: 5 kB\n"
       "VmallocUsed: 20 kB\nKernelStack: 8 kB\n");
-  auto v = Reconcile(m, nullptr, /*stacks_in_vmalloc=*/false, 4096);
+  auto v =
+      Reconcile(m, nullptr, /*stacks_in_vmalloc=*/false, std::nullopt, 4096);
   ASSERT_OK(v);
   const auto lines = LinesByKey(*v);
   EXPECT_EQ(lines.at("anon_one_process"), 0);
@@ -138,6 +143,8 @@ TEST(Reconcile, WithoutScanFieldsStayWhole) {
   EXPECT_EQ(lines.at("hugetlb_other_sizes"), 0);  // no Hugetlb field
   // 600 - (100 + 50 + 250 + 10 + 5 + 20 + 8) = 157.
   EXPECT_EQ(v->remainder, 157 * kKiB);
+  EXPECT_EQ(v->remainder_pcp_free, std::nullopt);  // no zoneinfo given
+  EXPECT_EQ(v->remainder_rest, std::nullopt);
   EXPECT_EQ(SumOfParts(*v), v->used);
   EXPECT_FALSE(v->page_level);
   ASSERT_EQ(v->notes.size(), 1u);
@@ -151,12 +158,15 @@ TEST(Reconcile, NegativeRemainderIsShown) {
       "Cached: 40 kB\nBuffers: 0 kB\nShmem: 0 kB\nPercpu: 30 kB\n");
   ScanSplit split;
   split.anon_once = 20;  // 80 kB seen, more than AnonPages says
-  auto v = Reconcile(m, &split, false, 4096);
+  auto v = Reconcile(m, &split, false, 12, 4096);
   ASSERT_OK(v);
   const auto lines = LinesByKey(*v);
   EXPECT_EQ(lines.at("anon_not_seen"), -20 * kKiB);
   // 100 - (80 - 20 + 40 + 30) = -30.
   EXPECT_EQ(v->remainder, -30 * kKiB);
+  // 12 pages on the per-CPU lists: the rest is -30 - 48.
+  EXPECT_EQ(v->remainder_pcp_free, 48 * kKiB);
+  EXPECT_EQ(v->remainder_rest, -78 * kKiB);
   EXPECT_EQ(SumOfParts(*v), v->used);
   ASSERT_EQ(v->notes.size(), 1u);
   EXPECT_NE(v->notes[0].find("negative"), std::string::npos);
@@ -164,7 +174,7 @@ TEST(Reconcile, NegativeRemainderIsShown) {
 
 TEST(Reconcile, MissingFieldIsNamed) {
   const Meminfo m = Parse("MemTotal: 1000 kB\nMemFree: 900 kB\n");
-  auto v = Reconcile(m, nullptr, false, 4096);
+  auto v = Reconcile(m, nullptr, false, std::nullopt, 4096);
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().message(), "meminfo: no AnonPages field");
 }
