@@ -193,17 +193,17 @@ absl::StatusOr<SystemView> Reconcile(const Meminfo& meminfo,
   }
 
   if (!v.page_level) {
-    v.notes.push_back(
+    v.notes.emplace_back(
         "no page-level scan: the 'not seen by the scan' and 'mapped by no "
         "process seen' lines hold the whole fields");
   }
   if (stacks_in_vmalloc) {
-    v.notes.push_back(
+    v.notes.emplace_back(
         "kernel stacks are vmalloc'ed (vmallocinfo): vmalloc is VmallocUsed "
         "- KernelStack");
   }
   if (v.remainder < 0) {
-    v.notes.push_back(
+    v.notes.emplace_back(
         "the remainder is negative: some counters overlap or changed "
         "between the scan and the meminfo read");
   }
