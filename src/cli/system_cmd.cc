@@ -23,7 +23,8 @@ int RunSystem(Context& ctx) {
   ctx.self_pid = 0;
   std::unique_ptr<scan::MemoryBudget> budget = NewBudget(ctx);
   scan::ScanOptions options;
-  options.read_smaps = false;  // the scan reads them itself without PFNs
+  // No smaps numbers are shown (without PFNs the scanner reads them anyway).
+  options.read_smaps = false;
   auto scanned = RunScan(ctx, options, nullptr, *budget);
   if (int* code = std::get_if<int>(&scanned)) return *code;
   scan::ScanResult& result = std::get<scan::ScanResult>(scanned);
