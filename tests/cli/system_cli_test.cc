@@ -200,8 +200,8 @@ TEST(SystemBadInput, BadZoneinfo) {
   RunResult r = RunMemstats({"--procfs-root", dir, "system"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
-  EXPECT_TRUE(r.err.ends_with(
-      "memstats: error: zoneinfo line 3: bad count 'many'\n"))
+  EXPECT_TRUE(
+      r.err.ends_with("memstats: error: zoneinfo line 3: bad count 'many'\n"))
       << r.err;
 }
 
