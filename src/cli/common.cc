@@ -187,6 +187,11 @@ void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
        "peak sums the processes' mappings (--pid shows one process)"},
       {"--units", "peak", "peak prints bytes with thousands separators"},
       {"--ksm", "peak", "the KSM column is in the groups and single tables"},
+      // system accounts for the whole machine, memstats included.
+      {"--filter", "system", "system accounts for every process"},
+      {"--self", "system", "system always counts memstats itself"},
+      {"--list-processes", "system", "system shows the machine, not processes"},
+      {"--ksm", "system", "system always shows what KSM saves"},
   };
   for (const Ignored& i : kIgnored) {
     if (command == i.command && app.get_option(i.option)->count() > 0) {

@@ -74,6 +74,7 @@ inline constexpr uint64_t kScanPresentCategories =
 
 // kpageflags bits (include/uapi/linux/kernel-page-flags.h).
 inline constexpr int kKpfAnon = 12;
+inline constexpr int kKpfSwapcache = 13;  // also in the swap cache
 inline constexpr int kKpfSwapbacked = 14;
 inline constexpr int kKpfCompoundHead = 15;
 inline constexpr int kKpfCompoundTail = 16;

@@ -557,4 +557,23 @@ absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> ParseMeminfo(
   return info;
 }
 
+// The per-CPU page lists of each zone's "pagesets" block: one
+// "count: N" line per CPU (pages), among many other "key: value" lines.
+absl::StatusOr<uint64_t> ParseZoneinfoPcpPages(std::string_view text) {
+  uint64_t pages = 0;
+  LineReader lines(text);
+  std::string_view line;
+  while (lines.Next(&line)) {
+    std::string_view key, value;
+    if (!SplitKey(TrimLeft(line), &key, &value) || key != "count") continue;
+    const Where at{"zoneinfo", lines.line_no()};
+    uint64_t n = 0;
+    value = TrimLeft(value);
+    while (!value.empty() && IsSpace(value.back())) value.remove_suffix(1);
+    if (!ToInt(value, &n)) return at.Bad("count", value);
+    pages += n;
+  }
+  return pages;
+}
+
 }  // namespace memstats::scan

@@ -102,6 +102,11 @@ absl::StatusOr<std::vector<SysvSegment>> ParseSysvShm(std::string_view text);
 absl::StatusOr<absl::flat_hash_map<std::string, uint64_t>> ParseMeminfo(
     std::string_view text);
 
+// /proc/zoneinfo: the pages on every zone's per-CPU free lists (the sum of
+// the pagesets' "count:" lines). The kernel takes these pages out of
+// MemFree while they wait on a CPU's list.
+absl::StatusOr<uint64_t> ParseZoneinfoPcpPages(std::string_view text);
+
 }  // namespace memstats::scan
 
 #endif  // MEMSTATS_SCAN_PARSERS_H_

@@ -147,6 +147,10 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
           info |= kKsmBit;
           ++ksm[slice];
         }
+        if (kind == PageKind::kAnon &&
+            scan::KpfHas(f[k], scan::kKpfSwapcache)) {
+          info |= kSwapCacheBit;
+        }
         c.info_[idx] = info;
         c.pss_share_[idx] =
             static_cast<uint32_t>((scan::kPageSize << kPssShift) / mapcount);

@@ -16,6 +16,8 @@
 //    zero page, KPF_ZERO_PAGE; a PFN with no page, KPF_NOPAGE);
 //  - whether KSM merged it (KPF_KSM): one page behind the page-table
 //    entries of identical pages, in one process or many;
+//  - for an anonymous page, whether it is also in the swap cache
+//    (KPF_SWAPCACHE);
 //  - whether a process outside the scanned set maps it: /proc/kpagecount
 //    (the page's mapcount) exceeds the references the scan saw;
 //  - how many references to it the scan saw;
@@ -81,6 +83,9 @@ class PageCatalog {
   // A KSM page (KPF_KSM), and how many distinct ones the catalog holds.
   bool ksm(uint32_t i) const { return info_[i] & kKsmBit; }
   uint64_t ksm_pages() const { return ksm_pages_; }
+  // An anonymous page that is also in the swap cache (KPF_SWAPCACHE):
+  // meminfo counts it in both AnonPages and SwapCached.
+  bool anon_in_swap_cache(uint32_t i) const { return info_[i] & kSwapCacheBit; }
   // page_size / mapcount << kPssShift.
   uint32_t pss_share(uint32_t i) const { return pss_share_[i]; }
   // References to page i among the records given to Build.
@@ -106,6 +111,7 @@ class PageCatalog {
   static constexpr uint8_t kOutsideBit = 0x80;
   static constexpr uint8_t kOnceBit = 0x40;
   static constexpr uint8_t kKsmBit = 0x20;
+  static constexpr uint8_t kSwapCacheBit = 0x10;
 
   std::vector<uint64_t> bits_;  // bit p set: PFN p is referenced
   std::vector<uint32_t> rank_;  // set bits in bits_[0..w)

@@ -11,6 +11,24 @@
 
 namespace memstats::sets {
 
+absl::StatusOr<std::optional<PageCatalog>> PageLevelCatalog(
+    const scan::ScanResult& scan, scan::ProcSource& source,
+    scan::MemoryBudget* budget, int threads, std::string& note) {
+  if (!scan.stats.page_level_off.empty()) {
+    note = scan.stats.page_level_off;
+    return std::nullopt;
+  }
+  auto c = PageCatalog::Build(scan.processes, *scan.segments, source, budget,
+                              threads);
+  if (c.ok()) return std::optional<PageCatalog>(std::move(*c));
+  if (absl::IsPermissionDenied(c.status()) || absl::IsNotFound(c.status())) {
+    note = absl::StrCat(c.status().message(),
+                        ": run as root for RSS/USS by page");
+    return std::nullopt;
+  }
+  return c.status();
+}
+
 absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
                                    const std::vector<Grouping>& groupings,
                                    bool list_processes,
@@ -18,27 +36,15 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
                                    scan::MemoryBudget* budget, int threads) {
   Report report;
   report.scan = scan.stats;
-  std::optional<PageCatalog> catalog;
-  if (!scan.stats.page_level_off.empty()) {
-    report.page_level = false;
-    report.page_level_note = scan.stats.page_level_off;
-  } else {
-    auto c = PageCatalog::Build(scan.processes, *scan.segments, source, budget,
-                                threads);
-    if (c.ok()) {
-      catalog = std::move(*c);
-      report.zero_pages = catalog->zero_pages();
-      report.invalid_pfns = catalog->invalid_pfns();
-    } else if (absl::IsPermissionDenied(c.status()) ||
-               absl::IsNotFound(c.status())) {
-      report.page_level = false;
-      report.page_level_note = absl::StrCat(
-          c.status().message(), ": run as root for RSS/USS by page");
-    } else {
-      return c.status();
-    }
+  auto catalog = PageLevelCatalog(scan, source, budget, threads,
+                                  report.page_level_note);
+  if (!catalog.ok()) return catalog.status();
+  report.page_level = catalog->has_value();
+  if (report.page_level) {
+    report.zero_pages = (*catalog)->zero_pages();
+    report.invalid_pfns = (*catalog)->invalid_pfns();
   }
-  const PageCatalog* pages = catalog ? &*catalog : nullptr;
+  const PageCatalog* pages = *catalog ? &**catalog : nullptr;
   SwapCatalog swap(scan.processes);
   const size_t n_records = scan.processes.size();
   Accountant accountant(scan.processes, *scan.segments, pages, swap, scan.sysv,

@@ -4,6 +4,7 @@
 #define MEMSTATS_SETS_REPORT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,14 @@ struct Report {
   std::vector<SplitReport> splits;
   std::vector<ProcessReport> processes;  // with --list-processes
 };
+
+// The scan's page catalog when page-level numbers can be had. nullopt, with
+// `note` saying why, when the scan found PFNs hidden or kpageflags and
+// kpagecount cannot be read (permissions, missing files). Fails on the
+// memory budget or another ProcSource error.
+absl::StatusOr<std::optional<PageCatalog>> PageLevelCatalog(
+    const scan::ScanResult& scan, scan::ProcSource& source,
+    scan::MemoryBudget* budget, int threads, std::string& note);
 
 // Accounts every grouping over the same scan, the splits side by side on
 // `threads` threads. Fails only on the memory budget or a ProcSource error

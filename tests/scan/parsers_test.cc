@@ -541,5 +541,38 @@ TEST(ParseMeminfoTest, Errors) {
   }
 }
 
+// A /proc/zoneinfo excerpt (two zones, two CPUs): the pagesets' "count"
+// lines are 3 + 0 + 100 + 45 = 148 pages; "count" nowhere else.
+TEST(ParseZoneinfoPcpPagesTest, SumsPagesets) {
+  constexpr char kZoneinfo[] =
+      "Node 0, zone      DMA\n"
+      "  pages free     3840\n"
+      "        nr_free_pages 3840\n"
+      "  pagesets\n"
+      "    cpu: 0\n"
+      "              count:    3\n"
+      "              high:     0\n"
+      "              batch:    1\n"
+      "  vm stats threshold: 4\n"
+      "    cpu: 1\n"
+      "              count:    0\n"
+      "              high:     0\n"
+      "Node 0, zone   Normal\n"
+      "  pagesets\n"
+      "    cpu: 0\n"
+      "              count:  100\n"
+      "    cpu: 1\n"
+      "              count:   45\n"
+      "  node_unreclaimable:  0\n";
+  auto pages = ParseZoneinfoPcpPages(kZoneinfo);
+  ASSERT_OK(pages);
+  EXPECT_EQ(*pages, 148u);
+  auto none = ParseZoneinfoPcpPages("");
+  ASSERT_OK(none);
+  EXPECT_EQ(*none, 0u);
+  ExpectError(ParseZoneinfoPcpPages("  pagesets\n    cpu: 0\n   count: x\n"),
+              "zoneinfo line 3: bad count 'x'");
+}
+
 }  // namespace
 }  // namespace memstats::scan
