@@ -187,6 +187,8 @@ void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
        "peak sums the processes' mappings (--pid shows one process)"},
       {"--units", "peak", "peak prints bytes with thousands separators"},
       {"--ksm", "peak", "the KSM column is in the groups and single tables"},
+      {"--list-processes", "map", "map colours pages by group"},
+      {"--ksm", "map", "the KSM column is in the groups and single tables"},
   };
   for (const Ignored& i : kIgnored) {
     if (command == i.command && app.get_option(i.option)->count() > 0) {
