@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 
 namespace memstats::testing {
@@ -28,9 +29,15 @@ struct RgbImage {
   // Pixels per "#rrggbb" colour in rows [y0, y1).
   std::map<std::string, uint64_t> CountColours(uint32_t y0,
                                                uint32_t y1) const {
+    absl::flat_hash_map<uint32_t, uint64_t> packed;  // 0xrrggbb
+    for (size_t i = size_t{y0} * width * 3; i < size_t{y1} * width * 3;
+         i += 3) {
+      ++packed[(uint32_t{rgb[i]} << 16) | (uint32_t{rgb[i + 1]} << 8) |
+               rgb[i + 2]];
+    }
     std::map<std::string, uint64_t> n;
-    for (uint32_t y = y0; y < y1; ++y) {
-      for (uint32_t x = 0; x < width; ++x) ++n[Hex(x, y)];
+    for (const auto& [c, count] : packed) {
+      n[absl::StrFormat("#%06x", c)] = count;
     }
     return n;
   }
