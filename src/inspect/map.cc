@@ -75,18 +75,18 @@ namespace {
 
 // The classes after the groups, in legend order, with their colours.
 struct FixedClass {
-  ClassKind kind;
   const char* name;
+  ClassKind kind;
   Rgb colour;
 };
 constexpr FixedClass kFixed[] = {
-    {ClassKind::kShared, "shared between groups", {255, 0, 255}},
-    {ClassKind::kPageCache, "page cache, not mapped", {255, 236, 139}},
-    {ClassKind::kOtherProcesses, "mapped by processes not scanned", {0, 95, 95}},
-    {ClassKind::kKernel, "kernel and other", {150, 150, 150}},
-    {ClassKind::kNoFlags, "no page flags (uninitialised or raw)", {48, 48, 48}},
-    {ClassKind::kFree, "free (buddy)", {0, 0, 0}},
-    {ClassKind::kHole, "not RAM (hole)", {70, 70, 110}},
+    {"shared between groups", ClassKind::kShared, {255, 0, 255}},
+    {"page cache, not mapped", ClassKind::kPageCache, {255, 236, 139}},
+    {"mapped by processes not scanned", ClassKind::kOtherProcesses, {0, 95, 95}},
+    {"kernel and other", ClassKind::kKernel, {150, 150, 150}},
+    {"no page flags (uninitialised or raw)", ClassKind::kNoFlags, {48, 48, 48}},
+    {"free (buddy)", ClassKind::kFree, {0, 0, 0}},
+    {"not RAM (hole)", ClassKind::kHole, {70, 70, 110}},
 };
 constexpr size_t kNumFixed = std::size(kFixed);
 // Their positions in kFixed.

@@ -53,9 +53,10 @@ bool EncodeRows(png_structp png, png_infop info, const inspect::PhysMap& map,
   const auto put = [&](uint32_t x, uint16_t cls) {
     const inspect::Rgb c =
         cls == inspect::kBackgroundClass ? inspect::kBackground : colour_of[cls];
-    row[3 * x] = c.r;
-    row[3 * x + 1] = c.g;
-    row[3 * x + 2] = c.b;
+    const size_t i = size_t{3} * x;
+    row[i] = c.r;
+    row[i + 1] = c.g;
+    row[i + 2] = c.b;
   };
   for (uint32_t y = 0; y < map.layout.height; ++y) {
     for (uint32_t x = 0; x < width; ++x) {
