@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(cmake ninja-build g++ pkg-config python3
           libabsl-dev libtbb-dev libcli11-dev nlohmann-json3-dev
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
+          # memstats map writes its PNG with libpng.
+          libpng-dev
           # tests/render: the SVG chart through rsvg-convert, the HTML
           # report in headless Chromium driven by Selenium.
           librsvg2-bin chromium chromium-driver python3-selenium)

@@ -7,7 +7,7 @@
 #     churn included (they run the TSan-built memstats binary), in
 #     $SAN_BUILD_ROOT/build-tsan. Only the targets those tests need are built.
 # Both builds use -DMEMSTATS_SANITIZE (see CMakeLists.txt), which leaves the
-# live tests' helpers (layout, profile, kinds, sysmem, churn)
+# live tests' helpers (layout, profile, kinds, sysmem, churn, map)
 # uninstrumented. The live tests need root; like
 # scripts/test.sh, a skipped test fails the run under CI=true. Needs the
 # packages scripts/build.sh installs.

@@ -37,6 +37,7 @@ CommandLine::CommandLine()
   RegisterRecordCommand(*app_, global_, run_);
   RegisterPlotCommand(*app_, global_, run_);
   RegisterSystemCommand(*app_, global_, run_);
+  RegisterMapCommand(*app_, global_, run_);
 }
 
 CommandLine::~CommandLine() = default;

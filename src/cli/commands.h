@@ -22,6 +22,7 @@ void RegisterPeakCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterRecordCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterPlotCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterSystemCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterMapCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 
 }  // namespace memstats::cli
 

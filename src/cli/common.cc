@@ -192,6 +192,8 @@ void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
       {"--self", "system", "system always counts memstats itself"},
       {"--list-processes", "system", "system shows the machine, not processes"},
       {"--ksm", "system", "system always shows what KSM saves"},
+      {"--list-processes", "map", "map colours pages by group"},
+      {"--ksm", "map", "the KSM column is in the groups and single tables"},
   };
   for (const Ignored& i : kIgnored) {
     if (command == i.command && app.get_option(i.option)->count() > 0) {

@@ -510,10 +510,10 @@ void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads) {
 
 // iomem lines look like "  00100000-bfffffff : System RAM", nested by
 // indentation; the end address is inclusive.
-uint64_t RamEndPfn(ProcSource& source) {
+std::vector<PfnRange> RamPfnRanges(ProcSource& source) {
+  std::vector<PfnRange> ranges;
   auto text = source.ReadSystemFile("iomem");
-  if (!text.ok()) return 0;
-  uint64_t end_pfn = 0;
+  if (!text.ok()) return ranges;
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     if (!absl::EndsWith(line, ": System RAM")) continue;
     line = absl::StripLeadingAsciiWhitespace(line);
@@ -523,13 +523,35 @@ uint64_t RamEndPfn(ProcSource& source) {
         space < dash) {
       continue;
     }
+    uint64_t first = 0;
     uint64_t last = 0;
-    if (!absl::SimpleHexAtoi(line.substr(dash + 1, space - dash - 1), &last)) {
+    if (!absl::SimpleHexAtoi(line.substr(0, dash), &first) ||
+        !absl::SimpleHexAtoi(line.substr(dash + 1, space - dash - 1), &last) ||
+        last < first) {
       continue;
     }
-    end_pfn = std::max(end_pfn, (last >> kPageShift) + 1);
+    ranges.push_back({first >> kPageShift, (last >> kPageShift) + 1});
   }
-  return end_pfn > 1 ? end_pfn : 0;
+  std::sort(ranges.begin(), ranges.end(),
+            [](const PfnRange& a, const PfnRange& b) {
+              return a.first < b.first;
+            });
+  std::vector<PfnRange> merged;
+  for (const PfnRange& r : ranges) {
+    if (!merged.empty() && r.first <= merged.back().end) {
+      merged.back().end = std::max(merged.back().end, r.end);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  // Without root every address reads as 0: "00000000-00000000".
+  if (merged.size() == 1 && merged[0].end <= 1) merged.clear();
+  return merged;
+}
+
+uint64_t RamEndPfn(ProcSource& source) {
+  std::vector<PfnRange> ranges = RamPfnRanges(source);
+  return ranges.empty() ? 0 : ranges.back().end;
 }
 
 uint64_t PfnLimit(ProcSource& source) {

@@ -117,6 +117,15 @@ struct ScanResult {
 // turned unreadable are dropped and counted.
 void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads);
 
+// The PFNs of "System RAM" in <root>/iomem: [first, end) ranges, ascending
+// and merged, a PFN counting as RAM when any of its bytes is. Empty when
+// the file is unreadable or shows no RAM (addresses read as 0 without root).
+struct PfnRange {
+  uint64_t first = 0;
+  uint64_t end = 0;
+};
+std::vector<PfnRange> RamPfnRanges(ProcSource& source);
+
 // One past the highest PFN of "System RAM" in <root>/iomem, or 0 when the
 // file is unreadable or shows no RAM (addresses read as 0 without root).
 uint64_t RamEndPfn(ProcSource& source);

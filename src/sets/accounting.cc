@@ -408,6 +408,41 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
   return out;
 }
 
+absl::StatusOr<std::vector<uint32_t>> Accountant::PageOwners(
+    const std::vector<uint32_t>& group_of, uint32_t num_groups,
+    scan::MemoryBudget* budget) const {
+  if (num_groups >= kMaxGroups) {
+    return absl::InvalidArgumentError("too many groups");
+  }
+  // The walk's words, then the result (which stays charged).
+  const uint64_t bytes =
+      (pages_->size() + segments_.id_limit()) * sizeof(uint32_t);
+  const uint64_t result_bytes = pages_->size() * sizeof(uint32_t);
+  if (budget != nullptr && !budget->TryCharge(bytes + result_bytes)) {
+    return absl::ResourceExhaustedError("memory limit (page owners)");
+  }
+  Owners owners(pages_->size());
+  Owners segment_owners(segments_.id_limit());
+  for (uint32_t r = 0; r < records_.size(); ++r) {
+    const uint32_t g = group_of[r];
+    for (uint32_t id : records_[r].segments) {
+      // A segment seen by this group already holds no page new to it.
+      if (!segment_owners.Visit(id, g)) continue;
+      for (const scan::PfnRun& run : segments_.Get(id)) {
+        const uint32_t base = pages_->IndexOf(run.pfn);
+        for (uint32_t i = base; i < base + run.count; ++i) owners.Visit(i, g);
+      }
+    }
+  }
+  std::vector<uint32_t> out(owners.size());
+  for (uint32_t i = 0; i < owners.size(); ++i) {
+    const uint32_t g = owners.SoleOwner(i);
+    out[i] = g == kNone ? kSharedPage : g;
+  }
+  if (budget != nullptr) budget->Release(bytes);
+  return out;
+}
+
 absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const std::vector<scan::ProcessRecord>& records,
     const scan::SegmentStore& segments,

@@ -93,6 +93,10 @@ struct GroupTotals {
   }
 };
 
+// PageOwners' value for a page referenced by processes of two or more
+// groups.
+inline constexpr uint32_t kSharedPage = 0xffffffff;
+
 // Accounts one scan's records for any number of splits.
 //
 // Thread safety: after construction Account() is const and may run for
@@ -111,6 +115,16 @@ class Accountant {
   // Splits the records into `num_groups` groups; group_of[r] is the group
   // of records[r]. Fails only when `budget` refuses the per-page array.
   absl::StatusOr<std::vector<GroupTotals>> Account(
+      const std::vector<uint32_t>& group_of, uint32_t num_groups,
+      scan::MemoryBudget* budget) const;
+
+  // For one split, who holds each distinct page of the catalog (indexed as
+  // PageCatalog::IndexOf): the group whose processes alone reference it
+  // among those scanned (it is in that group's RSS and no other's), or
+  // kSharedPage. The same page walk as Account's, without its shortcuts.
+  // Fails only when `budget` refuses the 4 bytes per page. REQUIRES: a
+  // catalog (pages != null).
+  absl::StatusOr<std::vector<uint32_t>> PageOwners(
       const std::vector<uint32_t>& group_of, uint32_t num_groups,
       scan::MemoryBudget* budget) const;
 

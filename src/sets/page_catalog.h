@@ -67,6 +67,11 @@ class PageCatalog {
 
   size_t size() const { return info_.size(); }
 
+  // Whether one of the records given to Build references `pfn`.
+  bool Contains(uint64_t pfn) const {
+    return (pfn >> 6) < bits_.size() && Referenced(pfn);
+  }
+
   // REQUIRES: pfn was referenced by one of the records given to Build.
   uint32_t IndexOf(uint64_t pfn) const {
     uint64_t w = pfn >> 6;

@@ -52,7 +52,7 @@ expect_only() {
 }
 
 # Commands, from `memstats --help`.
-expect_only "memstats " groups single top snapshot watch run peak record plot system
+expect_only "memstats " groups single top snapshot watch run peak record plot system map
 expect_only "memstats sn" snapshot
 expect_only "memstats pe" peak
 expect_only "memstats --json g" groups
@@ -74,6 +74,8 @@ expect_only "memstats groups --split-" --split-uid --split-user --split-env \
 expect "memstats snapshot --" --small --mask --children --output --filter --json
 expect "memstats top --" --loop --rounds --tsv --columns --units
 expect "memstats peak --" --by --pid --recording --files --json
+expect "memstats map --" --output --scale --split-uid --split-env
+expect_only "memstats map --scale " ""
 expect_only "memstats top -h" -h  # once, though both levels show it
 # The filter language after --filter (and in --split-custom), nested too.
 expect "memstats --filter " and\( or\( not\( uid\( user\( pid\( ppid\( \

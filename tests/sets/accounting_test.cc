@@ -282,6 +282,39 @@ std::ostream& operator<<(std::ostream& os, const RandomCase& c) {
   return os << c.name;
 }
 
+// PageOwners: P1's 40 pages are group 0's, P2's 10 group 1's, the 100
+// both map are shared; with both in one group, all 150 are its. A page P1
+// maps twice (2000 again) is still P1's alone; the groups' order of
+// records does not matter (P2 listed in group 0).
+TEST_F(P1P2Test, PageOwnersSaysWhoHoldsEachPage) {
+  const std::vector<PfnRun> again = {{2000, 1}};
+  recs_[0].segments.push_back(Store().Intern(again));
+  auto catalog = PageCatalog::Build(recs_, Store(), src_, nullptr);
+  ASSERT_OK(catalog);
+  SwapCatalog swap(recs_);
+  Accountant accountant(recs_, Store(), &*catalog, swap, {}, 1);
+  auto owner_of = [&](const std::vector<uint32_t>& owners, uint64_t pfn) {
+    return owners[catalog->IndexOf(pfn)];
+  };
+  auto split = accountant.PageOwners({1, 0}, 2, nullptr);
+  ASSERT_OK(split);
+  ASSERT_EQ(split->size(), 150u);
+  std::map<uint32_t, uint64_t> pages;
+  for (uint32_t o : *split) ++pages[o];
+  EXPECT_EQ(pages, (std::map<uint32_t, uint64_t>{
+                       {0, 10}, {1, 40}, {kSharedPage, 100}}));
+  EXPECT_EQ(owner_of(*split, 1000), kSharedPage);
+  EXPECT_EQ(owner_of(*split, 2000), 1u);
+  EXPECT_EQ(owner_of(*split, 3009), 0u);
+  auto one = accountant.PageOwners({0, 0}, 1, nullptr);
+  ASSERT_OK(one);
+  EXPECT_TRUE(std::all_of(one->begin(), one->end(),
+                          [](uint32_t o) { return o == 0; }));
+  scan::MemoryBudget tight(1, 0);
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      accountant.PageOwners({0, 1}, 2, &tight).status()));
+}
+
 class RandomAccountingTest : public ::testing::TestWithParam<RandomCase> {};
 
 // 1000 records of 1 to 3 segments each over 5000 PFNs of every kind (anon,
