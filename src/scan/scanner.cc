@@ -201,26 +201,8 @@ class ProcessReader {
   Outcome ReadUsage(ProcHandle& h, ProcessRecord& rec, bool& budget_exceeded,
                     bool sum_totals) {
     const int pid = h.pid();
-    std::vector<uint64_t> sps;
-    // An unreadable task list leaves threads 0 (unknown): the process still
-    // counts, its thread stacks show as anonymous memory.
-    auto tasks = h.ListTasks();
-    if (tasks.ok()) {
-      rec.threads = static_cast<int>(tasks->size());
-      for (int tid : *tasks) {
-        if (tid == pid) continue;  // the main stack is "[stack]"
-        // A thread that exited, is on a CPU ("running") or whose file we may
-        // not read (it needs ptrace attach permission) gives no pointer.
-        auto text = h.ReadFile(absl::StrCat("task/", tid, "/syscall"));
-        uint64_t sp = text.ok() ? ParseSyscallStackPointer(*text) : 0;
-        if (sp != 0) {
-          sps.push_back(sp);
-        } else {
-          ++rec.unknown_thread_stacks;
-        }
-      }
-    }
-    std::sort(sps.begin(), sps.end());
+    const std::vector<uint64_t> sps = ReadThreadStackPointers(
+        h, &rec.threads, &rec.unknown_thread_stacks);
 
     auto text = h.ReadFile("smaps");
     if (!text.ok()) return FailureOutcome(text.status());
@@ -463,6 +445,30 @@ ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
 }
 
 }  // namespace
+
+std::vector<uint64_t> ReadThreadStackPointers(ProcHandle& h, int* threads,
+                                              int* unknown) {
+  std::vector<uint64_t> sps;
+  // An unreadable task list leaves threads 0 (unknown): the process still
+  // counts, its thread stacks show as anonymous memory.
+  auto tasks = h.ListTasks();
+  if (!tasks.ok()) return sps;
+  *threads = static_cast<int>(tasks->size());
+  for (int tid : *tasks) {
+    if (tid == h.pid()) continue;  // the main stack is "[stack]"
+    // A thread that exited, is on a CPU ("running") or whose file we may
+    // not read (it needs ptrace attach permission) gives no pointer.
+    auto text = h.ReadFile(absl::StrCat("task/", tid, "/syscall"));
+    uint64_t sp = text.ok() ? ParseSyscallStackPointer(*text) : 0;
+    if (sp != 0) {
+      sps.push_back(sp);
+    } else {
+      ++*unknown;
+    }
+  }
+  std::sort(sps.begin(), sps.end());
+  return sps;
+}
 
 void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads) {
   std::vector<ProcessRecord>& recs = result.processes;
