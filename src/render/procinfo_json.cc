@@ -11,7 +11,7 @@ namespace {
 using json = nlohmann::json;
 using inspect::PageFigures;
 
-std::string Hex(uint64_t v) { return absl::StrFormat("%#x", v); }
+std::string Hex(uint64_t v) { return absl::StrFormat("0x%x", v); }
 
 json PagesJson(const PageFigures& p, bool page_level) {
   json j = {{"present", p.present}, {"swap", p.swap}};
@@ -20,7 +20,7 @@ json PagesJson(const PageFigures& p, bool page_level) {
   j["rss"] = v(p.rss);
   j["pss"] = v(p.pss);
   j["uss"] = v(p.uss);
-  j["swap_bytes"] = v(p.swap_bytes);
+  j["swap_bytes"] = p.swap_bytes;  // swap entries need no PFN
   j["thp"] = v(p.thp);
   j["hugetlb"] = v(p.hugetlb);
   j["ksm"] = v(p.ksm);

@@ -36,9 +36,9 @@ std::string PagemapFlags(uint64_t e) {
 
 // The PFN column: "0x100", "swap 0:0x8" (type:offset), or "hidden".
 std::string PfnCell(const inspect::PageInfo& p) {
-  if (p.has_page) return absl::StrFormat("%#x", p.pfn);
+  if (p.has_page) return absl::StrFormat("0x%x", p.pfn);
   if (!scan::PmIsPresent(p.entry)) {
-    return absl::StrFormat("swap %d:%#x", scan::PmSwapType(p.entry),
+    return absl::StrFormat("swap %d:0x%x", scan::PmSwapType(p.entry),
                            scan::PmSwapOffset(p.entry));
   }
   return "hidden";
@@ -135,7 +135,9 @@ void RenderProcinfoText(const ProcInfo& info, Unit unit, std::ostream& out) {
   MappingTable(info, unit, out);
   if (info.pte_markers > 0) {
     out << info.pte_markers
-        << " page-table markers (guard pages) are neither pages nor swap\n";
+        << (info.pte_markers == 1 ? " page-table marker (a guard page) is"
+                                  : " page-table markers (guard pages) are")
+        << " neither a page nor swap\n";
   }
   if (!info.pages.empty()) {
     out << "\n";
