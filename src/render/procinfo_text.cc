@@ -26,11 +26,11 @@ std::string Path(const MappingInfo& m) {
 // "present,file/shared,exclusive" for a pagemap entry.
 std::string PagemapFlags(uint64_t e) {
   std::vector<absl::string_view> f;
-  if (scan::PmIsPresent(e)) f.push_back("present");
-  if (scan::PmIsSwapped(e)) f.push_back("swapped");
-  if (e & scan::kPmFileOrShared) f.push_back("file/shared");
-  if (e & scan::kPmExclusive) f.push_back("exclusive");
-  if (e & scan::kPmSoftDirty) f.push_back("soft-dirty");
+  if (scan::PmIsPresent(e)) f.emplace_back("present");
+  if (scan::PmIsSwapped(e)) f.emplace_back("swapped");
+  if (e & scan::kPmFileOrShared) f.emplace_back("file/shared");
+  if (e & scan::kPmExclusive) f.emplace_back("exclusive");
+  if (e & scan::kPmSoftDirty) f.emplace_back("soft-dirty");
   return absl::StrJoin(f, ",");
 }
 
