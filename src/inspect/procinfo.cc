@@ -206,20 +206,6 @@ void Finish(PageFigures& fig) {
   fig.uss = fig.uss_fixed >> sets::kPssShift;
 }
 
-void AddSmaps(const scan::SmapsTotals& from, scan::SmapsTotals& to) {
-  to.rss += from.rss;
-  to.pss += from.pss;
-  to.swap += from.swap;
-  to.swap_pss += from.swap_pss;
-  to.shared_hugetlb += from.shared_hugetlb;
-  to.private_hugetlb += from.private_hugetlb;
-  to.anonymous += from.anonymous;
-  to.private_clean += from.private_clean;
-  to.private_dirty += from.private_dirty;
-  to.shared_clean += from.shared_clean;
-  to.shared_dirty += from.shared_dirty;
-}
-
 bool Intersects(const scan::MapEntry& m, const std::optional<AddressRange>& r) {
   return !r || (m.start < r->end && r->start < m.end);
 }
@@ -383,7 +369,7 @@ absl::StatusOr<ProcInfo> ReadProcInfo(scan::ProcSource& source, int pid,
     mi.category = own_binary ? scan::MappingCategory::kFile
                              : scan::CategorizeMapping(sm, pid, sps);
     mi.smaps = sm.totals;
-    AddSmaps(sm.totals, info.smaps_total);
+    scan::AddSmapsTotals(sm.totals, info.smaps_total);
     row_of[i] = info.mappings.size() - 1;
   }
   for (const RawEntry& r : selected) {

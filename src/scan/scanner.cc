@@ -17,25 +17,6 @@
 namespace memstats::scan {
 namespace {
 
-// Adds every field of `from` to `to` (a whole smaps summed, as
-// smaps_rollup sums it).
-void AddTotals(const SmapsTotals& from, SmapsTotals& to) {
-  to.rss += from.rss;
-  to.pss += from.pss;
-  to.pss_anon += from.pss_anon;
-  to.pss_file += from.pss_file;
-  to.pss_shmem += from.pss_shmem;
-  to.shared_clean += from.shared_clean;
-  to.shared_dirty += from.shared_dirty;
-  to.private_clean += from.private_clean;
-  to.private_dirty += from.private_dirty;
-  to.anonymous += from.anonymous;
-  to.swap += from.swap;
-  to.swap_pss += from.swap_pss;
-  to.shared_hugetlb += from.shared_hugetlb;
-  to.private_hugetlb += from.private_hugetlb;
-}
-
 // Entries read from pagemap per pread: 64 KiB of entries covers 32 MiB of
 // address space.
 constexpr uint64_t kPagemapChunk = 8192;
@@ -215,7 +196,7 @@ class ProcessReader {
     for (const SmapsMapping& m : *smaps) rec.usage_pss += m.totals.pss;
     if (sum_totals) {
       rec.smaps = SmapsTotals{};
-      for (const SmapsMapping& m : *smaps) AddTotals(m.totals, rec.smaps);
+      for (const SmapsMapping& m : *smaps) AddSmapsTotals(m.totals, rec.smaps);
     }
     if (options_.budget != nullptr &&
         !options_.budget->TryCharge(UsageBytes(rec))) {
@@ -445,6 +426,23 @@ ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
 }
 
 }  // namespace
+
+void AddSmapsTotals(const SmapsTotals& from, SmapsTotals& to) {
+  to.rss += from.rss;
+  to.pss += from.pss;
+  to.pss_anon += from.pss_anon;
+  to.pss_file += from.pss_file;
+  to.pss_shmem += from.pss_shmem;
+  to.shared_clean += from.shared_clean;
+  to.shared_dirty += from.shared_dirty;
+  to.private_clean += from.private_clean;
+  to.private_dirty += from.private_dirty;
+  to.anonymous += from.anonymous;
+  to.swap += from.swap;
+  to.swap_pss += from.swap_pss;
+  to.shared_hugetlb += from.shared_hugetlb;
+  to.private_hugetlb += from.private_hugetlb;
+}
 
 std::vector<uint64_t> ReadThreadStackPointers(ProcHandle& h, int* threads,
                                               int* unknown) {

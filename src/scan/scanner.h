@@ -117,6 +117,10 @@ struct ScanResult {
 // turned unreadable are dropped and counted.
 void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads);
 
+// Adds every field of `from` to `to` (a whole smaps summed, as
+// smaps_rollup sums it).
+void AddSmapsTotals(const SmapsTotals& from, SmapsTotals& to);
+
 // The user stack pointers of the process's threads other than the main
 // one, ascending (for CategorizeMapping), from task/TID/syscall. Sets
 // *threads to the number of tasks listed (left alone when the task list

@@ -22,12 +22,19 @@ RunResult OnProcinfoFixture(const std::vector<std::string>& args) {
   return RunMemstats(all);
 }
 
-TEST(ProcinfoCli, MappingViewText) {
-  // Every figure is derived in make_procinfo_fixtures.py ("Page-level figures").
-  RunResult r = OnProcinfoFixture({"--units", "B", "procinfo", "400"});
+// memstats `args` on the fixture succeeds and prints exactly `expected`.
+void ExpectText(const std::vector<std::string>& args,
+                const std::string& expected) {
+  RunResult r = OnProcinfoFixture(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.out, R"(pid 400 (inspectee) /usr/bin/inspectee
+  EXPECT_EQ(r.out, expected);
+}
+
+TEST(ProcinfoCli, MappingViewText) {
+  // Every figure is derived in make_procinfo_fixtures.py ("Page-level figures").
+  ExpectText({"--units", "B", "procinfo", "400"},
+             R"(pid 400 (inspectee) /usr/bin/inspectee
 RSS, PSS and USS by page from kpagecount (page size 4096); zero pages and hugetlb pages are counted apart, not in RSS
 
 START     END       PERMS  OFFSET    KIND           RSS     PSS    USS  SWAP  THP  HUGETLB  KSM  ZERO  PATH
@@ -50,10 +57,8 @@ TEST(ProcinfoCli, RangeText) {
   // make_procinfo_fixtures.py, "--range 24000-61000": the heap and the
   // large folio are cut, the KSM page keeps its 2 own entries (counted over
   // the whole process) so it is still not in USS.
-  RunResult r = OnProcinfoFixture({"--units", "B", "procinfo", "400", "--range", "24000-61000"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.out, R"(pid 400 (inspectee) /usr/bin/inspectee
+  ExpectText({"--units", "B", "procinfo", "400", "--range", "24000-61000"},
+             R"(pid 400 (inspectee) /usr/bin/inspectee
 range 00024000-00061000: mappings cut to it
 RSS, PSS and USS by page from kpagecount (page size 4096); zero pages and hugetlb pages are counted apart, not in RSS
 
@@ -72,10 +77,8 @@ TEST(ProcinfoCli, PagesText) {
   // base pages; [vvar] and [stack] are outside. Totals: RSS 118784 =
   // 16384+20480+16384+65536; PSS (44739242+61516458+33554432+268435456)
   // >> 12 = 99669; USS 8192+12288+65536 = 86016.
-  RunResult r = OnProcinfoFixture({"--units", "B", "procinfo", "400", "--pages", "--range", "0x0-0x402000"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.out, R"(pid 400 (inspectee) /usr/bin/inspectee
+  ExpectText({"--units", "B", "procinfo", "400", "--pages", "--range", "0x0-0x402000"},
+             R"(pid 400 (inspectee) /usr/bin/inspectee
 range 00000000-00402000: mappings cut to it
 RSS, PSS and USS by page from kpagecount (page size 4096); zero pages and hugetlb pages are counted apart, not in RSS
 
@@ -132,10 +135,8 @@ ADDRESS   PFN          PAGEMAP                       COUNT  KPAGEFLAGS
 TEST(ProcinfoCli, HiddenPfnsText) {
   // PFNs read 0: no page-level figure, the smaps figures and the entry
   // counts instead (make_procinfo_fixtures.py, "nopfn").
-  RunResult r = OnProcinfoFixture({"--units", "B", "procinfo", "403", "--pages"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.out, R"(pid 403 (nopfn) /usr/bin/nopfn
+  ExpectText({"--units", "B", "procinfo", "403", "--pages"},
+             R"(pid 403 (nopfn) /usr/bin/nopfn
 page-level numbers are not available: physical page numbers are hidden (pagemap reads PFN 0 without CAP_SYS_ADMIN)
 not shown: PFNs, RSS/PSS/USS by page, and the kpageflags of pages (THP, hugetlb, KSM and zero pages)
 shown: PRESENT and SWAPPED pagemap entries, and the kernel's smaps RSS, PSS and SWAP
