@@ -146,13 +146,15 @@ bool StillRunning(ProcHandle& h) {
                         stat->state != 'Z' && stat->state != 'X');
 }
 
-// Adds one entry's figures to `fig`. `page` is the index of its PFN in
-// the looked-up arrays, or nullopt when page-level data is missing.
+// What kpageflags and kpagecount say of an entry's page, and how many
+// entries of the whole process name it.
 struct PageData {
   uint64_t flags = 0;
   uint64_t count = 0;
   uint64_t own = 0;  // the process's entries for this PFN
 };
+
+// Adds one entry's figures to `fig`; `page` is null without page-level data.
 void Account(uint64_t e, const PageData* page, uint64_t page_size,
              PageFigures& fig) {
   if (!NamedPfn(e)) {
