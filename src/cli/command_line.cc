@@ -38,6 +38,7 @@ CommandLine::CommandLine()
   RegisterPlotCommand(*app_, global_, run_);
   RegisterSystemCommand(*app_, global_, run_);
   RegisterMapCommand(*app_, global_, run_);
+  RegisterProcinfoCommand(*app_, global_, run_);
 }
 
 CommandLine::~CommandLine() = default;

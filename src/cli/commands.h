@@ -23,6 +23,8 @@ void RegisterRecordCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterPlotCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterSystemCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterMapCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterProcinfoCommand(CLI::App& app, GlobalOptions& global,
+                             RunFn& run);
 
 }  // namespace memstats::cli
 

@@ -194,6 +194,14 @@ void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
       {"--ksm", "system", "system always shows what KSM saves"},
       {"--list-processes", "map", "map colours pages by group"},
       {"--ksm", "map", "the KSM column is in the groups and single tables"},
+      // procinfo reads one process, named by its pid.
+      {"--filter", "procinfo", "procinfo shows the one process it is given"},
+      {"--list-processes", "procinfo",
+       "procinfo shows the one process it is given"},
+      {"--self", "procinfo", "procinfo shows the one process it is given"},
+      {"--threads", "procinfo", "procinfo reads one process on one thread"},
+      {"--mem-limit", "procinfo", "procinfo reads one process"},
+      {"--ksm", "procinfo", "procinfo always has a KSM column"},
   };
   for (const Ignored& i : kIgnored) {
     if (command == i.command && app.get_option(i.option)->count() > 0) {

@@ -17,25 +17,6 @@
 namespace memstats::scan {
 namespace {
 
-// Adds every field of `from` to `to` (a whole smaps summed, as
-// smaps_rollup sums it).
-void AddTotals(const SmapsTotals& from, SmapsTotals& to) {
-  to.rss += from.rss;
-  to.pss += from.pss;
-  to.pss_anon += from.pss_anon;
-  to.pss_file += from.pss_file;
-  to.pss_shmem += from.pss_shmem;
-  to.shared_clean += from.shared_clean;
-  to.shared_dirty += from.shared_dirty;
-  to.private_clean += from.private_clean;
-  to.private_dirty += from.private_dirty;
-  to.anonymous += from.anonymous;
-  to.swap += from.swap;
-  to.swap_pss += from.swap_pss;
-  to.shared_hugetlb += from.shared_hugetlb;
-  to.private_hugetlb += from.private_hugetlb;
-}
-
 // Entries read from pagemap per pread: 64 KiB of entries covers 32 MiB of
 // address space.
 constexpr uint64_t kPagemapChunk = 8192;
@@ -201,26 +182,8 @@ class ProcessReader {
   Outcome ReadUsage(ProcHandle& h, ProcessRecord& rec, bool& budget_exceeded,
                     bool sum_totals) {
     const int pid = h.pid();
-    std::vector<uint64_t> sps;
-    // An unreadable task list leaves threads 0 (unknown): the process still
-    // counts, its thread stacks show as anonymous memory.
-    auto tasks = h.ListTasks();
-    if (tasks.ok()) {
-      rec.threads = static_cast<int>(tasks->size());
-      for (int tid : *tasks) {
-        if (tid == pid) continue;  // the main stack is "[stack]"
-        // A thread that exited, is on a CPU ("running") or whose file we may
-        // not read (it needs ptrace attach permission) gives no pointer.
-        auto text = h.ReadFile(absl::StrCat("task/", tid, "/syscall"));
-        uint64_t sp = text.ok() ? ParseSyscallStackPointer(*text) : 0;
-        if (sp != 0) {
-          sps.push_back(sp);
-        } else {
-          ++rec.unknown_thread_stacks;
-        }
-      }
-    }
-    std::sort(sps.begin(), sps.end());
+    const std::vector<uint64_t> sps = ReadThreadStackPointers(
+        h, &rec.threads, &rec.unknown_thread_stacks);
 
     auto text = h.ReadFile("smaps");
     if (!text.ok()) return FailureOutcome(text.status());
@@ -233,7 +196,7 @@ class ProcessReader {
     for (const SmapsMapping& m : *smaps) rec.usage_pss += m.totals.pss;
     if (sum_totals) {
       rec.smaps = SmapsTotals{};
-      for (const SmapsMapping& m : *smaps) AddTotals(m.totals, rec.smaps);
+      for (const SmapsMapping& m : *smaps) AddSmapsTotals(m.totals, rec.smaps);
     }
     if (options_.budget != nullptr &&
         !options_.budget->TryCharge(UsageBytes(rec))) {
@@ -463,6 +426,47 @@ ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
 }
 
 }  // namespace
+
+void AddSmapsTotals(const SmapsTotals& from, SmapsTotals& to) {
+  to.rss += from.rss;
+  to.pss += from.pss;
+  to.pss_anon += from.pss_anon;
+  to.pss_file += from.pss_file;
+  to.pss_shmem += from.pss_shmem;
+  to.shared_clean += from.shared_clean;
+  to.shared_dirty += from.shared_dirty;
+  to.private_clean += from.private_clean;
+  to.private_dirty += from.private_dirty;
+  to.anonymous += from.anonymous;
+  to.swap += from.swap;
+  to.swap_pss += from.swap_pss;
+  to.shared_hugetlb += from.shared_hugetlb;
+  to.private_hugetlb += from.private_hugetlb;
+}
+
+std::vector<uint64_t> ReadThreadStackPointers(ProcHandle& h, int* threads,
+                                              int* unknown) {
+  std::vector<uint64_t> sps;
+  // An unreadable task list leaves threads 0 (unknown): the process still
+  // counts, its thread stacks show as anonymous memory.
+  auto tasks = h.ListTasks();
+  if (!tasks.ok()) return sps;
+  *threads = static_cast<int>(tasks->size());
+  for (int tid : *tasks) {
+    if (tid == h.pid()) continue;  // the main stack is "[stack]"
+    // A thread that exited, is on a CPU ("running") or whose file we may
+    // not read (it needs ptrace attach permission) gives no pointer.
+    auto text = h.ReadFile(absl::StrCat("task/", tid, "/syscall"));
+    uint64_t sp = text.ok() ? ParseSyscallStackPointer(*text) : 0;
+    if (sp != 0) {
+      sps.push_back(sp);
+    } else {
+      ++*unknown;
+    }
+  }
+  std::sort(sps.begin(), sps.end());
+  return sps;
+}
 
 void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads) {
   std::vector<ProcessRecord>& recs = result.processes;

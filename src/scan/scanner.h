@@ -125,6 +125,17 @@ struct PfnRange {
   uint64_t end = 0;
 };
 std::vector<PfnRange> RamPfnRanges(ProcSource& source);
+// Adds every field of `from` to `to` (a whole smaps summed, as
+// smaps_rollup sums it).
+void AddSmapsTotals(const SmapsTotals& from, SmapsTotals& to);
+
+// The user stack pointers of the process's threads other than the main
+// one, ascending (for CategorizeMapping), from task/TID/syscall. Sets
+// *threads to the number of tasks listed (left alone when the task list
+// cannot be read) and adds to *unknown the threads whose pointer could not
+// be read (on a CPU, exited, or no ptrace permission).
+std::vector<uint64_t> ReadThreadStackPointers(ProcHandle& h, int* threads,
+                                              int* unknown);
 
 // One past the highest PFN of "System RAM" in <root>/iomem, or 0 when the
 // file is unreadable or shows no RAM (addresses read as 0 without root).

@@ -52,7 +52,8 @@ expect_only() {
 }
 
 # Commands, from `memstats --help`.
-expect_only "memstats " groups single top snapshot watch run peak record plot system map
+expect_only "memstats " groups single top snapshot watch run peak record plot \
+  system map procinfo
 expect_only "memstats sn" snapshot
 expect_only "memstats pe" peak
 expect_only "memstats --json g" groups
@@ -91,6 +92,9 @@ expect_only "memstats --filter uid(0) si" single
 expect "memstats snapshot -p " "$$" 1
 expect "memstats snapshot --pid 1,$$" "1,$$"
 expect "memstats groups --split-pids " "$$"
+expect "memstats procinfo " "$$" 1
+expect "memstats procinfo --" --pages --range
+expect_only "memstats procinfo 1 --range " ""
 
 # The filter functions offered are exactly those the parser knows (its
 # error message lists them).
