@@ -36,6 +36,7 @@ CommandLine::CommandLine()
   RegisterPeakCommand(*app_, global_, run_);
   RegisterRecordCommand(*app_, global_, run_);
   RegisterPlotCommand(*app_, global_, run_);
+  RegisterShmCommand(*app_, global_, run_);
 }
 
 CommandLine::~CommandLine() = default;

@@ -21,6 +21,7 @@ void RegisterRunCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterPeakCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterRecordCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterPlotCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterShmCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 
 }  // namespace memstats::cli
 

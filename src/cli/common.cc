@@ -187,6 +187,9 @@ void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
        "peak sums the processes' mappings (--pid shows one process)"},
       {"--units", "peak", "peak prints bytes with thousands separators"},
       {"--ksm", "peak", "the KSM column is in the groups and single tables"},
+      {"--list-processes", "shm",
+       "shm lists the processes attaching each object"},
+      {"--ksm", "shm", "the KSM column is in the groups and single tables"},
   };
   for (const Ignored& i : kIgnored) {
     if (command == i.command && app.get_option(i.option)->count() > 0) {
@@ -290,7 +293,8 @@ Context MakeContext(const GlobalOptions& opts) {
                                   "' holds no process directories"));
   }
   ctx.source = std::move(*source);
-  if (!opts.self && IsLiveProc(opts.procfs_root)) {
+  ctx.live = IsLiveProc(opts.procfs_root);
+  if (!opts.self && ctx.live) {
     ctx.self_pid = static_cast<int>(::getpid());
   }
   if (!opts.filter_text.empty()) {
