@@ -51,8 +51,8 @@ std::string MemfdName(const MapEntry& m) {
   return std::string(p);
 }
 
-// Present pagemap entries of [m.start, m.end): appends their PFNs. Returns
-// the number of present entries, or the read's error.
+// Present pagemap entries of [m.start, m.end) that are the object's own
+// pages: appends their PFNs. Returns their number, or the read's error.
 absl::StatusOr<uint64_t> ReadPresent(scan::ProcHandle& h, const MapEntry& m,
                                      uint64_t page_size,
                                      std::vector<uint64_t>& pfns,
@@ -66,7 +66,9 @@ absl::StatusOr<uint64_t> ReadPresent(scan::ProcHandle& h, const MapEntry& m,
     absl::Status s = h.ReadPagemap(vpn, std::span<uint64_t>(buf));
     if (!s.ok()) return s;
     for (uint64_t e : buf) {
-      if (!(e & scan::kPmPresent)) continue;
+      // Without bit 61 the page is anonymous: a private copy a MAP_PRIVATE
+      // mapping of the object made on write, not the object's page.
+      if (!(e & scan::kPmPresent) || !(e & scan::kPmFileOrShared)) continue;
       ++present;
       const uint64_t pfn = e & scan::kPmPfnMask;
       if (pfn == 0) {
@@ -273,7 +275,8 @@ absl::StatusOr<ShmReport> CollectShm(scan::ProcSource& source, FsSource& fs,
 
   // tmpfs files: every mount's files, once per file system.
   std::vector<TmpfsFileRow> files;
-  for (const TmpfsMountInfo& m : report.mounts) {
+  absl::flat_hash_set<std::pair<uint32_t, uint32_t>> walked;
+  for (TmpfsMountInfo& m : report.mounts) {
     if (m.duplicate) continue;
     auto listed = fs.ListFiles(m.mount.mount_point);
     if (!listed.ok()) {
@@ -284,12 +287,19 @@ absl::StatusOr<ShmReport> CollectShm(scan::ProcSource& source, FsSource& fs,
       }
       continue;
     }
-    for (TmpfsFile& f : *listed) {
+    if (listed->major != m.mount.major || listed->minor != m.mount.minor) {
+      m.covered = true;  // statvfs answered for the mount on top of it
+      m.usage_known = false;
+      continue;
+    }
+    if (!walked.insert({listed->major, listed->minor}).second) continue;
+    for (TmpfsFile& f : listed->files) {
       TmpfsFileRow row;
       auto it = objects.find({Kind::kTmpfs, m.mount.major, m.mount.minor,
                               f.inode});
       if (it != objects.end()) {
-        row.mapped = Resident(source, it->second.pfns, page_size, report.hugepage_size);
+        row.mapped = Resident(source, it->second.pfns, page_size,
+                              report.hugepage_size);
         row.mappers = SortedMappers(std::move(it->second.mappers));
       }
       row.file = std::move(f);

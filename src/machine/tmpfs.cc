@@ -50,7 +50,7 @@ class LiveFsSource : public FsSource {
     return u;
   }
 
-  absl::StatusOr<std::vector<TmpfsFile>> ListFiles(
+  absl::StatusOr<TmpfsListing> ListFiles(
       const std::string& mount_point) override {
     int fd = open(mount_point.c_str(),
                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -61,10 +61,12 @@ class LiveFsSource : public FsSource {
       close(fd);
       return scan::ErrnoToStatus(err, mount_point);
     }
-    std::vector<TmpfsFile> files;
+    TmpfsListing listing;
+    listing.major = major(st.st_dev);
+    listing.minor = minor(st.st_dev);
     std::string prefix = mount_point == "/" ? "" : mount_point;
-    Walk(fd, st.st_dev, prefix, 0, files);
-    return files;
+    Walk(fd, st.st_dev, prefix, 0, listing.files);
+    return listing;
   }
 
  private:
@@ -107,7 +109,7 @@ class NoFsSource : public FsSource {
   absl::StatusOr<FsUsage> StatVfs(const std::string& mount_point) override {
     return absl::UnavailableError("not the live /proc");
   }
-  absl::StatusOr<std::vector<TmpfsFile>> ListFiles(
+  absl::StatusOr<TmpfsListing> ListFiles(
       const std::string& mount_point) override {
     return absl::UnavailableError("not the live /proc");
   }

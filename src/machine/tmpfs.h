@@ -43,6 +43,9 @@ struct TmpfsMountInfo {
   // A later mount of the same file system (a bind mount): its files are
   // listed under the first mount point only.
   bool duplicate = false;
+  // Another mount sits on the same mount point: its path reaches the other
+  // file system, so this one's files and usage cannot be seen from here.
+  bool covered = false;
 };
 
 struct TmpfsFile {
@@ -52,13 +55,20 @@ struct TmpfsFile {
   uint64_t allocated = 0;  // st_blocks * 512: pages in RAM or swap
 };
 
+// The files of one mount, and the device the walk actually found at its
+// mount point (another file system when the mount is covered).
+struct TmpfsListing {
+  uint32_t major = 0, minor = 0;
+  std::vector<TmpfsFile> files;
+};
+
 class FsSource {
  public:
   virtual ~FsSource() = default;
   virtual absl::StatusOr<FsUsage> StatVfs(const std::string& mount_point) = 0;
   // Every regular file under mount_point on the same file system, symbolic
   // links never followed. Fails when the mount point cannot be opened.
-  virtual absl::StatusOr<std::vector<TmpfsFile>> ListFiles(
+  virtual absl::StatusOr<TmpfsListing> ListFiles(
       const std::string& mount_point) = 0;
 };
 

@@ -67,7 +67,8 @@ json ShmJson(const machine::ShmReport& r) {
     json j = {{"mount_point", m.mount.mount_point},
               {"source", m.mount.source},
               {"device", absl::StrCat(m.mount.major, ":", m.mount.minor)},
-              {"duplicate", m.duplicate}};
+              {"duplicate", m.duplicate},
+              {"covered", m.covered}};
     if (m.usage_known) {
       j["size"] = m.usage.size_bytes;
       j["used"] = m.usage.used_bytes;

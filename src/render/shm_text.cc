@@ -84,7 +84,8 @@ void MountTable(const machine::ShmReport& r, Unit u, std::ostream& out) {
     const bool k = m.usage_known;
     t.AddRow({Escaped(m.mount.mount_point, kMaxPathWidth),
               absl::StrCat(m.mount.major, ":", m.mount.minor,
-                           m.duplicate ? " (again)" : ""),
+                           m.duplicate ? " (again)" : "",
+                           m.covered ? " (covered)" : ""),
               k ? FormatBytes(m.usage.size_bytes, u) : "-",
               k ? FormatBytes(m.usage.used_bytes, u) : "-",
               k ? absl::StrCat(m.usage.inodes) : "-",

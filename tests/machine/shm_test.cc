@@ -42,7 +42,8 @@ constexpr char kMountinfo[] =
     "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
     "24 22 0:25 / /dev/shm rw,nosuid,nodev shared:4 - tmpfs tmpfs rw\n"
     "25 22 0:26 / /run rw,nosuid shared:5 - tmpfs tmpfs rw,size=100k\n"
-    "26 22 0:25 / /mnt/shm\\0402 rw shared:4 - tmpfs tmpfs rw\n";
+    "26 22 0:25 / /mnt/shm\\0402 rw shared:4 - tmpfs tmpfs rw\n"
+    "27 22 0:27 / /tmp rw - tmpfs tmpfs rw\n";
 
 class FakeFs : public FsSource {
  public:
@@ -50,17 +51,21 @@ class FakeFs : public FsSource {
     if (mount == "/dev/shm") return FsUsage{1 << 20, 16384, 100, 3};
     return absl::NotFoundError(mount);
   }
-  absl::StatusOr<std::vector<TmpfsFile>> ListFiles(
-      const std::string& mount) override {
+  absl::StatusOr<TmpfsListing> ListFiles(const std::string& mount) override {
     listed.push_back(mount);
     if (mount == "/dev/shm") {
-      return std::vector<TmpfsFile>{{"/dev/shm/data", 55, 10000, 12288},
-                                    {"/dev/shm/lost", 56, 4096, 4096},
-                                    {"/dev/shm/empty", 57, 0, 0}};
+      return TmpfsListing{0, 25,
+                          {{"/dev/shm/data", 55, 10000, 12288},
+                           {"/dev/shm/lost", 56, 4096, 4096},
+                           {"/dev/shm/empty", 57, 0, 0}}};
     }
     if (mount == "/run") {
       // Same inode number as /dev/shm/data, another device: not mapped.
-      return std::vector<TmpfsFile>{{"/run/x", 55, 100, 4096}};
+      return TmpfsListing{0, 26, {{"/run/x", 55, 100, 4096}}};
+    }
+    if (mount == "/tmp") {
+      // A tmpfs mounted over /tmp's first one: the walk finds /run's device.
+      return TmpfsListing{0, 26, {{"/run/x", 55, 100, 4096}}};
     }
     return absl::NotFoundError(mount);
   }
@@ -93,14 +98,17 @@ std::unique_ptr<Machine> MakeMachine() {
   m->scan.sysv = *sysv;
 
   // 100 (uid 1000): shmid 10 pages 0-2 at PFNs 500-502; memfd "buf" page 0
-  // at PFN 700.
+  // at PFN 700, and a private mapping of it with a written page (PFN 900,
+  // anonymous: no bit 61), which is not the memfd's page.
   AddProcess(src, m->scan, 100, 1000, "pg",
              "00100000-00105000 rw-s 00000000 00:01 10 /SYSV00001234 (deleted)\n"
-             "00200000-00202000 rw-s 00000000 00:01 77 /memfd:buf (deleted)\n");
+             "00200000-00202000 rw-s 00000000 00:01 77 /memfd:buf (deleted)\n"
+             "00600000-00601000 rw-p 00000000 00:01 77 /memfd:buf (deleted)\n");
   src.Add(100).pagemap = {{0x100, kPresent | 500},
                           {0x101, kPresent | 501},
                           {0x102, kPresent | 502},
-                          {0x200, kPresent | 700}};
+                          {0x200, kPresent | 700},
+                          {0x600, scan::kPmPresent | 900}};
   // 200 (uid 2000): shmid 10 page 1 (PFN 501, also 100's) and page 3 (PFN
   // 503); memfd "buf" from offset 0x1000, its pages 1 and 2 (PFNs 700 again
   // and 701); /dev/shm/data page 0 (PFN 800); the hugetlb segment 12, 512
@@ -201,15 +209,19 @@ TEST(CollectShmTest, MemfdTmpfsAndNobody) {
   EXPECT_EQ(r->memfds[0].mappers[0].resident_pages, 1u);
   EXPECT_EQ(r->memfds[0].mappers[1].resident_pages, 2u);
 
-  // Mounts: the bind mount (same device 0:25) is listed, not walked.
-  ASSERT_EQ(r->mounts.size(), 3u);
+  // Mounts: the bind mount (same device 0:25) is listed, not walked; /tmp
+  // (0:27) is covered: its walk found another device, so it is skipped.
+  ASSERT_EQ(r->mounts.size(), 4u);
+  EXPECT_TRUE(r->mounts[3].covered);
+  EXPECT_FALSE(r->mounts[3].usage_known);
   EXPECT_EQ(r->mounts[0].mount.mount_point, "/dev/shm");
   EXPECT_TRUE(r->mounts[0].usage_known);
   EXPECT_EQ(r->mounts[0].usage.used_bytes, 16384u);
   EXPECT_FALSE(r->mounts[1].usage_known);
   EXPECT_EQ(r->mounts[2].mount.mount_point, "/mnt/shm 2");
   EXPECT_TRUE(r->mounts[2].duplicate);
-  EXPECT_EQ(m->fs.listed, (std::vector<std::string>{"/dev/shm", "/run"}));
+  EXPECT_EQ(m->fs.listed,
+            (std::vector<std::string>{"/dev/shm", "/run", "/tmp"}));
 
   // Four files; the two largest by allocated size: data (12 KiB), lost
   // (4 KiB, found before /run/x's 4 KiB).

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,8 +60,13 @@ TEST(LiveFsSourceTest, WalksFilesNeverSymlinks) {
   ASSERT_EQ(symlink("/etc/passwd", (dir + "/flink").c_str()), 0);
 
   auto fs = NewLiveFsSource();
-  auto files = fs->ListFiles(dir);
-  ASSERT_TRUE(files.ok()) << files.status();
+  auto listing = fs->ListFiles(dir);
+  ASSERT_TRUE(listing.ok()) << listing.status();
+  std::vector<TmpfsFile>* files = &listing->files;
+  struct stat dst;
+  ASSERT_EQ(stat(dir.c_str(), &dst), 0);
+  EXPECT_EQ(listing->major, major(dst.st_dev));
+  EXPECT_EQ(listing->minor, minor(dst.st_dev));
   std::sort(files->begin(), files->end(),
             [](const TmpfsFile& x, const TmpfsFile& y) { return x.path < y.path; });
   ASSERT_EQ(files->size(), 2u);
