@@ -23,6 +23,7 @@ std::string Escaped(const std::string& s, size_t width) {
 std::string Mappers(const std::vector<machine::Mapper>& ms) {
   if (ms.empty()) return "-";
   std::vector<std::string> parts;
+  parts.reserve(ms.size());
   for (const machine::Mapper& m : ms) {
     parts.push_back(absl::StrCat(m.pid, " ", m.comm));
   }

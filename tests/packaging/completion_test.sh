@@ -52,11 +52,13 @@ expect_only() {
 }
 
 # Commands, from `memstats --help`.
-expect_only "memstats " groups single top snapshot watch run peak record plot
+expect_only "memstats " groups single top snapshot watch run peak record plot shm
 expect_only "memstats sn" snapshot
 expect_only "memstats pe" peak
 expect_only "memstats --json g" groups
-expect_only "memstats --threads 2 s" single snapshot
+expect_only "memstats --threads 2 s" single snapshot shm
+expect_only "memstats shm --split-e" --split-env --split-exe
+expect_only "memstats shm --t" --top --threads
 # Option values.
 expect_only "memstats --units " B KiB MiB GiB auto
 expect_only "memstats groups --units M" MiB
