@@ -39,6 +39,7 @@ CommandLine::CommandLine()
   RegisterSystemCommand(*app_, global_, run_);
   RegisterMapCommand(*app_, global_, run_);
   RegisterProcinfoCommand(*app_, global_, run_);
+  RegisterShmCommand(*app_, global_, run_);
 }
 
 CommandLine::~CommandLine() = default;

@@ -25,6 +25,7 @@ void RegisterSystemCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterMapCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterProcinfoCommand(CLI::App& app, GlobalOptions& global,
                              RunFn& run);
+void RegisterShmCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 
 }  // namespace memstats::cli
 

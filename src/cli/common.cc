@@ -202,6 +202,9 @@ void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
       {"--threads", "procinfo", "procinfo reads one process on one thread"},
       {"--mem-limit", "procinfo", "procinfo reads one process"},
       {"--ksm", "procinfo", "procinfo always has a KSM column"},
+      {"--list-processes", "shm",
+       "shm lists the processes attaching each object"},
+      {"--ksm", "shm", "the KSM column is in the groups and single tables"},
   };
   for (const Ignored& i : kIgnored) {
     if (command == i.command && app.get_option(i.option)->count() > 0) {
@@ -305,7 +308,8 @@ Context MakeContext(const GlobalOptions& opts) {
                                   "' holds no process directories"));
   }
   ctx.source = std::move(*source);
-  if (!opts.self && IsLiveProc(opts.procfs_root)) {
+  ctx.live = IsLiveProc(opts.procfs_root);
+  if (!opts.self && ctx.live) {
     ctx.self_pid = static_cast<int>(::getpid());
   }
   if (!opts.filter_text.empty()) {

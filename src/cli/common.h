@@ -99,6 +99,9 @@ struct Context {
   // memstats's own pid, which every scan leaves out; 0 with --self or when
   // the source is not the live /proc (a fixture tree has no memstats in it).
   int self_pid = 0;
+  // The source is the live /proc (not a fixture tree): the machine's file
+  // systems belong to it.
+  bool live = false;
 };
 // Checks the options (CheckGlobalOptions), prints the --threads warning
 // once, opens --procfs-root. Throws UsageError.

@@ -1,5 +1,5 @@
 // The splitter options shared by the commands that split processes into
-// groups (groups, map): --split-uid, --split-user, --split-env VAR,
+// groups (groups, map, shm): --split-uid, --split-user, --split-env VAR,
 // --split-comm, --split-exe, --split-cgroup, --split-pids P,P,...,
 // --split-custom F1,F2,...
 #ifndef MEMSTATS_CLI_SPLIT_OPTIONS_H_

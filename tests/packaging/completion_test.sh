@@ -53,11 +53,13 @@ expect_only() {
 
 # Commands, from `memstats --help`.
 expect_only "memstats " groups single top snapshot watch run peak record plot \
-  system map procinfo
+  system map procinfo shm
 expect_only "memstats sn" snapshot
 expect_only "memstats pe" peak
 expect_only "memstats --json g" groups
-expect_only "memstats --threads 2 s" single snapshot system
+expect_only "memstats --threads 2 s" single snapshot system shm
+expect_only "memstats shm --split-e" --split-env --split-exe
+expect_only "memstats shm --t" --top --threads
 # Option values.
 expect_only "memstats --units " B KiB MiB GiB auto
 expect_only "memstats groups --units M" MiB
