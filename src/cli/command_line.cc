@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_join.h"
 
 namespace memstats::cli {
 namespace {
@@ -56,8 +57,18 @@ std::optional<int> CommandLine::Parse(int argc, const char* const* argv,
     std::vector<std::string> rest = app_->remaining();
     if (app_->get_subcommands().empty() && !rest.empty() &&
         rest.front().rfind('-', 0) != 0) {
+      // The commands as registered, so the list never goes stale.
+      std::vector<std::string> names;
+      for (const CLI::App* sub :
+           app_->get_subcommands([](const CLI::App*) { return true; })) {
+        names.push_back(sub->get_name());
+      }
+      std::string expected = absl::StrJoin(names, ", ");
+      if (auto comma = expected.rfind(", "); comma != std::string::npos) {
+        expected.replace(comma, 2, " or ");
+      }
       err << "memstats: error: unknown subcommand '" << rest.front()
-          << "' (expected groups, single, top, snapshot or peak)\n"
+          << "' (expected " << expected << ")\n"
           << "Run 'memstats --help' for usage.\n";
       return kExitBadInput;
     }
