@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of fuzz/ with clang (in $FUZZ_BUILD_DIR,
-# default build-fuzz/ in the source tree; -O2 with line tables only, all a
+# default build-fuzz/ in the source tree, from the main CMakeLists.txt; -O2 with line tables only, all a
 # crash's stack needs) and runs each for SECONDS (default 20) over a
 # copy of its seed corpus in fuzz/corpus/<target>/. Exits non-zero when a
 # target crashes; the crashing input is left in the run directory.
@@ -29,10 +29,19 @@ PACKAGES=(cmake ninja-build clang libclang-rt-14-dev libabsl-dev libtbb-dev
           libcli11-dev nlohmann-json3-dev libsqlite3-dev)
 scripts/install_packages.sh "${PACKAGES[@]}"
 
+# A build directory configured from fuzz/ alone (before fuzz/ was built
+# from the main CMakeLists.txt) cannot be reconfigured: start it afresh.
+if grep -q '^CMAKE_HOME_DIRECTORY:INTERNAL=.*/fuzz$' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
+  rm -rf "$BUILD_DIR"
+fi
+# The main CMakeLists.txt with MEMSTATS_SANITIZE=fuzzer: the libraries of
+# src/ as the normal build lists them, instrumented, and the targets of
+# fuzz/ (no tests, no benchmarks).
 CC="${CC:-clang}" CXX="${CXX:-clang++}" \
-  cmake -S fuzz -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DMEMSTATS_SANITIZE=fuzzer \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" >/dev/null
-cmake --build "$BUILD_DIR" -j "$(nproc)"
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${TARGETS[@]}"
 
 total_execs=0
 crashes=0
@@ -48,7 +57,7 @@ for t in "${TARGETS[@]}"; do
   if ((FIXED)); then
     limits=(-seed=1 -runs="${FIXED_RUNS[$t]}" -max_total_time=120)
   fi
-  "$BUILD_DIR/$t" "$run/corpus" "${limits[@]}" \
+  "$BUILD_DIR/fuzz/$t" "$run/corpus" "${limits[@]}" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$run/artifacts/" >"$run/log" 2>&1 || rc=$?
   execs=$(awk '/stat::number_of_executed_units:/ {n = $2} END {print n + 0}' "$run/log")
