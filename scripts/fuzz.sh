@@ -26,7 +26,7 @@ BUILD_DIR="${FUZZ_BUILD_DIR:-$(pwd)/build-fuzz}"
 TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz cli_args_fuzz)
 
 PACKAGES=(cmake ninja-build clang libclang-rt-14-dev libabsl-dev libtbb-dev
-          libcli11-dev nlohmann-json3-dev libsqlite3-dev)
+          libcli11-dev nlohmann-json3-dev libsqlite3-dev libpng-dev)
 scripts/install_packages.sh "${PACKAGES[@]}"
 
 # A build directory configured from fuzz/ alone (before fuzz/ was built
