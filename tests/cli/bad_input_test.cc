@@ -49,8 +49,9 @@ TEST(BadInput, UnknownSubcommandOption) {
 TEST(BadInput, UnknownSubcommand) {
   ExpectBadInput({"frob"},
                  std::string("memstats: error: unknown subcommand 'frob' "
-                             "(expected groups, single, top, snapshot or "
-                             "peak)\n") +
+                             "(expected groups, single, snapshot, top, "
+                             "watch, run, peak, record, plot, system, map, "
+                             "procinfo or shm)\n") +
                      kUsageHint);
 }
 
