@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of fuzz/ with clang (in $FUZZ_BUILD_DIR,
-# default build-fuzz/ in the source tree, from the main CMakeLists.txt; -O2 with line tables only, all a
-# crash's stack needs) and runs each for SECONDS (default 20) over a
-# copy of its seed corpus in fuzz/corpus/<target>/. Exits non-zero when a
-# target crashes; the crashing input is left in the run directory.
+# Builds the libFuzzer targets of fuzz/ (in the ASan build, with clang:
+# scripts/sanitize.sh build-asan; $SAN_BUILD_ROOT/build-asan, default
+# build-asan/ in the source tree) and runs each for SECONDS (default 20)
+# over a copy of its seed corpus in fuzz/corpus/<target>/. Exits non-zero
+# when a target crashes; the crashing input is left in the run directory.
 # Usage: scripts/fuzz.sh [SECONDS]      explore for SECONDS per target
 #        scripts/fuzz.sh --fixed        what the test command (CI) runs: a
 #   fixed number of inputs per target from seed 1 (at most 120 s each), so
@@ -22,26 +22,10 @@ SECONDS_PER_TARGET="${1:-20}"
 # --fixed: inputs per target (15 to 25 s each on this kind of machine).
 declare -A FIXED_RUNS=([filter_fuzz]=100000 [parsers_fuzz]=1500000 [pagemap_fuzz]=100000
   [cli_args_fuzz]=7000)
-BUILD_DIR="${FUZZ_BUILD_DIR:-$(pwd)/build-fuzz}"
+BUILD_DIR="${SAN_BUILD_ROOT:-$(pwd)}/build-asan"
 TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz cli_args_fuzz)
 
-PACKAGES=(cmake ninja-build clang libclang-rt-14-dev libabsl-dev libtbb-dev
-          libcli11-dev nlohmann-json3-dev libsqlite3-dev libpng-dev)
-scripts/install_packages.sh "${PACKAGES[@]}"
-
-# A build directory configured from fuzz/ alone (before fuzz/ was built
-# from the main CMakeLists.txt) cannot be reconfigured: start it afresh.
-if grep -q '^CMAKE_HOME_DIRECTORY:INTERNAL=.*/fuzz$' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
-  rm -rf "$BUILD_DIR"
-fi
-# The main CMakeLists.txt with MEMSTATS_SANITIZE=fuzzer: the libraries of
-# src/ as the normal build lists them, instrumented, and the targets of
-# fuzz/ (no tests, no benchmarks).
-CC="${CC:-clang}" CXX="${CXX:-clang++}" \
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DMEMSTATS_SANITIZE=fuzzer \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" >/dev/null
-cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${TARGETS[@]}"
+scripts/sanitize.sh build-asan "${TARGETS[@]}"
 
 total_execs=0
 crashes=0

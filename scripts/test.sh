@@ -3,11 +3,14 @@
 # its own heading, all run even when an earlier one failed:
 #   1. tests:    build memstats and run every test (unit, fixture, CLI and
 #                the live end-to-end tests, which need root);
-#   2. fuzz:     the libFuzzer targets of fuzz/ over the committed corpus, a
-#                fixed set of inputs from seed 1 (fuzz.sh --fixed), or with
-#                FUZZ_SECONDS set, exploring for that long; a crash fails;
-#   3. tidy:     clang-tidy with the committed .clang-tidy over src/ (tidy.sh);
-#   4. asan:     the whole suite under AddressSanitizer + UBSan (sanitize.sh);
+#   2. tidy:     clang-tidy with the committed .clang-tidy over src/, one
+#                translation unit per library (tidy.sh);
+#   3. asan:     the whole suite under AddressSanitizer + UBSan, built with
+#                clang (sanitize.sh);
+#   4. fuzz:     the libFuzzer targets of fuzz/, from the ASan build, over
+#                the committed corpus: a fixed set of inputs from seed 1
+#                (fuzz.sh --fixed), or with FUZZ_SECONDS set, exploring for
+#                that long; a crash fails;
 #   5. tsan:     the parallel scanner's and accounting's tests (and the CLI
 #                and live tests running the TSan-built binary) under
 #                ThreadSanitizer (sanitize.sh);
@@ -20,13 +23,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${BUILD_DIR:-build}"
-ALL_STEPS=(tests fuzz tidy asan tsan package)
+ALL_STEPS=(tests tidy asan fuzz tsan package)
 
 steps=()
 for a in "$@"; do
   case "$a" in
     --quick) steps=(tests) ;;
-    tests|fuzz|tidy|asan|tsan|package) steps+=("$a") ;;
+    tests|tidy|asan|fuzz|tsan|package) steps+=("$a") ;;
     *) echo "usage: scripts/test.sh [--quick | STEP...]  (steps: ${ALL_STEPS[*]})" >&2
        exit 2 ;;
   esac

@@ -4,33 +4,112 @@
 # the compile commands of the main build (configured by scripts/build.sh in
 # $BUILD_DIR, default build/). Any finding is an error (WarningsAsErrors).
 # Prints the findings and a one-line summary; exits non-zero on a finding.
-# Usage: scripts/tidy.sh [FILE.cc...]   (default: every src/**/*.cc)
+#
+# Without arguments (CI), one translation unit per library: a generated
+# file in $BUILD_DIR/tidy-unity/ includes every .cc file of one folder of
+# src/ that is compiled with the same flags. clang-tidy's matchers walk
+# the whole AST of a translation unit, system headers included (abseil,
+# CLI11, nlohmann/json: 98% of a file's AST), so checking a library as one
+# unit walks those headers once instead of once per file: 8 CPU-seconds
+# instead of 62 for src/scan. Findings are reported at their lines in the
+# real files. A library whose files do not compile together (two files
+# define the same name in anonymous namespaces) is checked file by file,
+# with a note: rename one of the two to get the speed back.
+#
+# Usage: scripts/tidy.sh [FILE.cc...]   (files: checked one by one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
 BUILD_DIR="${BUILD_DIR:-build}"
+JOBS="$(nproc)"
 
 scripts/install_packages.sh clang-tidy
 if [ ! -f "$BUILD_DIR/compile_commands.json" ]; then
   echo "tidy.sh: $BUILD_DIR/compile_commands.json missing; run scripts/build.sh" >&2
   exit 1
 fi
+BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# tidy_each DB FILE...: clang-tidy on each FILE, $JOBS at a time, the
+# largest first; one log per file in $work/logs/.
+tidy_each() {
+  local db="$1"
+  shift
+  mkdir -p "$work/logs"
+  ls -S "$@" | xargs -P "$JOBS" -I{} sh -c \
+    'clang-tidy --quiet --config-file="$1/.clang-tidy" -p "$2" "$3" >"$4/$(echo "$3" | tr / _).log" 2>&1 || true' \
+    sh "$ROOT" "$db" {} "$work/logs"
+}
 
 files=("$@")
+units=0
 if ((${#files[@]} == 0)); then
-  mapfile -t files < <(find src -name '*.cc' | sort)
+  # One unit per (folder of src/, compile command); units get a compile
+  # database of their own.
+  unity="$BUILD_DIR/tidy-unity"
+  rm -rf "$unity"
+  mkdir -p "$unity"
+  python3 - "$BUILD_DIR/compile_commands.json" "$ROOT/src/" "$unity" <<'EOF'
+import collections, json, os, shlex, sys
+db, src, out = sys.argv[1:]
+groups = collections.defaultdict(list)
+for e in json.load(open(db)):
+    f = os.path.realpath(os.path.join(e["directory"], e["file"]))
+    if not f.startswith(src) or not f.endswith(".cc"):
+        continue
+    args = shlex.split(e["command"]) if "command" in e else e["arguments"]
+    i = args.index("-o")
+    flags = args[:i] + args[i + 2:]
+    flags = [a for a in flags if a != e["file"] and a != f]
+    groups[(os.path.dirname(f), tuple(flags))].append((f, e["directory"]))
+units = []
+names = collections.Counter()
+for (folder, flags), members in sorted(groups.items()):
+    lib = os.path.relpath(folder, src).replace("/", "_")
+    names[lib] += 1
+    path = os.path.join(out, f"{lib}_{names[lib]}.cc")
+    with open(path, "w") as u:
+        for f, _ in sorted(members):
+            u.write(f'#include "{f}"  // NOLINT(bugprone-suspicious-include)\n')
+    cmd = list(flags) + ["-o", path + ".o", path]
+    units.append({"directory": members[0][1], "file": path,
+                  "command": " ".join(shlex.quote(a) for a in cmd)})
+    with open(path + ".files", "w") as m:
+        m.write("\n".join(f for f, _ in sorted(members)) + "\n")
+json.dump(units, open(os.path.join(out, "compile_commands.json"), "w"), indent=1)
+EOF
+  mapfile -t unit_files < <(ls "$unity"/*.cc)
+  units=${#unit_files[@]}
+  tidy_each "$unity" "${unit_files[@]}"
+  # A unit whose files do not compile together: those files one by one.
+  retry=()
+  for u in "${unit_files[@]}"; do
+    log="$work/logs/$(echo "$u" | tr / _).log"
+    if grep -q 'error: .*\[clang-diagnostic-error\]' "$log"; then
+      echo "tidy.sh: note: the files of $(basename "$u" .cc) do not compile as one unit;" \
+        "checking them one by one:" >&2
+      grep -m 3 'error: .*\[clang-diagnostic-error\]' "$log" >&2 || true
+      rm -f "$log"
+      mapfile -t -O "${#retry[@]}" retry <"$u.files"
+    fi
+  done
+  if ((${#retry[@]})); then tidy_each "$BUILD_DIR" "${retry[@]}"; fi
+  mapfile -t files < <(cat "$unity"/*.cc.files)
+else
+  tidy_each "$BUILD_DIR" "${files[@]}"
 fi
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-# run-clang-tidy runs one clang-tidy per file on every core (always with
-# colours: strip them).
-status=0
-run-clang-tidy -quiet -p "$BUILD_DIR" -j "$(nproc)" "${files[@]}" 2>&1 |
-  sed 's/\x1b\[[0-9;]*m//g' >"$log" || status=$?
-findings=$(grep -c -E '(warning|error): .*\[[a-z0-9.,-]+\]$' "$log" || true)
-if ((status != 0 || findings != 0)); then
-  grep -E -A3 '(warning|error): ' "$log" | grep -v -E '^clang-tidy|warnings generated' >&2 ||
-    tail -50 "$log" >&2
-  echo "tidy.sh: ${#files[@]} files, $findings findings (exit $status)" >&2
+
+cat "$work"/logs/*.log | sed 's/\x1b\[[0-9;]*m//g' >"$work/all.log"
+findings=$(grep -c -E '(warning|error): .*\[[a-z0-9.,-]+\]$' "$work/all.log" || true)
+what="${#files[@]} files"
+((units == 0)) || what="${#files[@]} files in $units units"
+if ((findings != 0)) || grep -q -E '^Error|error: unable|no such file|Stack dump' "$work/all.log"; then
+  grep -E -A3 '(warning|error): ' "$work/all.log" |
+    grep -v -E '^clang-tidy|warnings generated|^Suppressed|^Use -header-filter' >&2 ||
+    tail -50 "$work/all.log" >&2
+  echo "tidy.sh: $what, $findings findings" >&2
   exit 1
 fi
-echo "tidy.sh: ${#files[@]} files, 0 findings"
+echo "tidy.sh: $what, 0 findings"

@@ -407,9 +407,10 @@ void WarnUnreadable(const scan::ScanStats& st) {
     absl::StrAppend(&pids, i ? ", " : "", st.unreadable_pids[i]);
   }
   if (st.unreadable_pids.size() > 10) absl::StrAppend(&pids, ", ...");
-  Warn(absl::StrFormat("warning: %d processes could not be read "
+  Warn(absl::StrFormat("warning: %d %s could not be read "
                        "(permission denied): %s",
-                       st.unreadable, pids));
+                       st.unreadable,
+                       st.unreadable == 1 ? "process" : "processes", pids));
 }
 
 std::unique_ptr<scan::MemoryBudget> NewBudget(const Context& ctx) {

@@ -73,7 +73,7 @@ PeakRequest CheckOptions(const PeakOptions& o) {
 
 // Errors about the database are the user's input (exit 2), unless the
 // system failed while reading it.
-int Fail(const absl::Status& s) {
+int PeakError(const absl::Status& s) {
   std::cerr << "memstats: error: " << s.message() << "\n";
   return absl::IsInternal(s) || absl::IsUnavailable(s) ? kExitFailure
                                                        : kExitBadInput;
@@ -82,9 +82,9 @@ int Fail(const absl::Status& s) {
 int RunPeak(const GlobalOptions& global, const PeakOptions& o) {
   const PeakRequest req = CheckOptions(o);
   auto store = history::Store::OpenReadOnly(o.database);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return PeakError(store.status());
   auto found = history::FindRecording(**store, req.recording);
-  if (!found.ok()) return Fail(found.status());
+  if (!found.ok()) return PeakError(found.status());
   const history::Recording* rec = &*found;
 
   // First the peak from the process totals alone, then its mapping rows.
@@ -97,18 +97,18 @@ int RunPeak(const GlobalOptions& global, const PeakOptions& o) {
         finder.Add(seq, s);
         return absl::OkStatus();
       });
-  if (!walked.ok()) return Fail(walked);
+  if (!walked.ok()) return PeakError(walked);
   if (!finder.found()) {
     std::string what =
         req.pid ? absl::StrCat("pid ", *req.pid, " is in no sample of")
                 : std::string("no samples in");
-    return Fail(absl::InvalidArgumentError(absl::StrCat(
+    return PeakError(absl::InvalidArgumentError(absl::StrCat(
         "database '", o.database, "': ", what, " recording ", rec->id)));
   }
   history::LoadOptions full;
   full.pid = req.pid;
   auto peak = (*store)->LoadSample(rec->id, finder.seq(), full);
-  if (!peak.ok()) return Fail(peak.status());
+  if (!peak.ok()) return PeakError(peak.status());
 
   profile::PeakReport report;
   report.database = o.database;

@@ -147,7 +147,7 @@ class Selection {
   filters::Filter matched_;
 };
 
-int Fail(const absl::Status& s) {
+int SnapshotError(const absl::Status& s) {
   std::cerr << "memstats: error: " << s.message() << "\n";
   return absl::IsInvalidArgument(s) ? kExitBadInput : kExitFailure;
 }
@@ -242,7 +242,7 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
   }
   if (!o.output.empty()) {
     if (absl::Status s = WriteOutputFile(o.output, out.str()); !s.ok()) {
-      return Fail(s);
+      return SnapshotError(s);
     }
     return kExitOk;
   }

@@ -13,7 +13,7 @@ namespace memstats::exec {
 namespace {
 
 // Debian's abseil has its own string_view type.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // mountinfo escapes space, tab, newline and backslash in paths as \ooo.
 std::string Unescape(absl::string_view s) {
@@ -59,7 +59,7 @@ std::optional<std::string> PathUnder(const MountInfoEntry& mount, const std::str
 // or more optional fields, "-", fstype, source, super options.
 absl::StatusOr<std::vector<MountInfoEntry>> ParseMountInfo(std::string_view text) {
   std::vector<MountInfoEntry> mounts;
-  for (absl::string_view line : absl::StrSplit(Sv(text), '\n', absl::SkipEmpty())) {
+  for (absl::string_view line : absl::StrSplit(ToAbsl(text), '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
     auto dash = std::find(fields.begin(), fields.end(), "-");
     if (fields.size() < 10 || dash - fields.begin() < 6 || fields.end() - dash < 4) {
@@ -77,7 +77,7 @@ absl::StatusOr<std::vector<MountInfoEntry>> ParseMountInfo(std::string_view text
 
 absl::StatusOr<std::vector<ProcCgroupEntry>> ParseProcCgroup(std::string_view text) {
   std::vector<ProcCgroupEntry> entries;
-  for (absl::string_view line : absl::StrSplit(Sv(text), '\n', absl::SkipEmpty())) {
+  for (absl::string_view line : absl::StrSplit(ToAbsl(text), '\n', absl::SkipEmpty())) {
     // The path may itself contain ':'; split at the first two only.
     std::vector<absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits(':', 2));
     ProcCgroupEntry e;

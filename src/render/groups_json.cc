@@ -1,16 +1,16 @@
 #include "render/groups.h"
 #include "render/scan_stats.h"
+#include "scan/pagemap.h"
 
 namespace memstats::render {
 namespace {
 
 using nlohmann::json;
 using sets::GroupTotals;
-constexpr uint64_t kPage = 4096;
 
 json Totals(const GroupTotals& g, bool page_level) {
   auto pages = [&](uint64_t n) -> json {
-    return page_level ? json(n * kPage) : json(nullptr);
+    return page_level ? json(n * scan::kPageSize) : json(nullptr);
   };
   return json{
       {"processes", g.processes},

@@ -6,13 +6,13 @@
 #include "render/groups.h"
 #include "render/text_table.h"
 #include "render/scan_stats.h"
+#include "scan/pagemap.h"
 
 namespace memstats::render {
 namespace {
 
 using Align = TextTable::Align;
 using sets::GroupTotals;
-constexpr uint64_t kPage = 4096;
 constexpr size_t kMaxNameWidth = 48;
 
 
@@ -32,7 +32,7 @@ void AddMemoryColumns(TextTable& t, const GroupsTextOptions& o) {
 std::vector<std::string> MemoryCells(const GroupTotals& g, bool page_level,
                                      Unit u, const GroupsTextOptions& o) {
   auto pages = [&](uint64_t n) {
-    return page_level ? FormatBytes(n * kPage, u) : std::string("-");
+    return page_level ? FormatBytes(n * scan::kPageSize, u) : std::string("-");
   };
   std::vector<std::string> cells = {pages(g.rss_total_pages()),
                                     pages(g.rss_pages[0]),

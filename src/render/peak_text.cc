@@ -12,7 +12,7 @@ namespace {
 
 using Align = TextTable::Align;
 using profile::PeakMeasure;
-constexpr size_t kMaxNameWidth = 72;
+constexpr size_t kPeakNameWidth = 72;
 
 std::string Upper(PeakMeasure m) {
   std::string name(profile::PeakMeasureName(m));
@@ -71,7 +71,7 @@ void RenderPeakText(const profile::PeakReport& r, std::ostream& out) {
   table.AddColumn("PSS", Align::kRight);
   table.AddColumn("SWAP", Align::kRight);
   auto add = [&](const profile::PeakRow& row) {
-    table.AddRow({EscapeForTerminal(Shorten(row.name, kMaxNameWidth)),
+    table.AddRow({EscapeForTerminal(Shorten(row.name, kPeakNameWidth)),
                   FormatThousands(row.rss), FormatThousands(row.pss),
                   FormatThousands(row.swap)});
   };

@@ -34,7 +34,7 @@ void OnError(png_structp png, png_const_charp message) {
 
 void OnWarning(png_structp, png_const_charp) {}
 
-std::string Hex(inspect::Rgb c) {
+std::string RgbHex(inspect::Rgb c) {
   return absl::StrFormat("#%02x%02x%02x", c.r, c.g, c.b);
 }
 
@@ -126,7 +126,7 @@ void RenderMapText(const inspect::PhysMap& map, const MapOutput& out,
         c.kind == inspect::ClassKind::kGroup
             ? absl::StrCat("group ", EscapeForTerminal(Shorten(c.name, 60)))
             : c.name;
-    t.AddRow({Hex(c.colour), FormatThousands(c.pages),
+    t.AddRow({RgbHex(c.colour), FormatThousands(c.pages),
               FormatBytes(c.pages * out.page_size, unit),
               FormatThousands(c.pixels), name});
   }
@@ -151,7 +151,7 @@ void RenderMapJson(const inspect::PhysMap& map, const MapOutput& out,
   for (const inspect::MapClass& c : map.classes) {
     classes.push_back({{"kind", inspect::ClassKindName(c.kind)},
                        {"name", c.name},
-                       {"colour", Hex(c.colour)},
+                       {"colour", RgbHex(c.colour)},
                        {"pages", c.pages},
                        {"bytes", c.pages * out.page_size},
                        {"pixels", c.pixels}});

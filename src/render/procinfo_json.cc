@@ -11,7 +11,7 @@ namespace {
 using json = nlohmann::json;
 using inspect::PageFigures;
 
-std::string Hex(uint64_t v) { return absl::StrFormat("0x%x", v); }
+std::string HexAddress(uint64_t v) { return absl::StrFormat("0x%x", v); }
 
 json PagesJson(const PageFigures& p, bool page_level) {
   json j = {{"present", p.present}, {"swap", p.swap}};
@@ -40,7 +40,7 @@ json SmapsJson(const scan::SmapsTotals& s) {
 json PageJson(const inspect::PageInfo& p) {
   const uint64_t e = p.entry;
   const bool swap = !scan::PmIsPresent(e) && !p.has_page;
-  json j = {{"address", Hex(p.address)},
+  json j = {{"address", HexAddress(p.address)},
             {"mapping", p.mapping},
             {"present", scan::PmIsPresent(e)},
             {"swapped", scan::PmIsSwapped(e)},
@@ -65,8 +65,8 @@ json ProcinfoJson(const inspect::ProcInfo& info, bool pages) {
   j["comm"] = info.comm;
   j["exe"] = info.exe;
   j["page_size"] = info.page_size;
-  j["range"] = info.range ? json{{"start", Hex(info.range->start)},
-                                 {"end", Hex(info.range->end)}}
+  j["range"] = info.range ? json{{"start", HexAddress(info.range->start)},
+                                 {"end", HexAddress(info.range->end)}}
                           : json(nullptr);
   j["page_level"] = info.page_level;
   j["page_level_off"] =
@@ -74,10 +74,10 @@ json ProcinfoJson(const inspect::ProcInfo& info, bool pages) {
   j["not_shown"] = info.page_level ? json(nullptr) : json(kProcinfoNotShown);
   json maps = json::array();
   for (const inspect::MappingInfo& m : info.mappings) {
-    maps.push_back({{"start", Hex(m.map.start)},
-                    {"end", Hex(m.map.end)},
+    maps.push_back({{"start", HexAddress(m.map.start)},
+                    {"end", HexAddress(m.map.end)},
                     {"perms", scan::FormatPerms(scan::MappingPerms(m.map))},
-                    {"offset", Hex(m.map.offset)},
+                    {"offset", HexAddress(m.map.offset)},
                     {"dev", absl::StrFormat("%02x:%02x", m.map.dev_major,
                                             m.map.dev_minor)},
                     {"inode", m.map.inode},

@@ -17,7 +17,7 @@ using inspect::MappingInfo;
 using inspect::PageFigures;
 using inspect::ProcInfo;
 
-std::string Hex(uint64_t v) { return absl::StrFormat("%08x", v); }
+std::string HexField(uint64_t v) { return absl::StrFormat("%08x", v); }
 
 std::string Path(const MappingInfo& m) {
   return EscapeForTerminal(m.map.path);
@@ -72,8 +72,8 @@ void MappingTable(const ProcInfo& info, Unit unit, std::ostream& out) {
   };
   for (const MappingInfo& m : info.mappings) {
     std::vector<std::string> row = {
-        Hex(m.map.start), Hex(m.map.end),
-        scan::FormatPerms(scan::MappingPerms(m.map)), Hex(m.map.offset),
+        HexField(m.map.start), HexField(m.map.end),
+        scan::FormatPerms(scan::MappingPerms(m.map)), HexField(m.map.offset),
         std::string(scan::MappingCategoryName(m.category))};
     for (std::string& c : figures(m.pages, m.smaps)) row.push_back(std::move(c));
     row.push_back(Path(m));
@@ -101,7 +101,7 @@ void PageTable(const ProcInfo& info, std::ostream& out) {
   t.AddColumn("KPAGEFLAGS", Align::kLeft);
   for (const inspect::PageInfo& p : info.pages) {
     const bool known = p.has_page;
-    t.AddRow({Hex(p.address), PfnCell(p), PagemapFlags(p.entry),
+    t.AddRow({HexField(p.address), PfnCell(p), PagemapFlags(p.entry),
               known ? absl::StrCat(p.kpagecount) : "-",
               known ? inspect::KpageflagsText(p.kpageflags) : "-"});
   }

@@ -6,16 +6,16 @@
 namespace memstats::render {
 namespace {
 
-using json = nlohmann::ordered_json;
+using ordered_json = nlohmann::ordered_json;
 using profile::TopColumn;
 using profile::TopGroup;
 
-json Optional(const std::optional<uint64_t>& v) {
-  return v ? json(*v) : json(nullptr);
+ordered_json Optional(const std::optional<uint64_t>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
 }
 
-json GroupJson(const TopGroup& g, bool by_pid) {
-  json j;
+ordered_json GroupJson(const TopGroup& g, bool by_pid) {
+  ordered_json j;
   j["key"] = g.key;
   if (by_pid && !g.name.empty()) j["command"] = g.name;
   j["processes"] = g.processes;
@@ -28,7 +28,7 @@ json GroupJson(const TopGroup& g, bool by_pid) {
   }
   j["new"] = g.is_new;
   j["gone"] = g.gone;
-  j["change"] = g.change ? json(*g.change) : json(nullptr);
+  j["change"] = g.change ? ordered_json(*g.change) : ordered_json(nullptr);
   return j;
 }
 
@@ -36,7 +36,7 @@ json GroupJson(const TopGroup& g, bool by_pid) {
 
 void RenderTopJson(const profile::TopRound& r, std::ostream& out) {
   const bool by_pid = r.group_by == "pid";
-  json j;
+  ordered_json j;
   j["schema_version"] = kJsonSchemaVersion;
   j["command"] = "top";
   j["round"] = r.round;
@@ -50,18 +50,18 @@ void RenderTopJson(const profile::TopRound& r, std::ostream& out) {
                     {"unreadable", r.unreadable},
                     {"vanished", r.vanished},
                     {"self_excluded", r.self_excluded}};
-  json groups = json::array();
+  ordered_json groups = ordered_json::array();
   for (const TopGroup& g : r.rows) groups.push_back(GroupJson(g, by_pid));
   j["groups"] = std::move(groups);
   if (r.others) {
-    json o = GroupJson(*r.others, false);
+    ordered_json o = GroupJson(*r.others, false);
     o["groups"] = r.others->folded_groups;
     j["others"] = std::move(o);
   } else {
     j["others"] = nullptr;
   }
   j["total"] = GroupJson(r.total, false);
-  out << j.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+  out << j.dump(-1, ' ', false, ordered_json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace memstats::render
