@@ -26,7 +26,8 @@ json Freed(const GroupTotals& g, bool page_level) {
                          g.freed_unlinked_swap_bytes)
                   : json(nullptr)},
       {"unlinked_shm_swap", g.freed_unlinked_swap_bytes},
-      {"unlinked_shm_objects", g.freed_unlinked_objects},
+      {"unlinked_shm_objects",
+       page_level ? json(g.freed_unlinked_objects) : json(nullptr)},
       {"page_tables", g.vm_pte_bytes},
       {"file_uss_kept", pages(g.uss_pages[2])},
   };

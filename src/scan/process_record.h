@@ -63,7 +63,10 @@ struct UnlinkedObject {
   // with the same path may be this one.
   uint64_t inode = 0;
   std::string path;  // as the kernel prints it, " (deleted)" included
-  auto operator<=>(const UnlinkedObject&) const = default;
+  bool operator==(const UnlinkedObject&) const = default;
+  bool operator<(const UnlinkedObject& o) const {
+    return inode != o.inode ? inode < o.inode : path < o.path;
+  }
 };
 
 // The segments of one mapping of an unlinked object: record.segments

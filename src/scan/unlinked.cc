@@ -18,7 +18,7 @@ constexpr std::string_view kDeleted = " (deleted)";
 }  // namespace
 
 bool IsUnlinkedMapping(const MapEntry& m) {
-  return m.inode != 0 && std::string_view(m.path).ends_with(kDeleted) &&
+  return m.inode != 0 && m.path.ends_with(kDeleted) &&
          !IsSysvMapping(m);
 }
 
@@ -58,7 +58,7 @@ void UnlinkedCollector::AddFds(ProcHandle& h) {
   if (!fds.ok()) return;
   for (int fd : *fds) {
     auto link = h.ReadLink(absl::StrCat("fd/", fd));
-    if (!link.ok() || !std::string_view(*link).ends_with(kDeleted) ||
+    if (!link.ok() || !link->ends_with(kDeleted) ||
         !link->starts_with("/")) {
       continue;  // pipes, sockets ("socket:[N]"), linked files
     }

@@ -92,8 +92,9 @@ struct GroupTotals {
   //  - unlinked objects (memfds, shared anonymous memory, deleted tmpfs
   //    files) that members map or hold open and nothing outside the group
   //    does: no other scanned process, no process the filter left out, no
-  //    page-table entry of an unscanned process (kpagecount). Page-level:
-  //    their distinct shmem pages in the members' page tables.
+  //    page-table entry of an unscanned process (kpagecount). Page-level
+  //    only (0 without): the objects with shmem pages in the members' page
+  //    tables, and their distinct shmem pages there.
   uint64_t freed_sysv_rss_bytes = 0;
   uint64_t freed_sysv_swap_bytes = 0;
   uint64_t freed_sysv_segments = 0;

@@ -90,8 +90,11 @@ void Accountant::CountFreedSysv(std::vector<std::pair<int, uint32_t>>& shmids,
 void Accountant::CountFreedUnlinked(const std::vector<uint32_t>& group_of,
                                     const std::vector<uint32_t>& order,
                                     std::vector<GroupTotals>& out) const {
+  // Without page-level data the objects' pages are unknown, and so is
+  // which objects are shared memory at all (a deleted regular file looks
+  // the same in maps): nothing is counted.
   const size_t n = unlinked_outside_.size();
-  if (n == 0) return;
+  if (n == 0 || pages_ == nullptr) return;
   // Which group alone holds each object (an alias counts as a holder too).
   Owners owners(n);
   for (uint32_t r : order) {
@@ -110,7 +113,7 @@ void Accountant::CountFreedUnlinked(const std::vector<uint32_t>& group_of,
   // dedupes them. A page an unscanned process maps keeps the object alive.
   std::vector<uint64_t> object_pages(n, 0);
   std::vector<uint8_t> alive(n, 0);
-  if (pages_ != nullptr) {
+  {
     std::vector<bool> seen(pages_->size(), false);
     std::vector<bool> segment_seen(segments_.id_limit(), false);
     for (uint32_t r = 0; r < records_.size(); ++r) {
@@ -136,12 +139,12 @@ void Accountant::CountFreedUnlinked(const std::vector<uint32_t>& group_of,
     }
   }
   for (uint32_t id = 0; id < n; ++id) {
+    // Objects with no shmem page in the members' page tables count
+    // nowhere: deleted regular files (page cache), objects only held open.
+    // An fd of unknown inode has no pages of its own.
     const uint32_t g = sole(id);
-    if (g == kNone || alive[id]) continue;
-    // An fd of unknown inode standing for a mapped object is not another.
-    if (!unlinked_unknown_[id] || unlinked_aliases_[id].empty()) {
-      ++out[g].freed_unlinked_objects;
-    }
+    if (g == kNone || alive[id] || object_pages[id] == 0) continue;
+    ++out[g].freed_unlinked_objects;
     out[g].freed_unlinked_pages += object_pages[id];
   }
 }

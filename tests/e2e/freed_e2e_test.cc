@@ -79,13 +79,6 @@ uint64_t SmapsRss(pid_t pid, const std::string& path) {
   return sum;
 }
 
-const json* GroupNamed(const json& split, const std::string& name) {
-  for (const json& g : split["groups"]) {
-    if (g["name"] == name) return &g;
-  }
-  return nullptr;
-}
-
 TEST(FreedE2eTest, WhatStoppingAGroupFrees) {
   ASSERT_EQ(::geteuid(), 0u) << "needs root (CI runs as root)";
   LiveTestLock lock;
@@ -199,7 +192,7 @@ TEST(FreedE2eTest, WhatStoppingAGroupFrees) {
     ASSERT_TRUE(doc["page_level"].get<bool>());
     const json& split = doc["splits"][0];
     // --split-pids names the rest "Other"; single has one group.
-    const json* g = outsider_scanned ? GroupNamed(split, "Other")
+    const json* g = outsider_scanned ? FindBy(split["groups"], "name", "Other")
                                      : &split["groups"][0];
     ASSERT_NE(g, nullptr) << split.dump();
     EXPECT_EQ((*g)["processes"], 2);
@@ -219,7 +212,7 @@ TEST(FreedE2eTest, WhatStoppingAGroupFrees) {
                               k1["rss"] + k1["swap"] + own_rss + gone_rss +
                               pte);
     if (outsider_scanned) {
-      const json* o = GroupNamed(split, absl::StrCat(outsider));
+      const json* o = FindBy(split["groups"], "name", absl::StrCat(outsider));
       ASSERT_NE(o, nullptr);
       EXPECT_EQ((*o)["freed"]["sysv_shm_segments"], 0);  // M2 attaches S2
       EXPECT_EQ((*o)["freed"]["unlinked_shm_objects"], 0);

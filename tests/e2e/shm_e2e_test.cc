@@ -33,13 +33,6 @@ namespace {
 using nlohmann::json;
 constexpr uid_t kNobody = 65534;
 
-const json* FindBy(const json& array, const char* key, const json& value) {
-  for (const json& e : array) {
-    if (e.at(key) == value) return &e;
-  }
-  return nullptr;
-}
-
 TEST(ShmE2eTest, SegmentsFilesMemfdAndNobody) {
   ASSERT_EQ(::geteuid(), 0u) << "needs root (CI runs as root)";
   LiveTestLock lock;

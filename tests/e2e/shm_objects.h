@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 
 namespace memstats::testing {
 
@@ -122,6 +123,15 @@ inline uint64_t AllocatedBytes(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return 0;
   return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+// The first element of a JSON array whose `key` is `value`, or null.
+inline const nlohmann::json* FindBy(const nlohmann::json& array, const char* key,
+                                   const nlohmann::json& value) {
+  for (const nlohmann::json& e : array) {
+    if (e.at(key) == value) return &e;
+  }
+  return nullptr;
 }
 
 }  // namespace memstats::testing

@@ -190,14 +190,27 @@ TEST_F(FreedTest, FdOfUnknownInodeHoldsEveryObjectOfItsPath) {
   EXPECT_EQ(g[1].freed_unlinked_objects, 0u);
 }
 
-TEST_F(FreedTest, WithoutPageLevelObjectsAreKnownButNotTheirPages) {
+TEST_F(FreedTest, WithoutPageLevelOnlySysvAndPageTables) {
   std::vector<GroupTotals> g = Account(false);
   EXPECT_EQ(g[0].freed_sysv_rss_bytes, 40960u);
   EXPECT_EQ(g[0].freed_sysv_swap_bytes, 8192u);
-  // Without kpagecount the unscanned mapper of "seen" is not seen either.
-  EXPECT_EQ(g[0].freed_unlinked_objects, 3u);
+  // Which objects are shared memory, and their pages, need kpageflags.
+  EXPECT_EQ(g[0].freed_unlinked_objects, 0u);
   EXPECT_EQ(g[0].freed_unlinked_pages, 0u);
   EXPECT_EQ(g[0].vm_pte_bytes, 12288u);
+}
+
+// A deleted regular file (page cache, not shmem) and a memfd only held
+// open are no shared memory the group's pages show: not counted.
+TEST_F(FreedTest, ObjectsWithoutShmemPagesCountNowhere) {
+  SetRange(src_, 7000, 4, kFileFlags, 1);
+  const UnlinkedObject binary{70, "/usr/bin/old (deleted)"};
+  Map(recs_[0], {{7000, 4}}, &binary);
+  recs_[1].unlinked.push_back({71, "/memfd:idle (deleted)"});
+  std::vector<GroupTotals> g = Account(true);
+  EXPECT_EQ(g[0].freed_unlinked_objects, 2u);
+  EXPECT_EQ(g[0].freed_unlinked_pages, 28u);
+  EXPECT_EQ(g[0].uss_pages[2], 34u);  // the deleted file's pages: FILE_USS
 }
 
 TEST_F(FreedTest, SegmentAttachedTwiceByOneMemberNeedsBothVmas) {
