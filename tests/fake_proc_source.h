@@ -25,6 +25,9 @@ class FakeProcSource : public scan::ProcSource {
     // ListTasks() answers these thread ids; empty means just the pid. A
     // thread's files go into `files` as "task/TID/syscall".
     std::vector<int> tasks;
+    // ListFds() answers these fds, ReadLink("fd/N") their link text; an
+    // fd's fdinfo goes into `files` as "fdinfo/N".
+    std::map<int, std::string> fds;
     // Faults.
     int vanish_after_reads = -1;  // NotFound once this many reads were made
     // Once this many reads were made, files found here answer instead of
@@ -122,8 +125,21 @@ class FakeProcSource : public scan::ProcSource {
     }
     absl::StatusOr<std::string> ReadLink(std::string_view name) override {
       if (absl::Status s = Touch(std::string(name)); !s.ok()) return s;
+      if (name.starts_with("fd/")) {
+        int fd = std::stoi(std::string(name.substr(3)));
+        auto it = p_->fds.find(fd);
+        if (it == p_->fds.end()) return absl::NotFoundError(std::string(name));
+        return it->second;
+      }
       if (p_->exe.empty()) return absl::NotFoundError("exe");
       return p_->exe;
+    }
+    // Records "PID/fd".
+    absl::StatusOr<std::vector<int>> ListFds() override {
+      if (absl::Status s = Touch("fd"); !s.ok()) return s;
+      std::vector<int> fds;
+      for (const auto& [fd, link] : p_->fds) fds.push_back(fd);
+      return fds;
     }
     // Records "PID/task"; file_errno["task"] makes the list fail.
     absl::StatusOr<std::vector<int>> ListTasks() override {

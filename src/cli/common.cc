@@ -437,6 +437,7 @@ int RunGroups(Context& ctx,
   for (const auto& s : splits) {
     for (const auto& k : s->EnvKeys()) options.env_keys.insert(k);
   }
+  options.shm_holders = true;  // FREED: who holds memfds, deleted files
   auto scanned = RunScan(ctx, options, nullptr, budget);
   if (int* code = std::get_if<int>(&scanned)) return *code;
   scan::ScanResult& result = std::get<scan::ScanResult>(scanned);

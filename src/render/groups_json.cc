@@ -8,6 +8,31 @@ namespace {
 using nlohmann::json;
 using sets::GroupTotals;
 
+// FREED and its parts (README "FREED"); page-level parts null without
+// page-level data, and then the total too.
+json Freed(const GroupTotals& g, bool page_level) {
+  auto pages = [&](uint64_t n) -> json {
+    return page_level ? json(n * kPage) : json(nullptr);
+  };
+  return json{
+      {"bytes", page_level ? json(g.freed_bytes(kPage)) : json(nullptr)},
+      {"anon_uss", pages(g.uss_pages[0])},
+      {"swap_uss", pages(g.swap_uss_pages)},
+      {"sysv_shm", g.freed_sysv_rss_bytes + g.freed_sysv_swap_bytes},
+      {"sysv_shm_swap", g.freed_sysv_swap_bytes},
+      {"sysv_shm_segments", g.freed_sysv_segments},
+      {"unlinked_shm",
+       page_level ? json(g.freed_unlinked_pages * kPage +
+                         g.freed_unlinked_swap_bytes)
+                  : json(nullptr)},
+      {"unlinked_shm_swap", g.freed_unlinked_swap_bytes},
+      {"unlinked_shm_objects",
+       page_level ? json(g.freed_unlinked_objects) : json(nullptr)},
+      {"page_tables", g.vm_pte_bytes},
+      {"file_uss_kept", pages(g.uss_pages[2])},
+  };
+}
+
 json Totals(const GroupTotals& g, bool page_level) {
   auto pages = [&](uint64_t n) -> json {
     return page_level ? json(n * scan::kPageSize) : json(nullptr);
@@ -36,6 +61,7 @@ json Totals(const GroupTotals& g, bool page_level) {
       {"rss_sum", g.rss_sum_bytes},
       {"private_sum", g.private_sum_bytes},
       {"page_tables", g.vm_pte_bytes},
+      {"freed", Freed(g, page_level)},
   };
 }
 

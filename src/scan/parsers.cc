@@ -475,9 +475,11 @@ std::string ParseCgroup(std::string_view text) {
 // rss and swap (bytes) are missing on very old kernels and read as 0.
 absl::StatusOr<std::vector<SysvSegment>> ParseSysvShm(std::string_view text) {
   constexpr std::string_view kKind = "sysvipc/shm";
-  enum Column { kKey, kShmid, kSize, kNattch, kUid, kRss, kSwap, kNumColumns };
+  enum Column {
+    kKey, kShmid, kSize, kNattch, kUid, kRss, kSwap, kPerms, kNumColumns
+  };
   constexpr std::string_view kNames[kNumColumns] = {
-      "key", "shmid", "size", "nattch", "uid", "rss", "swap"};
+      "key", "shmid", "size", "nattch", "uid", "rss", "swap", "perms"};
   constexpr int kRequired = kRss;  // columns before kRss must be present
   constexpr size_t kMaxColumns = 64;
   int index[kNumColumns];
@@ -534,6 +536,10 @@ absl::StatusOr<std::vector<SysvSegment>> ParseSysvShm(std::string_view text) {
     if (!ToInt(column(kUid), &seg.uid)) return at.Bad("uid", column(kUid));
     if (!ToInt(column(kRss), &seg.rss)) return at.Bad("rss", column(kRss));
     if (!ToInt(column(kSwap), &seg.swap)) return at.Bad("swap", column(kSwap));
+    // "%4o": octal.
+    if (!ToInt(column(kPerms), &seg.mode, 8)) {
+      return at.Bad("perms", column(kPerms));
+    }
   }
   return segments;
 }

@@ -94,6 +94,14 @@ struct SysvSegment {
   uint32_t uid = 0;
   uint64_t rss = 0;
   uint64_t swap = 0;
+  // The perms column: shm_perm.mode, permission bits and the segment's
+  // state bits (kShmDest, SHM_LOCKED 02000). 0 when the column is missing.
+  uint32_t mode = 0;
+  // Marked for removal (IPC_RMID while attached): the kernel destroys it
+  // when the last attachment goes. ipc/shm.c do_shm_rmid() also turns its
+  // key into IPC_PRIVATE (0), but key 0 alone is any private segment.
+  bool marked_for_removal() const { return mode & kShmDest; }
+  static constexpr uint32_t kShmDest = 01000;  // SHM_DEST, linux/shm.h
 };
 absl::StatusOr<std::vector<SysvSegment>> ParseSysvShm(std::string_view text);
 

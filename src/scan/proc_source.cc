@@ -99,11 +99,12 @@ absl::StatusOr<std::string> ReadFileAt(int dirfd, std::string_view name,
   return ReadAll(fd.get(), what);
 }
 
-// The numeric entries (pids, tids) of the directory `name` under `dirfd`,
-// ascending.
+// The numeric entries (pids, tids, fds) of the directory `name` under
+// `dirfd`, ascending; 0 only when `with_zero` (fd 0).
 absl::StatusOr<std::vector<int>> ListNumericEntries(int dirfd, const char* name,
                                                     int flags,
-                                                    std::string_view what) {
+                                                    std::string_view what,
+                                                    bool with_zero = false) {
   int fd = ::openat(dirfd, name, flags | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoToStatus(errno, what);
   DIR* dir = ::fdopendir(fd);
@@ -118,8 +119,10 @@ absl::StatusOr<std::vector<int>> ListNumericEntries(int dirfd, const char* name,
     const struct dirent* e = ::readdir(dir);
     if (e == nullptr) break;
     int id;
-    if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-        absl::SimpleAtoi(e->d_name, &id) && id > 0) {
+    const char c = e->d_name[0];
+    if (((c >= '1' && c <= '9') || (with_zero && c == '0')) &&
+        absl::SimpleAtoi(e->d_name, &id) && (id > 0 || with_zero) &&
+        (c != '0' || e->d_name[1] == '\0')) {
       ids.push_back(id);
     }
   }
@@ -181,6 +184,13 @@ class LiveProcHandle : public ProcHandle {
   absl::StatusOr<std::vector<int>> ListTasks() override {
     return ListNumericEntries(dir_.get(), "task", O_RDONLY | O_NOFOLLOW,
                               absl::StrCat(what_, "/task"));
+  }
+
+  // A fixture tree's "fd" may be a link planted by whoever can write there:
+  // O_NOFOLLOW. The kernel's fd links are only ever read, never followed.
+  absl::StatusOr<std::vector<int>> ListFds() override {
+    return ListNumericEntries(dir_.get(), "fd", O_RDONLY | O_NOFOLLOW,
+                              absl::StrCat(what_, "/fd"), /*with_zero=*/true);
   }
 
   absl::Status ReadPagemap(uint64_t first_vpn,

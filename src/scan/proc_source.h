@@ -51,6 +51,13 @@ class ProcHandle {
     return std::vector<int>{pid()};
   }
 
+  // Open file descriptors of the process (the entries of /proc/PID/fd),
+  // ascending; read one with ReadLink("fd/N"), never followed. Sources
+  // without fd directories (fixture trees) answer none.
+  virtual absl::StatusOr<std::vector<int>> ListFds() {
+    return std::vector<int>{};
+  }
+
   // Finds present or swapped pages in [start, end) with the PAGEMAP_SCAN
   // ioctl (Linux 6.7+): fills `ranges` with [start, end) byte ranges.
   // Returns UnimplementedError when the kernel or source cannot do it.

@@ -53,6 +53,30 @@ struct PfnRun {
   bool operator==(const PfnRun&) const = default;
 };
 
+// A shared-memory object with no name left in the file system: a memfd,
+// shared anonymous memory ("/dev/zero (deleted)"), or a deleted file (of a
+// tmpfs such as /dev/shm, or of any file system), as /proc/PID/maps or an
+// fd link shows it. Such an object lives while some process maps it or holds
+// it open, and no more: its memory goes when the last holder lets go.
+struct UnlinkedObject {
+  // 0 when unknown (an fd whose fdinfo has no "ino:"): then any object
+  // with the same path may be this one.
+  uint64_t inode = 0;
+  std::string path;  // as the kernel prints it, " (deleted)" included
+  bool operator==(const UnlinkedObject&) const = default;
+  bool operator<(const UnlinkedObject& o) const {
+    return inode != o.inode ? inode < o.inode : path < o.path;
+  }
+};
+
+// The segments of one mapping of an unlinked object: record.segments
+// [first_segment, end_segment). `object` indexes ProcessRecord::unlinked.
+struct UnlinkedMapping {
+  uint32_t object = 0;
+  uint32_t first_segment = 0;
+  uint32_t end_segment = 0;
+};
+
 struct ProcessRecord {
   ProcessIdentity id;
   SmapsTotals smaps;
@@ -64,6 +88,13 @@ struct ProcessRecord {
   std::vector<uint64_t> swap;
   // SysV segments the process attaches (shmid, from the maps inode field).
   std::vector<int> sysv_shmids;
+  // Per sysv_shmids entry, the process's maps lines (VMAs) of the segment:
+  // /proc/sysvipc/shm's nattch counts VMAs (ipc/shm.c shm_open/shm_close).
+  std::vector<uint32_t> sysv_vmas;
+  // With ScanOptions::shm_holders: the unlinked objects it maps or holds
+  // open (no duplicates), and its mappings of them (with read_pages).
+  std::vector<UnlinkedObject> unlinked;
+  std::vector<UnlinkedMapping> unlinked_maps;
   uint64_t vm_pte_bytes = 0;  // page tables, status VmPTE
   uint64_t vm_hwm_bytes = 0;  // peak resident set size, status VmHWM
   // With ScanOptions::mapping_detail: the process's full smaps summed per

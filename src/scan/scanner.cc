@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "scan/pagemap.h"
 #include "scan/parallel.h"
+#include "scan/unlinked.h"
 #include "tbb/task_arena.h"
 
 namespace memstats::scan {
@@ -123,22 +124,28 @@ class ProcessReader {
       if (environ.ok()) id.env = ParseEnviron(*environ, options_.env_keys);
     }
 
-    if (!keep_(id, parents_)) return Outcome::kFiltered;
+    if (!keep_(id, parents_)) {
+      // Left out, but it may still hold an object a scanned group maps.
+      if (options_.shm_holders) ReadUnlinkedHolds(h, rec.unlinked);
+      return Outcome::kFiltered;
+    }
 
     auto maps_text = h.ReadFile("maps");
     if (!maps_text.ok()) return FailureOutcome(maps_text.status());
     auto maps = ParseMaps(*maps_text);
     if (!maps.ok()) return Outcome::kUnreadable;
-    for (const MapEntry& m : *maps) {
-      if (IsSysvMapping(m)) rec.sysv_shmids.push_back(static_cast<int>(m.inode));
+    NoteSysvAttachments(*maps, rec);
+    // Per mapping, its unlinked object (index in rec.unlinked) or -1.
+    std::vector<int> object_of;
+    if (options_.shm_holders) {
+      UnlinkedCollector objects(rec.unlinked);
+      object_of.reserve(maps->size());
+      for (const MapEntry& m : *maps) object_of.push_back(objects.AddMapping(m));
+      objects.AddFds(h);
     }
-    std::sort(rec.sysv_shmids.begin(), rec.sysv_shmids.end());
-    rec.sysv_shmids.erase(
-        std::unique(rec.sysv_shmids.begin(), rec.sysv_shmids.end()),
-        rec.sysv_shmids.end());
 
     if (read_pages_) {
-      Outcome o = ReadPages(h, *maps, rec, counts, budget_exceeded);
+      Outcome o = ReadPages(h, *maps, object_of, rec, counts, budget_exceeded);
       if (o != Outcome::kRecord) return o;
     }
     const bool detail =
@@ -219,11 +226,13 @@ class ProcessReader {
 
  private:
   Outcome ReadPages(ProcHandle& h, const std::vector<MapEntry>& maps,
-                    ProcessRecord& rec, EntryCounts& counts,
-                    bool& budget_exceeded) {
-    for (const MapEntry& m : maps) {
+                    const std::vector<int>& object_of, ProcessRecord& rec,
+                    EntryCounts& counts, bool& budget_exceeded) {
+    for (size_t k = 0; k < maps.size(); ++k) {
+      const MapEntry& m = maps[k];
       // [vsyscall] sits above the user address range pagemap covers.
       if (m.path == "[vsyscall]") continue;
+      const auto first = static_cast<uint32_t>(rec.segments.size());
       absl::Status s = ReadMapping(h, m, rec, counts);
       if (!s.ok()) {
         if (absl::IsResourceExhausted(s)) {
@@ -231,6 +240,11 @@ class ProcessReader {
           return Outcome::kVanished;
         }
         return FailureOutcome(s);
+      }
+      const auto end = static_cast<uint32_t>(rec.segments.size());
+      if (!object_of.empty() && object_of[k] >= 0 && end > first) {
+        rec.unlinked_maps.push_back(
+            {static_cast<uint32_t>(object_of[k]), first, end});
       }
     }
     return Outcome::kRecord;
@@ -603,6 +617,7 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
 
   std::vector<ProcessRecord> records(pids.size());
   std::vector<Outcome> outcomes(pids.size(), Outcome::kVanished);
+  std::vector<std::vector<UnlinkedObject>> held_outside(pids.size());
   std::atomic<uint64_t> zero_pfns{0};
   std::atomic<uint64_t> bad_pfns{0};
   std::atomic<uint64_t> pfn_swap{0};
@@ -624,6 +639,9 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
       pfn_swap.fetch_add(counts.pfn_swap, std::memory_order_relaxed);
       markers.fetch_add(counts.markers, std::memory_order_relaxed);
       if (over) exhausted.store(true);
+      if (outcomes[i] == Outcome::kFiltered) {
+        held_outside[i] = std::move(records[i].unlinked);
+      }
       if (outcomes[i] != Outcome::kRecord) {
         if (options.budget != nullptr) {
           options.budget->Release(
@@ -652,6 +670,9 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
         break;
       case Outcome::kFiltered:
         ++stats.filtered_out;
+        for (UnlinkedObject& o : held_outside[i]) {
+          result.unlinked_held_outside.push_back(std::move(o));
+        }
         break;
       case Outcome::kKernelThread:
         ++stats.kernel_threads;
@@ -666,6 +687,9 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
         break;
     }
   }
+  std::vector<UnlinkedObject>& outside = result.unlinked_held_outside;
+  std::sort(outside.begin(), outside.end());
+  outside.erase(std::unique(outside.begin(), outside.end()), outside.end());
   stats.scanned = result.processes.size();
   stats.zero_pfn_entries = zero_pfns.load();
   stats.out_of_range_pfns = bad_pfns.load();

@@ -68,6 +68,11 @@ struct ScanOptions {
   // a KiB; the rollup rounds the total). The samplers set it; top keeps
   // the rollup, whose Pss its pss column shows beside the categories' sum.
   bool rollup_from_smaps = false;
+  // Who holds unlinked shared memory (memfds, deleted tmpfs files): each
+  // scanned process's ProcessRecord::unlinked and unlinked_maps, and for
+  // the processes `keep` rejects, ScanResult::unlinked_held_outside (their
+  // maps and fd links are read too). Reads every fd link of every process.
+  bool shm_holders = false;
   MemoryBudget* budget = nullptr;             // may be null: no cap
   // Called from the scan threads as processes finish; must be thread-safe.
   std::function<void(size_t done, size_t total)> progress;
@@ -110,6 +115,9 @@ struct ScanResult {
   ScanStats stats;
   ParentMap parents;
   std::vector<SysvSegment> sysv;  // empty when /proc/sysvipc/shm is missing
+  // With ScanOptions::shm_holders: unlinked objects mapped or held open by
+  // processes the filter left out (sorted, unique).
+  std::vector<UnlinkedObject> unlinked_held_outside;
 };
 
 // Reads smaps_rollup for every record of `result` (Scan() does, when a scan

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "scan/pagemap.h"
 #include "scan/parallel.h"
+#include "sets/owners.h"
 #include "tbb/task_arena.h"
 
 namespace memstats::sets {
@@ -28,17 +29,9 @@ uint32_t SwapCatalog::IndexOf(uint64_t key) const {
 
 namespace {
 
-// Per-item word (item: a page, a segment or a swap entry): bits 0-27 the
-// last group that referenced it (kNone: none yet), bit 31 set once a second
-// group has, bits 28-30 a tag fixed at construction (a page's kind), so
-// that a group's first visit of a page costs one memory access.
-constexpr uint32_t kNone = 0x0fffffff;
-constexpr uint32_t kGroupMask = 0x0fffffff;
-constexpr uint32_t kTagShift = 28;
-constexpr uint32_t kTagMask = 0x70000000;
-constexpr uint32_t kShared = 0x80000000;
-// Groups are numbered below kNone.
-constexpr uint32_t kMaxGroups = kNone;
+using internal::kMaxGroups;
+using internal::kNone;
+using internal::Owners;
 
 // When some groups have several processes, FindDuplicates sorts at most
 // this many runs (1 MiB) or repeated pages, and only for processes with at
@@ -48,60 +41,19 @@ constexpr uint32_t kMaxGroups = kNone;
 constexpr size_t kMaxSortedRuns = size_t{1} << 16;
 constexpr uint64_t kMinPagesPerRun = 4;
 
-class Owners {
- public:
-  explicit Owners(size_t n) : owner_(n, kNone) {}
-  // Tagged with each page's kind.
-  explicit Owners(const PageCatalog& pages) : owner_(pages.size()) {
-    for (uint32_t i = 0; i < owner_.size(); ++i) {
-      owner_[i] = (static_cast<uint32_t>(pages.kind(i)) << kTagShift) | kNone;
-    }
-  }
-
-  // Notes that `group` references item i. Returns true the first time the
-  // group does (the item joins the group's RSS).
-  bool Visit(uint32_t i, uint32_t group) {
-    const uint32_t o = owner_[i];
-    const uint32_t last = o & kGroupMask;
-    if (last == group) return false;
-    owner_[i] = (o & (kTagMask | kShared)) | group |
-                (last == kNone ? 0 : kShared);
-    return true;
-  }
-  // Visit by a group that references item i at most once (a process whose
-  // counted pages are all distinct): nothing to dedupe, so once the item is
-  // shared its word stays as it is and the visit only reads it. Always the
-  // group's first visit (an ignored page, which counts nowhere, may come
-  // twice).
-  bool VisitOnce(uint32_t i, uint32_t group) {
-    const uint32_t o = owner_[i];
-    if ((o & kGroupMask) == kNone) {
-      owner_[i] = (o & ~kGroupMask) | group;
-    } else if (!(o & kShared)) {
-      owner_[i] = o | kShared;
-    }
-    return true;
-  }
-  uint32_t tag(uint32_t i) const { return (owner_[i] & kTagMask) >> kTagShift; }
-  // The only group that referenced item i, or kNone.
-  uint32_t SoleOwner(uint32_t i) const {
-    const uint32_t o = owner_[i];
-    return (o & kShared) ? kNone : (o & kGroupMask);
-  }
-  size_t size() const { return owner_.size(); }
-
- private:
-  std::vector<uint32_t> owner_;
-};
-
 }  // namespace
 
 Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
                        const scan::SegmentStore& segments,
                        const PageCatalog* pages, const SwapCatalog& swap,
-                       const std::vector<scan::SysvSegment>& sysv, int threads)
+                       const std::vector<scan::SysvSegment>& sysv, int threads,
+                       const std::vector<scan::UnlinkedObject>& held_outside)
     : records_(records), segments_(segments), pages_(pages), swap_(swap) {
-  for (const auto& seg : sysv) sysv_[seg.shmid] = {seg.rss, seg.swap};
+  for (const auto& seg : sysv) {
+    sysv_[seg.shmid] = {seg.rss, seg.swap, seg.nattch,
+                        seg.marked_for_removal()};
+  }
+  IndexUnlinked(held_outside);
   if (pages_ == nullptr) return;
   // Each distinct segment is measured once; a process adds up its own.
   struct SegmentMeasure {
@@ -320,7 +272,7 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
     return group_of[a] < group_of[b];
   });
 
-  std::vector<int> shmids;
+  std::vector<std::pair<int, uint32_t>> shmids;  // (shmid, VMAs)
   for (uint32_t g = 0, k = 0; g < num_groups; ++g) {
     GroupTotals& t = out[g];
     shmids.clear();
@@ -348,17 +300,13 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
         t.private_sum_bytes +=
             (m.once[0] + m.once[1] + m.once[2]) * scan::kPageSize;
       }
-      shmids.insert(shmids.end(), rec.sysv_shmids.begin(),
-                    rec.sysv_shmids.end());
+      for (size_t i = 0; i < rec.sysv_shmids.size(); ++i) {
+        shmids.emplace_back(rec.sysv_shmids[i], i < rec.sysv_vmas.size()
+                                                    ? rec.sysv_vmas[i]
+                                                    : 1);
+      }
     }
-    std::sort(shmids.begin(), shmids.end());
-    shmids.erase(std::unique(shmids.begin(), shmids.end()), shmids.end());
-    for (int id : shmids) {
-      auto it = sysv_.find(id);
-      if (it == sysv_.end()) continue;
-      t.sysv_rss_bytes += it->second.rss;
-      t.sysv_swap_bytes += it->second.swap;
-    }
+    CountFreedSysv(shmids, t);
   }
 
   const bool any_single = std::any_of(
@@ -382,7 +330,7 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
   const uint64_t owner_bytes =
       ((pages_ ? pages_->size() + segments_.id_limit() : 0) + swap_.size()) *
           sizeof(uint32_t) +
-      sort_bytes;
+      sort_bytes + UnlinkedBytes();
   if (budget != nullptr && !budget->TryCharge(owner_bytes)) {
     return absl::ResourceExhaustedError("memory limit (group accounting)");
   }
@@ -391,6 +339,7 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
     CountPages(group_of, order, out);
     CountKsm(group_of, order, out);
   }
+  CountFreedUnlinked(group_of, order, out);
 
   Owners swap_owners(swap_.size());
   for (uint32_t r : order) {
@@ -448,8 +397,9 @@ absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const scan::SegmentStore& segments,
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
     const PageCatalog* pages, const SwapCatalog& swap,
-    const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget) {
-  return Accountant(records, segments, pages, swap, sysv, 1)
+    const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget,
+    const std::vector<scan::UnlinkedObject>& held_outside) {
+  return Accountant(records, segments, pages, swap, sysv, 1, held_outside)
       .Account(group_of, num_groups, budget);
 }
 

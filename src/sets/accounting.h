@@ -28,6 +28,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -83,6 +84,35 @@ struct GroupTotals {
   uint64_t sysv_swap_bytes = 0;
   uint64_t vm_pte_bytes = 0;  // page tables of the members
 
+  // What stopping the group frees (README "FREED"), besides its anon USS,
+  // swap USS and page tables. Shared memory counts only when the group's
+  // exit destroys it:
+  //  - SysV segments marked for removal (SHM_DEST) whose every attachment
+  //    (nattch) is a member's: their rss and swap, /proc/sysvipc/shm;
+  //  - unlinked objects (memfds, shared anonymous memory, deleted tmpfs
+  //    files) that members map or hold open and nothing outside the group
+  //    does: no other scanned process, no process the filter left out, no
+  //    page-table entry of an unscanned process (kpagecount). Page-level
+  //    only (0 without): the objects with shmem pages in the members' page
+  //    tables, and their distinct shmem pages there.
+  uint64_t freed_sysv_rss_bytes = 0;
+  uint64_t freed_sysv_swap_bytes = 0;
+  uint64_t freed_sysv_segments = 0;
+  uint64_t freed_unlinked_objects = 0;
+  uint64_t freed_unlinked_pages = 0;
+  // The destroyed unlinked objects' swapped pages, which pagemap does not
+  // show. Always 0 here: the per-object swap of tmpfs/memfd objects is to
+  // be added with their swap accounting (branch shmswap).
+  uint64_t freed_unlinked_swap_bytes = 0;
+
+  // FREED in bytes. Meaningful only with page-level numbers (anon USS and
+  // the unlinked objects' pages need them).
+  uint64_t freed_bytes(uint64_t page_size) const {
+    return (uss_pages[0] + swap_uss_pages + freed_unlinked_pages) * page_size +
+           freed_sysv_rss_bytes + freed_sysv_swap_bytes +
+           freed_unlinked_swap_bytes + vm_pte_bytes;
+  }
+
   // RSS and USS over anon + shmem + file (hugetlb is reported apart, as
   // smaps does).
   uint64_t rss_total_pages() const {
@@ -107,10 +137,13 @@ class Accountant {
  public:
   // `pages` may be null (PFNs hidden): page-level fields stay 0 and PSS
   // comes from the records' smaps. Everything passed must outlive this.
+  // `held_outside`: unlinked objects held by processes left out of the
+  // records (ScanResult::unlinked_held_outside); none of them is freed.
   Accountant(const std::vector<scan::ProcessRecord>& records,
              const scan::SegmentStore& segments, const PageCatalog* pages,
              const SwapCatalog& swap,
-             const std::vector<scan::SysvSegment>& sysv, int threads);
+             const std::vector<scan::SysvSegment>& sysv, int threads,
+             const std::vector<scan::UnlinkedObject>& held_outside = {});
 
   // Splits the records into `num_groups` groups; group_of[r] is the group
   // of records[r]. Fails only when `budget` refuses the per-page array.
@@ -168,6 +201,18 @@ class Accountant {
                 const std::vector<uint32_t>& order,
                 std::vector<GroupTotals>& out) const;
 
+  // The unlinked objects' ids (see IndexUnlinked), and the FREED parts
+  // that come from shared memory (accounting_freed.cc). `shmids` holds
+  // (shmid, VMAs) pairs of the group, sorted.
+  void IndexUnlinked(const std::vector<scan::UnlinkedObject>& held_outside);
+  // What CountFreedUnlinked allocates.
+  uint64_t UnlinkedBytes() const;
+  void CountFreedSysv(std::vector<std::pair<int, uint32_t>>& shmids,
+                      GroupTotals& t) const;
+  void CountFreedUnlinked(const std::vector<uint32_t>& group_of,
+                          const std::vector<uint32_t>& order,
+                          std::vector<GroupTotals>& out) const;
+
   const std::vector<scan::ProcessRecord>& records_;
   const scan::SegmentStore& segments_;
   const PageCatalog* pages_;
@@ -175,7 +220,17 @@ class Accountant {
   struct SysvUse {
     uint64_t rss = 0;
     uint64_t swap = 0;
+    int nattch = 0;
+    bool marked_for_removal = false;
   };
+  // Unlinked objects: per record, the id of each of its `unlinked`; per
+  // id, the other ids it may be (same path, an inode unknown), and
+  // whether a process left out of the records holds it, and whether its
+  // inode is unknown.
+  std::vector<std::vector<uint32_t>> unlinked_ids_;
+  std::vector<std::vector<uint32_t>> unlinked_aliases_;
+  std::vector<uint8_t> unlinked_outside_;
+  std::vector<uint8_t> unlinked_unknown_;  // inode 0
   absl::flat_hash_map<int, SysvUse> sysv_;  // by shmid, in bytes
   std::vector<Measured> measured_;
   std::vector<uint8_t> segment_has_ksm_;  // by segment id; empty: no KSM
@@ -187,7 +242,8 @@ absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const scan::SegmentStore& segments,
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
     const PageCatalog* pages, const SwapCatalog& swap,
-    const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget);
+    const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget,
+    const std::vector<scan::UnlinkedObject>& held_outside = {});
 
 }  // namespace memstats::sets
 

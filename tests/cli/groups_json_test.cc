@@ -44,6 +44,10 @@ struct Totals {
   uint64_t sysv_shm_rss;
   uint64_t rss_sum, private_sum, page_tables;
   uint64_t sysv_shm_swap = 0, ksm = 0;
+  // FREED's shared-memory parts (the others are anon_uss, swap_uss and
+  // page_tables above): SysV segments and unlinked objects destroyed.
+  uint64_t freed_sysv = 0, freed_sysv_swap = 0, freed_sysv_segments = 0;
+  uint64_t freed_unlinked = 0, freed_unlinked_objects = 0;
 };
 
 // {P1}: 100 shmem (shared with P2) + 40 anon + 5 libc (mapped outside).
@@ -87,7 +91,11 @@ constexpr Totals kBash = {
     .swap_rss = 0, .swap_uss = 0, .swap_pss = 0,
     .sysv_shm_rss = 8192,
     .rss_sum = KB(52), .private_sum = KB(32), .page_tables = KB(40),
-    .sysv_shm_swap = 4096};
+    .sysv_shm_swap = 4096,
+    // The segment is marked for removal (perms 1600) and bash's one VMA
+    // is its only attachment (nattch 1).
+    .freed_sysv = 8192 + 4096, .freed_sysv_swap = 4096,
+    .freed_sysv_segments = 1};
 
 // uid 0 = {P1, P2}: RSS 100 + 40 + 10 + 5 = 155; USS 150 (libc has a
 // mapper outside the scan); both swap entries are uid 0's alone.
@@ -103,7 +111,10 @@ constexpr Totals kUid0 = {
     .swap_rss = Pages(2), .swap_uss = Pages(2), .swap_pss = KB(2 + 6),
     .sysv_shm_rss = 0,
     .rss_sum = KB(580 + 440), .private_sum = KB(160 + 40),
-    .page_tables = KB(48 + 44)};
+    .page_tables = KB(48 + 44),
+    // The shared anonymous object (/dev/zero (deleted)) only P1 and P2
+    // map: its 100 pages die with them.
+    .freed_unlinked = Pages(100), .freed_unlinked_objects = 1};
 
 constexpr Totals kUid1000 = kBash;
 
@@ -120,7 +131,10 @@ constexpr Totals kAll = {
     .swap_rss = Pages(2), .swap_uss = Pages(2), .swap_pss = KB(8),
     .sysv_shm_rss = 8192,
     .rss_sum = KB(580 + 440 + 52), .private_sum = KB(160 + 40 + 32),
-    .page_tables = KB(48 + 44 + 40), .sysv_shm_swap = 4096};
+    .page_tables = KB(48 + 44 + 40), .sysv_shm_swap = 4096,
+    .freed_sysv = 8192 + 4096, .freed_sysv_swap = 4096,
+    .freed_sysv_segments = 1, .freed_unlinked = Pages(100),
+    .freed_unlinked_objects = 1};
 
 // Checks every field of `j` (a group, a split's totals or a process) and
 // that it has no field beyond them and `extra_keys`.
@@ -159,7 +173,21 @@ void ExpectTotals(const json& j, const Totals& t, bool has_processes,
     ASSERT_TRUE(j[key].is_number_unsigned()) << key << ": " << j[key];
     EXPECT_EQ(j[key].get<uint64_t>(), value) << key;
   }
-  EXPECT_EQ(j.size(), fields.size() + extra_keys.size()) << j.dump();
+  const json freed = {
+      {"bytes", t.anon_uss + t.swap_uss + t.freed_sysv + t.freed_unlinked +
+                    t.page_tables},
+      {"anon_uss", t.anon_uss},
+      {"swap_uss", t.swap_uss},
+      {"sysv_shm", t.freed_sysv},
+      {"sysv_shm_swap", t.freed_sysv_swap},
+      {"sysv_shm_segments", t.freed_sysv_segments},
+      {"unlinked_shm", t.freed_unlinked},
+      {"unlinked_shm_swap", 0},
+      {"unlinked_shm_objects", t.freed_unlinked_objects},
+      {"page_tables", t.page_tables},
+      {"file_uss_kept", t.file_uss}};
+  EXPECT_EQ(j.value("freed", json()), freed);
+  EXPECT_EQ(j.size(), fields.size() + 1 + extra_keys.size()) << j.dump();
   for (const std::string& key : extra_keys) EXPECT_TRUE(j.contains(key)) << key;
 }
 

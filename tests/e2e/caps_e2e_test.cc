@@ -106,14 +106,27 @@ TEST_F(CapsTest, RootWithoutSysAdminReportsSmapsPssAndSysv) {
   EXPECT_GT(g["pss"].get<int64_t>(),
             g["pss_anon"].get<int64_t>() + g["pss_shmem"].get<int64_t>());
   EXPECT_EQ(g["sysv_shm_rss"].get<int64_t>(), kSysv * kMiB);
+  // FREED needs anon USS: null, as are its page-level parts; the SysV
+  // segment (IPC_RMID'ed by the helper, attached by the group alone) is
+  // known from /proc/sysvipc/shm.
+  const json& freed = g["freed"];
+  EXPECT_TRUE(freed["bytes"].is_null());
+  EXPECT_TRUE(freed["anon_uss"].is_null());
+  EXPECT_TRUE(freed["unlinked_shm"].is_null());
+  EXPECT_EQ(freed["sysv_shm_segments"], 1);
+  EXPECT_EQ(freed["sysv_shm"].get<int64_t>(),
+            g["sysv_shm_rss"].get<int64_t>() +
+                g["sysv_shm_swap"].get<int64_t>());
+  EXPECT_TRUE(freed["unlinked_shm_objects"].is_null());
+  EXPECT_EQ(freed["page_tables"], g["page_tables"]);
 
   // The table: '-' in the six page-level columns, then a real PSS and
-  // SYSV_SHM 32.0M.
+  // SYSV_SHM 32.0M, then '-' for FREED and FILE_USS.
   RunResult text = RunCommand(WithoutSysAdmin({"--filter", filter, "single"}));
   ASSERT_EQ(text.exit_code, 0) << text.Describe();
   EXPECT_TRUE(std::regex_search(
       text.out,
-      std::regex(R"(\nall +[0-9]+( +-){6} +[0-9.]+M( +-){2} +32\.0M\n)")))
+      std::regex(R"(\nall +[0-9]+( +-){6} +[0-9.]+M( +-){2} +32\.0M( +-){2}\n)")))
       << text.out;
 }
 

@@ -71,7 +71,8 @@ sets::Report BuildEnvReport(FakeProcSource& src) {
 // By hand: web = PFNs 100, 101, each mapped once: RSS = USS = PSS = 8 KiB.
 // (unset) = PFN 200: 4 KiB each. pid 12's PFN 300 has kpagecount 2 but one
 // reference in the scan: mapped outside, so USS 0 and PSS 4096 / 2 = 2 KiB.
-// TOTAL: RSS 16, USS 12, PSS 14 KiB. pids 13 and 14 unreadable, 15
+// TOTAL: RSS 16, USS 12, PSS 14 KiB. FREED: anon USS + 48 KiB of page
+// tables (VmPTE) per process. pids 13 and 14 unreadable, 15
 // vanished: 3 scanned. Control bytes and invalid UTF-8 print as \xNN.
 TEST(FaultRenderTest, TextIsEscapedAndFaultsAreCounted) {
   FakeProcSource src;
@@ -82,18 +83,18 @@ TEST(FaultRenderTest, TextIsEscapedAndFaultsAreCounted) {
   EXPECT_EQ(out.str(), R"(memstats: 3 processes scanned, 0 filtered out, 0 kernel threads (excluded), 1 vanished, 2 unreadable; 0.00 s with 2 threads
 
 split by env:APP
-GROUP                 PROCS  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM
-web                       1    8     8      0     0    8         8    8     0         0         0
-(unset)                   1    4     4      0     0    4         4    4     0         0         0
-\xfe\x1b]0;pwned\x07      1    4     4      0     0    0         0    2     0         0         0
--------------------------------------------------------------------------------------------------
-TOTAL                     3   16    16      0     0   12        12   14     0         0         0
+GROUP                 PROCS  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  FREED  FILE_USS
+web                       1    8     8      0     0    8         8    8     0         0         0     56         0
+(unset)                   1    4     4      0     0    4         4    4     0         0         0     52         0
+\xfe\x1b]0;pwned\x07      1    4     4      0     0    0         0    2     0         0         0     48         0
+------------------------------------------------------------------------------------------------------------------
+TOTAL                     3   16    16      0     0   12        12   14     0         0         0    156         0
 
 processes
-PID  PPID   UID  COMM            RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  COMMAND
- 10     1  1000  worker            8     8      0     0    8         8    8     0         0         0  worker --flag
- 11     1  1000  ghost             4     4      0     0    4         4    4     0         0         0
- 12     1  1000  bad\xff\x1b[2J    4     4      0     0    0         0    2     0         0         0  bad\xff\x1b[2J --flag
+PID  PPID   UID  COMM            RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  FREED  FILE_USS  COMMAND
+ 10     1  1000  worker            8     8      0     0    8         8    8     0         0         0     56         0  worker --flag
+ 11     1  1000  ghost             4     4      0     0    4         4    4     0         0         0     52         0
+ 12     1  1000  bad\xff\x1b[2J    4     4      0     0    0         0    2     0         0         0     48         0  bad\xff\x1b[2J --flag
 )");
   for (char c : out.str()) {
     EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << int(c);

@@ -1,11 +1,15 @@
 // mapping_detail against the live kernel: the test scans its own process
 // while a thread of its own waits on a condition variable, and checks that
 // the scanner finds that thread's stack (label "live").
+#include <fcntl.h>
 #include <malloc.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +26,7 @@
 #include "scan/parsers.h"
 #include "scan/proc_source.h"
 #include "scan/scanner.h"
+#include "scan/unlinked.h"
 #include "test_util.h"
 #include "usage_row_print.h"
 
@@ -220,6 +225,38 @@ TEST(MappingLiveTest, TasksOfAnExitedProcessAreNotFound) {
   EXPECT_TRUE(absl::IsNotFound((*handle)->ListTasks().status()))
       << (*handle)->ListTasks().status();
   EXPECT_TRUE(absl::IsNotFound((*handle)->ReadFile("smaps").status()));
+}
+
+}  // namespace
+}  // namespace memstats::scan
+
+namespace memstats::scan {
+namespace {
+
+// The fd side of the unlinked objects a process holds, on this process: a
+// memfd it only holds open is listed (fd 0 included in the list), its link
+// reads "/memfd:NAME (deleted)" and fdinfo gives the memfd's inode.
+TEST(MappingLiveTest, HeldMemfdThroughFdLinks) {
+  const int fd = ::memfd_create("memstats_live_held", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct stat st;
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  auto source = NewLiveProcSource();
+  ASSERT_OK(source);
+  auto h = (*source)->OpenProcess(::getpid());
+  ASSERT_OK(h);
+  auto fds = (*h)->ListFds();
+  ASSERT_OK(fds);
+  EXPECT_NE(std::find(fds->begin(), fds->end(), fd), fds->end());
+  if (::fcntl(0, F_GETFD) != -1) {  // stdin open, as it usually is
+    EXPECT_NE(std::find(fds->begin(), fds->end(), 0), fds->end());
+  }
+  std::vector<UnlinkedObject> held;
+  UnlinkedCollector(held).AddFds(**h);
+  const UnlinkedObject want{static_cast<uint64_t>(st.st_ino),
+                            "/memfd:memstats_live_held (deleted)"};
+  EXPECT_NE(std::find(held.begin(), held.end(), want), held.end());
+  ::close(fd);
 }
 
 }  // namespace

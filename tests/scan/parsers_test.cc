@@ -418,6 +418,32 @@ TEST(ParseSysvShmTest, CapturedSegments) {
   EXPECT_EQ(d.uid, 1000u);
   EXPECT_EQ(d.rss, 8388608u);
   EXPECT_EQ(d.swap, 4194304u);
+  EXPECT_EQ(a.mode, 0600u);
+  EXPECT_EQ(b.mode, 0640u);
+  EXPECT_EQ(d.mode, 0644u);
+  EXPECT_FALSE(a.marked_for_removal());
+  EXPECT_FALSE(b.marked_for_removal());  // key 0 alone: IPC_PRIVATE
+}
+
+// After IPC_RMID while attached the kernel prints the mode with SHM_DEST
+// (01000) and the key as 0 (ipc/shm.c do_shm_rmid, ipc_set_key_private).
+TEST(ParseSysvShmTest, MarkedForRemoval) {
+  absl::StatusOr<std::vector<SysvSegment>> s = ParseSysvShm(
+      std::string(kShmHeader) +
+      "         0          7  1600               4194304  3579  3579      2     "
+      "0     0     0     0 1795315364          0 1795315364               "
+      "2097152                     0\n");
+  ASSERT_OK(s);
+  ASSERT_EQ(s->size(), 1u);
+  EXPECT_EQ((*s)[0].mode, 01600u);
+  EXPECT_TRUE((*s)[0].marked_for_removal());
+  EXPECT_EQ((*s)[0].nattch, 2);
+}
+
+TEST(ParseSysvShmTest, BadPerms) {
+  EXPECT_FALSE(ParseSysvShm(std::string(kShmHeader) +
+                            "0 7 16x9 4096 1 1 1 0 0 0 0 0 0 0 0 0\n")
+                   .ok());
 }
 
 TEST(ParseSysvShmTest, HeaderOnly) {

@@ -141,6 +141,7 @@ TEST(ScannerFixture, PagesSwapAndSysv) {
   EXPECT_THAT(ExpandPages(*r.segments, bash), ElementsAre(PfnRun{0x20, 8}, PfnRun{0x40, 5}));
   EXPECT_THAT(bash.swap, IsEmpty());
   EXPECT_THAT(bash.sysv_shmids, ElementsAre(32769));
+  EXPECT_THAT(bash.sysv_vmas, ElementsAre(1u));  // one maps line
 
   // The key encodes (type, offset) of a swapped pagemap entry.
   EXPECT_EQ(PmSwapKey(kPmSwapped | (8 << 5) | 0), Swap0(8));
