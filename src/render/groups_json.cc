@@ -12,17 +12,17 @@ using sets::GroupTotals;
 // page-level data, and then the total too.
 json Freed(const GroupTotals& g, bool page_level) {
   auto pages = [&](uint64_t n) -> json {
-    return page_level ? json(n * kPage) : json(nullptr);
+    return page_level ? json(n * scan::kPageSize) : json(nullptr);
   };
   return json{
-      {"bytes", page_level ? json(g.freed_bytes(kPage)) : json(nullptr)},
+      {"bytes", page_level ? json(g.freed_bytes(scan::kPageSize)) : json(nullptr)},
       {"anon_uss", pages(g.uss_pages[0])},
       {"swap_uss", pages(g.swap_uss_pages)},
       {"sysv_shm", g.freed_sysv_rss_bytes + g.freed_sysv_swap_bytes},
       {"sysv_shm_swap", g.freed_sysv_swap_bytes},
       {"sysv_shm_segments", g.freed_sysv_segments},
       {"unlinked_shm",
-       page_level ? json(g.freed_unlinked_pages * kPage +
+       page_level ? json(g.freed_unlinked_pages * scan::kPageSize +
                          g.freed_unlinked_swap_bytes)
                   : json(nullptr)},
       {"unlinked_shm_swap", g.freed_unlinked_swap_bytes},

@@ -47,7 +47,7 @@ std::vector<std::string> MemoryCells(const GroupTotals& g, bool page_level,
                                     FormatBytes(g.sysv_rss_bytes, u),
                                     // Needs anon USS: page-level only.
                                     page_level
-                                        ? FormatBytes(g.freed_bytes(kPage), u)
+                                        ? FormatBytes(g.freed_bytes(scan::kPageSize), u)
                                         : std::string("-"),
                                     pages(g.uss_pages[2])};
   if (o.ksm) cells.push_back(pages(g.ksm_pages));
