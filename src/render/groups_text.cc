@@ -23,7 +23,8 @@ std::string Name(const std::string& raw) {
 // The memory columns shared by group and process tables.
 void AddMemoryColumns(TextTable& t, const GroupsTextOptions& o) {
   for (const char* h : {"RSS", "ANON", "SHMEM", "FILE", "USS", "ANON_USS",
-                        "PSS", "SWAP", "SWAP_USS", "SYSV_SHM"}) {
+                        "PSS", "SWAP", "SWAP_USS", "SYSV_SHM",
+                        "SHM_SWAP"}) {
     t.AddColumn(h, Align::kRight);
   }
   if (o.ksm) t.AddColumn("KSM", Align::kRight);
@@ -43,7 +44,8 @@ std::vector<std::string> MemoryCells(const GroupTotals& g, bool page_level,
                                     FormatBytes(g.pss_bytes, u),
                                     pages(g.swap_rss_pages),
                                     pages(g.swap_uss_pages),
-                                    FormatBytes(g.sysv_rss_bytes, u)};
+                                    FormatBytes(g.sysv_rss_bytes, u),
+                                    FormatBytes(g.shm_swap_bytes(), u)};
   if (o.ksm) cells.push_back(pages(g.ksm_pages));
   return cells;
 }

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "scan/mapping_category.h"
+#include "scan/shmem_object.h"
 
 namespace memstats::scan {
 
@@ -64,6 +65,9 @@ struct ProcessRecord {
   std::vector<uint64_t> swap;
   // SysV segments the process attaches (shmid, from the maps inode field).
   std::vector<int> sysv_shmids;
+  // Other shared memory objects it maps (tmpfs files, memfd, shared
+  // anonymous memory), one reference each, by key.
+  std::vector<ShmemMapRef> shmem_maps;
   uint64_t vm_pte_bytes = 0;  // page tables, status VmPTE
   uint64_t vm_hwm_bytes = 0;  // peak resident set size, status VmHWM
   // With ScanOptions::mapping_detail: the process's full smaps summed per

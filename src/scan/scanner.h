@@ -28,6 +28,7 @@
 #include "scan/proc_source.h"
 #include "scan/process_record.h"
 #include "scan/segment_store.h"
+#include "scan/shmem_object.h"
 
 namespace memstats::scan {
 
@@ -97,6 +98,9 @@ struct ScanStats {
   // scan::kPageSize. Then every record has its smaps_rollup read, so PSS
   // and the other smaps-based numbers are still there.
   std::string page_level_off;
+  // Shmem objects (ScanResult::shmem_objects) whose swap could not be
+  // read: no mapper left, map_files needs CAP_SYS_ADMIN, no cachestat.
+  size_t shmem_objects_unknown = 0;
   double seconds = 0;
   int threads = 1;
   // The caller left memstats's own process out of the scan (counted in no
@@ -110,6 +114,10 @@ struct ScanResult {
   ScanStats stats;
   ParentMap parents;
   std::vector<SysvSegment> sysv;  // empty when /proc/sysvipc/shm is missing
+  // The tmpfs, memfd and shared anonymous objects the records map, sorted
+  // by key (ReadShmemObjects): each object's swapped pages, which pagemap
+  // cannot show.
+  std::vector<ShmemObject> shmem_objects;
 };
 
 // Reads smaps_rollup for every record of `result` (Scan() does, when a scan

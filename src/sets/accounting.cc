@@ -99,9 +99,13 @@ class Owners {
 Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
                        const scan::SegmentStore& segments,
                        const PageCatalog* pages, const SwapCatalog& swap,
-                       const std::vector<scan::SysvSegment>& sysv, int threads)
+                       const std::vector<scan::SysvSegment>& sysv, int threads,
+                       std::span<const scan::ShmemObject> shmem)
     : records_(records), segments_(segments), pages_(pages), swap_(swap) {
   for (const auto& seg : sysv) sysv_[seg.shmid] = {seg.rss, seg.swap};
+  for (const scan::ShmemObject& o : shmem) {
+    if (o.swapped() > 0) shmem_swap_[o.key] = o.swapped();
+  }
   if (pages_ == nullptr) return;
   // Each distinct segment is measured once; a process adds up its own.
   struct SegmentMeasure {
@@ -321,9 +325,11 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
   });
 
   std::vector<int> shmids;
+  std::vector<scan::ShmemKey> shmem;
   for (uint32_t g = 0, k = 0; g < num_groups; ++g) {
     GroupTotals& t = out[g];
     shmids.clear();
+    shmem.clear();
     for (; k < order.size() && group_of[order[k]] == g; ++k) {
       const uint32_t r = order[k];
       const scan::ProcessRecord& rec = records_[r];
@@ -350,6 +356,16 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
       }
       shmids.insert(shmids.end(), rec.sysv_shmids.begin(),
                     rec.sysv_shmids.end());
+      if (!shmem_swap_.empty()) {
+        for (const scan::ShmemMapRef& ref : rec.shmem_maps) {
+          if (shmem_swap_.contains(ref.key)) shmem.push_back(ref.key);
+        }
+      }
+    }
+    std::sort(shmem.begin(), shmem.end());
+    shmem.erase(std::unique(shmem.begin(), shmem.end()), shmem.end());
+    for (const scan::ShmemKey& key : shmem) {
+      t.shmem_swap_bytes += shmem_swap_.at(key);
     }
     std::sort(shmids.begin(), shmids.end());
     shmids.erase(std::unique(shmids.begin(), shmids.end()), shmids.end());
@@ -448,8 +464,9 @@ absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const scan::SegmentStore& segments,
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
     const PageCatalog* pages, const SwapCatalog& swap,
-    const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget) {
-  return Accountant(records, segments, pages, swap, sysv, 1)
+    const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget,
+    std::span<const scan::ShmemObject> shmem) {
+  return Accountant(records, segments, pages, swap, sysv, 1, shmem)
       .Account(group_of, num_groups, budget);
 }
 

@@ -48,7 +48,7 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
   SwapCatalog swap(scan.processes);
   const size_t n_records = scan.processes.size();
   Accountant accountant(scan.processes, *scan.segments, pages, swap, scan.sysv,
-                        threads);
+                        threads, scan.shmem_objects);
 
   // Jobs: the totals (everything as one group), each grouping, and with
   // --list-processes each process as its own group. Independent, so they
