@@ -18,6 +18,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -42,8 +43,9 @@ class ShmObjects {
     for (int id : shmids_) ::shmctl(id, IPC_RMID, nullptr);
     for (const std::string& f : files_) ::unlink(f.c_str());
   }
-  int NewSegment(size_t bytes) {
-    int id = ::shmget(IPC_PRIVATE, bytes, IPC_CREAT | 0666);
+  // `flags`: SHM_HUGETLB for a segment of huge pages.
+  int NewSegment(size_t bytes, int flags = 0) {
+    int id = ::shmget(IPC_PRIVATE, bytes, IPC_CREAT | 0666 | flags);
     if (id >= 0) shmids_.push_back(id);
     return id;
   }
@@ -120,6 +122,28 @@ inline std::map<std::string, uint64_t> SysvLine(int shmid) {
     if (static_cast<int>(row["shmid"]) == shmid) return row;
   }
   return {};
+}
+
+// The sum of one smaps field ("Swap", "Shared_Hugetlb") in bytes over the
+// mappings of `pid` whose maps line ends with `path`.
+inline uint64_t SmapsSum(pid_t pid, const std::string& path,
+                         const std::string& field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/smaps"));
+  uint64_t sum = 0;
+  bool in_mapping = false;
+  for (std::string line; std::getline(in, line);) {
+    const size_t colon = line.find(':');
+    const bool header = colon == std::string::npos ||
+                        line.find(' ') < colon;  // "start-end perms ..."
+    if (header) {
+      in_mapping = line.size() >= path.size() &&
+                   line.compare(line.size() - path.size(), path.size(),
+                                path) == 0;
+    } else if (in_mapping && line.compare(0, colon, field) == 0) {
+      sum += std::stoull(line.substr(colon + 1)) * 1024;
+    }
+  }
+  return sum;
 }
 
 inline uint64_t AllocatedBytes(const std::string& path) {
