@@ -22,8 +22,10 @@ namespace {
 
 // cachestat(2) (Linux 6.5, include/uapi/linux/mman.h). Older userspace
 // headers lack it; the number is the same on every architecture.
-#ifndef __NR_cachestat
-#define __NR_cachestat 451
+#ifdef SYS_cachestat
+constexpr long kSysCachestat = SYS_cachestat;
+#else
+constexpr long kSysCachestat = 451;
 #endif
 struct CachestatRange {
   uint64_t off;
@@ -70,7 +72,7 @@ absl::StatusOr<ShmemUsage> ShmemUsageOfFd(int fd, const ShmemKey* expect) {
   }
   CachestatRange range{0, 0};
   Cachestat cs{};
-  if (::syscall(__NR_cachestat, fd, &range, &cs, 0) != 0) {
+  if (::syscall(kSysCachestat, fd, &range, &cs, 0) != 0) {
     if (errno == ENOSYS) {
       return absl::UnimplementedError("no cachestat(2) (Linux 6.5)");
     }
@@ -120,7 +122,7 @@ std::vector<ShmemObject> ReadShmemObjects(
   std::map<ShmemKey, Refs> by_key;
   for (const ProcessRecord& rec : records) {
     for (const ShmemMapRef& ref : rec.shmem_maps) {
-      by_key[ref.key].mappers.push_back({rec.id.pid, &ref});
+      by_key[ref.key].mappers.emplace_back(rec.id.pid, &ref);
     }
   }
   std::vector<ShmemObject> objects;

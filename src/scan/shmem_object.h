@@ -17,11 +17,11 @@
 #ifndef MEMSTATS_SCAN_SHMEM_OBJECT_H_
 #define MEMSTATS_SCAN_SHMEM_OBJECT_H_
 
-#include <compare>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -36,7 +36,12 @@ struct MapEntry;  // scan/parsers.h
 struct ShmemKey {
   uint32_t major = 0, minor = 0;
   uint64_t inode = 0;
-  auto operator<=>(const ShmemKey&) const = default;
+  bool operator==(const ShmemKey& o) const {
+    return std::tie(major, minor, inode) == std::tie(o.major, o.minor, o.inode);
+  }
+  bool operator<(const ShmemKey& o) const {
+    return std::tie(major, minor, inode) < std::tie(o.major, o.minor, o.inode);
+  }
   template <typename H>
   friend H AbslHashValue(H h, const ShmemKey& k) {
     return H::combine(std::move(h), k.major, k.minor, k.inode);
