@@ -64,6 +64,14 @@ void RenderGroupsText(const sets::Report& report, Unit unit,
     out << "page-level numbers unavailable: " << report.page_level_note
         << "\n";
   }
+  if (s.shmem_objects_unknown > 0) {
+    out << "swap unknown for " << s.shmem_objects_unknown
+        << " tmpfs, memfd or shared anonymous "
+        << (s.shmem_objects_unknown == 1 ? "object" : "objects")
+        << ", left out of SHM_SWAP (it needs /proc/PID/map_files: "
+           "CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE; and cachestat: Linux "
+           "6.5)\n";
+  }
   for (const sets::SplitReport& split : report.splits) {
     out << "\nsplit by " << EscapeForTerminal(split.splitter) << "\n";
     TextTable t;

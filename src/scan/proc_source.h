@@ -66,10 +66,10 @@ class ProcHandle {
 
   // The whole-object figures (ShmemUsageOfFd) of the shmem object mapped
   // at [start, end), opened through /proc/PID/map_files (needs
-  // CAP_SYS_ADMIN) without a path lookup. Fails as ShmemUsageOfFd, with
-  // NotFoundError when the process exited or the range maps another
-  // object than `key` by now, and with UnimplementedError when the source
-  // cannot open mapped files (fixtures).
+  // CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE) without a path lookup. Fails
+  // as ShmemUsageOfFd, with NotFoundError when the process exited or the
+  // range maps another object than `key` by now, and with
+  // UnimplementedError when the source cannot open mapped files.
   virtual absl::StatusOr<ShmemUsage> MappedShmemUsage(uint64_t start,
                                                       uint64_t end,
                                                       const ShmemKey& key) {

@@ -99,7 +99,8 @@ struct ScanStats {
   // and the other smaps-based numbers are still there.
   std::string page_level_off;
   // Shmem objects (ScanResult::shmem_objects) whose swap could not be
-  // read: no mapper left, map_files needs CAP_SYS_ADMIN, no cachestat.
+  // read: no mapper left, map_files denied (it needs CAP_SYS_ADMIN or
+  // CAP_CHECKPOINT_RESTORE), no cachestat.
   size_t shmem_objects_unknown = 0;
   double seconds = 0;
   int threads = 1;

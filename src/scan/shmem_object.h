@@ -95,8 +95,9 @@ std::optional<ShmemKind> ShmemMapKind(const MapEntry& m,
                                       const TmpfsDevices& tmpfs_devices);
 
 // One object of a scan. `usage` is nullopt when no mapper could answer for
-// it: every mapper exited, map_files needs CAP_SYS_ADMIN, a kernel before
-// 6.5, or a source that is not the live /proc.
+// it: every mapper exited, map_files needs CAP_SYS_ADMIN or
+// CAP_CHECKPOINT_RESTORE, a kernel before 6.5, or a source that is not the
+// live /proc.
 struct ShmemObject {
   ShmemKey key;
   ShmemKind kind = ShmemKind::kTmpfsFile;
