@@ -133,22 +133,8 @@ class ProcessReader {
     if (!maps.ok()) return Outcome::kUnreadable;
     for (const MapEntry& m : *maps) {
       if (IsSysvMapping(m)) rec.sysv_shmids.push_back(static_cast<int>(m.inode));
-      if (auto kind = ShmemMapKind(m, tmpfs_devices_)) {
-        rec.shmem_maps.push_back(
-            {{m.dev_major, m.dev_minor, m.inode}, *kind, m.start, m.end, m.path});
-      }
     }
-    // One reference per object: its first mapping.
-    std::stable_sort(rec.shmem_maps.begin(), rec.shmem_maps.end(),
-                     [](const ShmemMapRef& a, const ShmemMapRef& b) {
-                       return a.key < b.key;
-                     });
-    rec.shmem_maps.erase(
-        std::unique(rec.shmem_maps.begin(), rec.shmem_maps.end(),
-                    [](const ShmemMapRef& a, const ShmemMapRef& b) {
-                      return a.key == b.key;
-                    }),
-        rec.shmem_maps.end());
+    rec.shmem_maps = ShmemMapRefs(*maps, tmpfs_devices_);
     std::sort(rec.sysv_shmids.begin(), rec.sysv_shmids.end());
     rec.sysv_shmids.erase(
         std::unique(rec.sysv_shmids.begin(), rec.sysv_shmids.end()),

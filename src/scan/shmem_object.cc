@@ -157,6 +157,27 @@ std::vector<ShmemObject> ReadShmemObjects(
   return objects;
 }
 
+std::vector<ShmemMapRef> ShmemMapRefs(const std::vector<MapEntry>& maps,
+                                      const TmpfsDevices& tmpfs_devices) {
+  std::vector<ShmemMapRef> refs;
+  for (const MapEntry& m : maps) {
+    if (auto kind = ShmemMapKind(m, tmpfs_devices)) {
+      refs.push_back(
+          {{m.dev_major, m.dev_minor, m.inode}, *kind, m.start, m.end, m.path});
+    }
+  }
+  std::stable_sort(refs.begin(), refs.end(),
+                   [](const ShmemMapRef& a, const ShmemMapRef& b) {
+                     return a.key < b.key;
+                   });
+  refs.erase(std::unique(refs.begin(), refs.end(),
+                         [](const ShmemMapRef& a, const ShmemMapRef& b) {
+                           return a.key == b.key;
+                         }),
+             refs.end());
+  return refs;
+}
+
 const ShmemObject* FindShmemObject(std::span<const ShmemObject> objects,
                                    const ShmemKey& key) {
   auto it = std::lower_bound(

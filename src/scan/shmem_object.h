@@ -94,6 +94,11 @@ using TmpfsDevices = absl::flat_hash_set<std::pair<uint32_t, uint32_t>>;
 std::optional<ShmemKind> ShmemMapKind(const MapEntry& m,
                                       const TmpfsDevices& tmpfs_devices);
 
+// The shmem objects of a process's maps, one reference each (its first
+// mapping), by key.
+std::vector<ShmemMapRef> ShmemMapRefs(const std::vector<MapEntry>& maps,
+                                      const TmpfsDevices& tmpfs_devices);
+
 // One object of a scan. `usage` is nullopt when no mapper could answer for
 // it: every mapper exited, map_files needs CAP_SYS_ADMIN or
 // CAP_CHECKPOINT_RESTORE, a kernel before 6.5, or a source that is not the
