@@ -8,9 +8,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "scan/pagemap.h"
 #include "scan/proc_source.h"
 
@@ -35,6 +37,10 @@ class FakeProcSource : public scan::ProcSource {
     int change_after_reads = -1;
     std::map<std::string, std::string> changed_files;
     std::map<std::string, int> file_errno;  // "smaps_rollup" -> EACCES
+    // MappedShmemUsage() by [start, end): its answer (absent: NotFound, as
+    // a range that maps nothing by now).
+    std::map<std::pair<uint64_t, uint64_t>, absl::StatusOr<scan::ShmemUsage>>
+        shmem;
   };
 
   Process& Add(int pid) { return procs_[pid]; }
@@ -168,6 +174,17 @@ class FakeProcSource : public scan::ProcSource {
         }
       }
       return absl::OkStatus();
+    }
+    // Records "PID/map_files/START-END" (hex).
+    absl::StatusOr<scan::ShmemUsage> MappedShmemUsage(
+        uint64_t start, uint64_t end, const scan::ShmemKey& key) override {
+      if (absl::Status s = Touch(absl::StrFormat("map_files/%x-%x", start, end));
+          !s.ok()) {
+        return s;
+      }
+      auto it = p_->shmem.find({start, end});
+      if (it == p_->shmem.end()) return absl::NotFoundError("no mapping");
+      return it->second;
     }
     absl::Status ReadPagemap(uint64_t vpn, std::span<uint64_t> out) override {
       if (absl::Status s = Touch("pagemap"); !s.ok()) return s;

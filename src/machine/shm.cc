@@ -242,12 +242,13 @@ absl::StatusOr<ShmReport> CollectShm(scan::ProcSource& source, FsSource& fs,
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
         row.groups.push_back(std::move(keys));
       }
+      report.swap.sysv += seg.swap;
       if (seg.nattch == 0) {
         report.nobody.push_back(
             {"sysv",
              absl::StrFormat("SysV key 0x%08x shmid %d",
                              static_cast<uint32_t>(seg.key), seg.shmid),
-             seg.rss + seg.swap});
+             seg.rss + seg.swap, seg.swap});
       }
       report.sysv.push_back(std::move(row));
     }
@@ -266,6 +267,14 @@ absl::StatusOr<ShmReport> CollectShm(scan::ProcSource& source, FsSource& fs,
     row.mapped_extent = obj.extent;
     row.mapped = Resident(source, obj.pfns, page_size, report.hugepage_size);
     row.mappers = SortedMappers(std::move(obj.mappers));
+    const scan::ShmemObject* whole = scan::FindShmemObject(
+        scan.shmem_objects, {key.major, key.minor, key.inode});
+    if (whole != nullptr && whole->usage) {
+      row.usage = whole->usage;
+      report.swap.memfd += whole->usage->swapped;
+    } else if (row.mapped.huge_base_pages == 0) {
+      ++report.swap.unknown;  // not a hugetlbfs memfd, whose pages stay
+    }
     report.memfds.push_back(std::move(row));
   }
   std::stable_sort(report.memfds.begin(), report.memfds.end(),
@@ -304,8 +313,14 @@ absl::StatusOr<ShmReport> CollectShm(scan::ProcSource& source, FsSource& fs,
       }
       row.file = std::move(f);
       row.mount_point = m.mount.mount_point;
+      if (row.file.swapped) {
+        report.swap.tmpfs += *row.file.swapped;
+      } else {
+        ++report.swap.unknown;
+      }
       if (row.mappers.empty() && row.file.allocated > 0) {
-        report.nobody.push_back({"tmpfs", row.file.path, row.file.allocated});
+        report.nobody.push_back(
+            {"tmpfs", row.file.path, row.file.allocated, row.file.swapped});
       }
       files.push_back(std::move(row));
     }
@@ -323,7 +338,10 @@ absl::StatusOr<ShmReport> CollectShm(scan::ProcSource& source, FsSource& fs,
                      return a.bytes > b.bytes;
                    });
   report.nobody_count = report.nobody.size();
-  for (const NobodyRow& n : report.nobody) report.nobody_bytes += n.bytes;
+  for (const NobodyRow& n : report.nobody) {
+    report.nobody_bytes += n.bytes;
+    report.nobody_swap_bytes += n.swap_bytes.value_or(0);
+  }
   if (report.nobody.size() > options.top) report.nobody.resize(options.top);
   return report;
 }

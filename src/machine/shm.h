@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "scan/proc_source.h"
 #include "scan/process_record.h"
 #include "scan/scanner.h"
+#include "scan/shmem_object.h"
 #include "splitters/splitter.h"
 
 namespace memstats::machine {
@@ -65,6 +67,9 @@ struct MemfdRow {
   uint64_t mapped_extent = 0;  // highest offset+length mapped, bytes
   Residency mapped;
   std::vector<Mapper> mappers;
+  // The whole object (scan::ShmemObject): size, allocated, swapped. nullopt
+  // when unknown, and for a hugetlbfs memfd (never swapped).
+  std::optional<scan::ShmemUsage> usage;
 };
 
 struct TmpfsFileRow {
@@ -80,6 +85,19 @@ struct NobodyRow {
   std::string kind;  // "sysv" or "tmpfs"
   std::string name;  // "key 0x... shmid N" or the file's path
   uint64_t bytes = 0;
+  // Of `bytes`, in swap (sysvipc swap; the file's swapped pages); nullopt
+  // when unknown.
+  std::optional<uint64_t> swap_bytes;
+};
+
+// Shared memory in swap, by kind of object, in bytes: every SysV segment
+// (/proc/sysvipc/shm), every tmpfs file walked, every memfd seen mapped.
+struct ShmSwap {
+  uint64_t sysv = 0;
+  uint64_t tmpfs = 0;
+  uint64_t memfd = 0;
+  size_t unknown = 0;  // tmpfs files and memfds whose swap is unknown
+  uint64_t total() const { return sysv + tmpfs + memfd; }
 };
 
 struct ShmReport {
@@ -92,6 +110,8 @@ struct ShmReport {
   std::vector<NobodyRow> nobody;        // largest first, at most `top`
   size_t nobody_count = 0;              // all of them
   uint64_t nobody_bytes = 0;            // all of them
+  uint64_t nobody_swap_bytes = 0;       // of nobody_bytes, in swap
+  ShmSwap swap;
   bool page_level = true;  // false when pagemap hides PFNs (no CAP_SYS_ADMIN)
   std::string page_level_note;
   uint64_t page_size = 4096;

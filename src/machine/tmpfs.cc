@@ -14,26 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "scan/proc_source.h"
+#include "scan/shmem_object.h"
+#include "scan/unique_fd.h"
 
 namespace memstats::machine {
 namespace {
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string Unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() &&
-        s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
-        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 +
-                                      (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
 
 class LiveFsSource : public FsSource {
  public:
@@ -73,6 +58,21 @@ class LiveFsSource : public FsSource {
   static constexpr int kMaxDepth = 64;
   static constexpr size_t kMaxFiles = 1000000;
 
+  // The swapped bytes of the regular file `name` in dir_fd, which fstatat
+  // found as `st`; nullopt when it cannot be told.
+  static std::optional<uint64_t> SwappedOf(int dir_fd, const char* name,
+                                           const struct stat& st) {
+    scan::UniqueFd fd(openat(dir_fd, name,
+                             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+                                 O_CLOEXEC));
+    if (!fd.valid()) return std::nullopt;
+    const scan::ShmemKey key{major(st.st_dev), minor(st.st_dev),
+                             static_cast<uint64_t>(st.st_ino)};
+    auto usage = scan::ShmemUsageOfFd(fd.get(), &key);
+    if (!usage.ok()) return std::nullopt;
+    return usage->swapped;
+  }
+
   // Takes ownership of dir_fd.
   static void Walk(int dir_fd, dev_t dev, const std::string& path, int depth,
                    std::vector<TmpfsFile>& files) {
@@ -91,9 +91,12 @@ class LiveFsSource : public FsSource {
       std::string child = absl::StrCat(path, "/", e->d_name);
       if (S_ISREG(st.st_mode)) {
         if (files.size() >= kMaxFiles) break;
-        files.push_back({child, static_cast<uint64_t>(st.st_ino),
-                         static_cast<uint64_t>(st.st_size),
-                         static_cast<uint64_t>(st.st_blocks) * 512});
+        TmpfsFile f{child, static_cast<uint64_t>(st.st_ino),
+                    static_cast<uint64_t>(st.st_size),
+                    static_cast<uint64_t>(st.st_blocks) * 512, std::nullopt};
+        f.swapped = f.allocated == 0 ? std::optional<uint64_t>(0)
+                                     : SwappedOf(dirfd(dir), e->d_name, st);
+        files.push_back(std::move(f));
       } else if (S_ISDIR(st.st_mode) && depth < kMaxDepth) {
         int sub = openat(dirfd(dir), e->d_name,
                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -116,42 +119,6 @@ class NoFsSource : public FsSource {
 };
 
 }  // namespace
-
-// mountinfo (proc(5)): "id parent major:minor root mount-point options
-// [optional fields...] - fstype source super-options".
-absl::StatusOr<std::vector<TmpfsMount>> ParseTmpfsMounts(std::string_view text) {
-  std::vector<TmpfsMount> mounts;
-  int line_no = 0;
-  // Debian's abseil has its own string_view.
-  const absl::string_view all(text.data(), text.size());
-  for (absl::string_view line : absl::StrSplit(all, '\n')) {
-    ++line_no;
-    if (line.empty()) continue;
-    std::vector<absl::string_view> f =
-        absl::StrSplit(line, ' ', absl::SkipEmpty());
-    size_t dash = 6;
-    while (dash < f.size() && f[dash] != "-") ++dash;
-    if (f.size() < 7 || dash + 2 >= f.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("mountinfo line ", line_no, ": expected 'id parent "
-                       "major:minor root mount-point options ... - fstype "
-                       "source'"));
-    }
-    if (f[dash + 1] != "tmpfs") continue;
-    TmpfsMount m;
-    std::pair<absl::string_view, absl::string_view> dev =
-        absl::StrSplit(f[2], absl::MaxSplits(':', 1));
-    if (!absl::SimpleAtoi(dev.first, &m.major) ||
-        !absl::SimpleAtoi(dev.second, &m.minor)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "mountinfo line ", line_no, ": bad device '", f[2], "'"));
-    }
-    m.mount_point = Unescape({f[4].data(), f[4].size()});
-    m.source = Unescape({f[dash + 2].data(), f[dash + 2].size()});
-    mounts.push_back(std::move(m));
-  }
-  return mounts;
-}
 
 std::unique_ptr<FsSource> NewLiveFsSource() {
   return std::make_unique<LiveFsSource>();

@@ -9,24 +9,18 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "scan/mountinfo.h"
 
 namespace memstats::machine {
 
-// One line of /proc/PID/mountinfo whose file system type is tmpfs.
-struct TmpfsMount {
-  uint32_t major = 0, minor = 0;  // the st_dev of its files, as in maps
-  std::string mount_point;        // octal escapes (\040) decoded
-  std::string source;             // the mount source ("tmpfs", "shm", ...)
-};
-
-// The tmpfs mounts of a mountinfo text, in its order. Malformed lines give
-// InvalidArgumentError naming the line.
-absl::StatusOr<std::vector<TmpfsMount>> ParseTmpfsMounts(std::string_view text);
+using scan::ParseTmpfsMounts;
+using scan::TmpfsMount;
 
 // statvfs of a mount, in bytes and inodes.
 struct FsUsage {
@@ -53,6 +47,9 @@ struct TmpfsFile {
   uint64_t inode = 0;
   uint64_t size = 0;       // st_size
   uint64_t allocated = 0;  // st_blocks * 512: pages in RAM or swap
+  // Of them, in swap (scan::ShmemUsage::swapped); nullopt when unknown (no
+  // cachestat, or the file could not be opened).
+  std::optional<uint64_t> swapped;
 };
 
 // The files of one mount, and the device the walk actually found at its
@@ -67,7 +64,8 @@ class FsSource {
   virtual ~FsSource() = default;
   virtual absl::StatusOr<FsUsage> StatVfs(const std::string& mount_point) = 0;
   // Every regular file under mount_point on the same file system, symbolic
-  // links never followed. Fails when the mount point cannot be opened.
+  // links never followed, with its swapped bytes for those that have
+  // allocated pages. Fails when the mount point cannot be opened.
   virtual absl::StatusOr<TmpfsListing> ListFiles(
       const std::string& mount_point) = 0;
 };
@@ -75,7 +73,9 @@ class FsSource {
 // The real file systems: statvfs(2), and a walk with openat(O_NOFOLLOW |
 // O_DIRECTORY) and fstatat(AT_SYMLINK_NOFOLLOW) that never leaves the
 // mount's device and never follows a symbolic link. Walks at most 64
-// directories deep and 1,000,000 files.
+// directories deep and 1,000,000 files. A file with allocated pages is
+// opened (openat O_NOFOLLOW | O_NONBLOCK, read-only, checked to be the
+// inode listed) for its swap (scan::ShmemUsageOfFd).
 std::unique_ptr<FsSource> NewLiveFsSource();
 
 // Answers nothing: for sources that are not the live /proc (a fixture

@@ -58,6 +58,7 @@ json Totals(const GroupTotals& g, bool page_level) {
       {"ksm", pages(g.ksm_pages)},
       {"sysv_shm_rss", g.sysv_rss_bytes},
       {"sysv_shm_swap", g.sysv_swap_bytes},
+      {"shmem_swap", g.shmem_swap_bytes},
       {"rss_sum", g.rss_sum_bytes},
       {"private_sum", g.private_sum_bytes},
       {"page_tables", g.vm_pte_bytes},
@@ -79,6 +80,7 @@ json GroupsJson(const sets::Report& report) {
   scan["beyond_ram_entries_excluded"] = s.out_of_range_pfns;
   scan["migration_entries_as_pages"] = s.pfn_swap_entries;
   scan["pte_markers_excluded"] = s.pte_markers;
+  scan["shmem_swap_unknown_objects"] = s.shmem_objects_unknown;
   doc["scan"] = std::move(scan);
   json splits = json::array();
   for (const sets::SplitReport& split : report.splits) {

@@ -23,8 +23,8 @@ std::string Name(const std::string& raw) {
 // The memory columns shared by group and process tables.
 void AddMemoryColumns(TextTable& t, const GroupsTextOptions& o) {
   for (const char* h : {"RSS", "ANON", "SHMEM", "FILE", "USS", "ANON_USS",
-                        "PSS", "SWAP", "SWAP_USS", "SYSV_SHM", "FREED",
-                        "FILE_USS"}) {
+                        "PSS", "SWAP", "SWAP_USS", "SYSV_SHM", "SHM_SWAP",
+                        "FREED", "FILE_USS"}) {
     t.AddColumn(h, Align::kRight);
   }
   if (o.ksm) t.AddColumn("KSM", Align::kRight);
@@ -45,6 +45,7 @@ std::vector<std::string> MemoryCells(const GroupTotals& g, bool page_level,
                                     pages(g.swap_rss_pages),
                                     pages(g.swap_uss_pages),
                                     FormatBytes(g.sysv_rss_bytes, u),
+                                    FormatBytes(g.shm_swap_bytes(), u),
                                     // Needs anon USS: page-level only.
                                     page_level
                                         ? FormatBytes(g.freed_bytes(scan::kPageSize), u)
@@ -67,6 +68,14 @@ void RenderGroupsText(const sets::Report& report, Unit unit,
   if (!report.page_level) {
     out << "page-level numbers unavailable: " << report.page_level_note
         << "\n";
+  }
+  if (s.shmem_objects_unknown > 0) {
+    out << "swap unknown for " << s.shmem_objects_unknown
+        << " tmpfs, memfd or shared anonymous "
+        << (s.shmem_objects_unknown == 1 ? "object" : "objects")
+        << ", left out of SHM_SWAP (it needs /proc/PID/map_files: "
+           "CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE; and cachestat: Linux "
+           "6.5)\n";
   }
   for (const sets::SplitReport& split : report.splits) {
     out << "\nsplit by " << EscapeForTerminal(split.splitter) << "\n";

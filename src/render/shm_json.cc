@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ json ResidencyJson(const machine::Residency& r, uint64_t page_size) {
           {"base_pages", r.base_pages},
           {"huge_base_pages", r.huge_base_pages},
           {"huge_pages", r.huge_pages}};
+}
+
+json MaybeBytes(const std::optional<uint64_t>& b) {
+  return b ? json(*b) : json(nullptr);
 }
 
 }  // namespace
@@ -85,6 +90,7 @@ json ShmJson(const machine::ShmReport& r) {
                      {"inode", f.file.inode},
                      {"size", f.file.size},
                      {"allocated", f.file.allocated},
+                     {"swapped", MaybeBytes(f.file.swapped)},
                      {"mapped", ResidencyJson(f.mapped, r.page_size)},
                      {"mapped_by", MappersJson(f.mappers, r.page_size)}});
   }
@@ -92,20 +98,38 @@ json ShmJson(const machine::ShmReport& r) {
   doc["tmpfs_files_total"] = r.files_total;
   json memfds = json::array();
   for (const machine::MemfdRow& m : r.memfds) {
-    memfds.push_back({{"name", m.name},
-                      {"inode", m.inode},
-                      {"mapped_size", m.mapped_extent},
-                      {"resident", ResidencyJson(m.mapped, r.page_size)},
-                      {"mapped_by", MappersJson(m.mappers, r.page_size)}});
+    json j = {{"name", m.name},
+              {"inode", m.inode},
+              {"mapped_size", m.mapped_extent},
+              {"resident", ResidencyJson(m.mapped, r.page_size)},
+              {"mapped_by", MappersJson(m.mappers, r.page_size)},
+              {"size", nullptr},
+              {"allocated", nullptr},
+              {"swapped", nullptr}};
+    if (m.usage) {
+      j["size"] = m.usage->size;
+      j["allocated"] = m.usage->allocated;
+      j["swapped"] = m.usage->swapped;
+    }
+    memfds.push_back(std::move(j));
   }
   doc["memfds"] = std::move(memfds);
   json nobody = json::array();
   for (const machine::NobodyRow& n : r.nobody) {
-    nobody.push_back({{"kind", n.kind}, {"object", n.name}, {"bytes", n.bytes}});
+    nobody.push_back({{"kind", n.kind},
+                      {"object", n.name},
+                      {"bytes", n.bytes},
+                      {"swap", MaybeBytes(n.swap_bytes)}});
   }
   doc["nobody"] = {{"objects", std::move(nobody)},
                    {"count", r.nobody_count},
-                   {"bytes", r.nobody_bytes}};
+                   {"bytes", r.nobody_bytes},
+                   {"swap", r.nobody_swap_bytes}};
+  doc["swap"] = {{"sysv", r.swap.sysv},
+                 {"tmpfs", r.swap.tmpfs},
+                 {"memfd", r.swap.memfd},
+                 {"total", r.swap.total()},
+                 {"unknown_objects", r.swap.unknown}};
   if (!r.warnings.empty()) doc["warnings"] = r.warnings;
   return doc;
 }

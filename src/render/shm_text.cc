@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ std::string Mappers(const std::vector<machine::Mapper>& ms) {
 }
 
 std::string Pct(double p) { return absl::StrFormat("%.1f", p); }
+
+std::string MaybeBytes(const std::optional<uint64_t>& b, Unit u) {
+  return b ? FormatBytes(*b, u) : std::string("-");
+}
 
 void SysvTable(const machine::ShmReport& r, Unit u, std::ostream& out) {
   out << "\nSysV shared memory segments (" << r.sysv.size() << ")\n";
@@ -101,13 +106,13 @@ void FileTable(const machine::ShmReport& r, Unit u, std::ostream& out) {
   if (r.files.empty()) return;
   TextTable t;
   t.AddColumn("PATH", Align::kLeft);
-  for (const char* h : {"SIZE", "ALLOCATED", "MAPPED"}) {
+  for (const char* h : {"SIZE", "ALLOCATED", "SWAP", "MAPPED"}) {
     t.AddColumn(h, Align::kRight);
   }
   t.AddColumn("MAPPED_BY", Align::kLeft);
   for (const machine::TmpfsFileRow& f : r.files) {
     t.AddRow({Escaped(f.file.path, kMaxPathWidth), FormatBytes(f.file.size, u),
-              FormatBytes(f.file.allocated, u),
+              FormatBytes(f.file.allocated, u), MaybeBytes(f.file.swapped, u),
               FormatBytes(f.mapped.pages * r.page_size, u),
               Mappers(f.mappers)});
   }
@@ -119,15 +124,19 @@ void MemfdTable(const machine::ShmReport& r, Unit u, std::ostream& out) {
   if (r.memfds.empty()) return;
   TextTable t;
   t.AddColumn("NAME", Align::kLeft);
-  for (const char* h : {"INODE", "MAPPED_SIZE", "RESIDENT", "HUGE_PAGES"}) {
+  for (const char* h :
+       {"INODE", "MAPPED_SIZE", "RESIDENT", "SWAP", "HUGE_PAGES"}) {
     t.AddColumn(h, Align::kRight);
   }
   t.AddColumn("MAPPED_BY", Align::kLeft);
   for (const machine::MemfdRow& m : r.memfds) {
+    std::optional<uint64_t> swapped;
+    if (m.usage) swapped = m.usage->swapped;
     t.AddRow({Escaped(m.name, kMaxPathWidth), absl::StrCat(m.inode),
               FormatBytes(m.mapped_extent, u),
               FormatBytes(m.mapped.pages * r.page_size, u),
-              absl::StrCat(m.mapped.huge_pages), Mappers(m.mappers)});
+              MaybeBytes(swapped, u), absl::StrCat(m.mapped.huge_pages),
+              Mappers(m.mappers)});
   }
   t.Print(out);
 }
@@ -140,8 +149,10 @@ void NobodyTable(const machine::ShmReport& r, Unit u, std::ostream& out) {
     t.AddColumn("KIND", Align::kLeft);
     t.AddColumn("OBJECT", Align::kLeft);
     t.AddColumn("BYTES", Align::kRight);
+    t.AddColumn("SWAP", Align::kRight);
     for (const machine::NobodyRow& n : r.nobody) {
-      t.AddRow({n.kind, Escaped(n.name, kMaxPathWidth), FormatBytes(n.bytes, u)});
+      t.AddRow({n.kind, Escaped(n.name, kMaxPathWidth), FormatBytes(n.bytes, u),
+                MaybeBytes(n.swap_bytes, u)});
     }
     t.Print(out);
   }
@@ -150,6 +161,19 @@ void NobodyTable(const machine::ShmReport& r, Unit u, std::ostream& out) {
       << (r.nobody_count == 1 ? " object" : " objects");
   if (r.nobody.size() < r.nobody_count) {
     out << " (" << r.nobody.size() << " listed)";
+  }
+  out << ", " << FormatBytes(r.nobody_swap_bytes, u) << " of it in swap\n";
+}
+
+// Swapped shared memory is in no page table; the objects know it.
+void SwapLine(const machine::ShmReport& r, Unit u, std::ostream& out) {
+  out << "shared memory in swap: " << FormatBytes(r.swap.total(), u)
+      << " (SysV " << FormatBytes(r.swap.sysv, u) << ", tmpfs "
+      << FormatBytes(r.swap.tmpfs, u) << ", memfd "
+      << FormatBytes(r.swap.memfd, u) << ")";
+  if (r.swap.unknown > 0) {
+    out << "; unknown for " << r.swap.unknown
+        << (r.swap.unknown == 1 ? " object" : " objects");
   }
   out << "\n";
 }
@@ -164,6 +188,7 @@ void RenderShmText(const machine::ShmReport& r, Unit u, std::ostream& out) {
   FileTable(r, u, out);
   MemfdTable(r, u, out);
   NobodyTable(r, u, out);
+  SwapLine(r, u, out);
 }
 
 }  // namespace memstats::render

@@ -15,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "scan/pagemap.h"
 #include "scan/unique_fd.h"
 
@@ -238,6 +239,19 @@ class LiveProcHandle : public ProcHandle {
       start = arg.walk_end;
     }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<ShmemUsage> MappedShmemUsage(uint64_t start, uint64_t end,
+                                              const ShmemKey& key) override {
+    const std::string name = absl::StrFormat("map_files/%x-%x", start, end);
+    // O_NONBLOCK | O_NOCTTY: whatever the range maps by now, opening it
+    // neither waits nor takes a terminal.
+    Fd fd(::openat(dir_.get(), name.c_str(),
+                   O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (!fd.valid()) {
+      return ErrnoToStatus(errno, absl::StrCat(what_, "/", name));
+    }
+    return ShmemUsageOfFd(fd.get(), &key);
   }
 
  private:

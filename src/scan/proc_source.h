@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "scan/shmem_object.h"
 
 namespace memstats::scan {
 
@@ -68,6 +69,18 @@ class ProcHandle {
   virtual absl::Status ScanPresent(uint64_t start, uint64_t end,
                                    std::vector<Range>& ranges) {
     return absl::UnimplementedError("PAGEMAP_SCAN not supported");
+  }
+
+  // The whole-object figures (ShmemUsageOfFd) of the shmem object mapped
+  // at [start, end), opened through /proc/PID/map_files (needs
+  // CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE) without a path lookup. Fails
+  // as ShmemUsageOfFd, with NotFoundError when the process exited or the
+  // range maps another object than `key` by now, and with
+  // UnimplementedError when the source cannot open mapped files.
+  virtual absl::StatusOr<ShmemUsage> MappedShmemUsage(uint64_t start,
+                                                      uint64_t end,
+                                                      const ShmemKey& key) {
+    return absl::UnimplementedError("mapped files cannot be opened");
   }
 };
 

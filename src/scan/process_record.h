@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "scan/mapping_category.h"
+#include "scan/shmem_object.h"
 
 namespace memstats::scan {
 
@@ -95,6 +96,9 @@ struct ProcessRecord {
   // open (no duplicates), and its mappings of them (with read_pages).
   std::vector<UnlinkedObject> unlinked;
   std::vector<UnlinkedMapping> unlinked_maps;
+  // Other shared memory objects it maps (tmpfs files, memfd, shared
+  // anonymous memory), one reference each, by key.
+  std::vector<ShmemMapRef> shmem_maps;
   uint64_t vm_pte_bytes = 0;  // page tables, status VmPTE
   uint64_t vm_hwm_bytes = 0;  // peak resident set size, status VmHWM
   // With ScanOptions::mapping_detail: the process's full smaps summed per

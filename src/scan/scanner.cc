@@ -71,14 +71,16 @@ class ProcessReader {
   // pagemap off for a page size it cannot decode).
   ProcessReader(ProcSource& source, const ScanOptions& options,
                 bool read_pages, bool read_smaps, const ParentMap& parents,
-                const KeepFn& keep, SegmentStore& store)
+                const KeepFn& keep, SegmentStore& store,
+                TmpfsDevices tmpfs_devices)
       : source_(source),
         options_(options),
         read_pages_(read_pages),
         read_smaps_(read_smaps),
         store_(store),
         parents_(parents),
-        keep_(keep) {}
+        keep_(keep),
+        tmpfs_devices_(std::move(tmpfs_devices)) {}
 
   // Reads one process into `rec`, counting its odd pagemap entries in
   // `counts`. Returns kVanished with budget_exceeded set when the budget ran
@@ -143,6 +145,7 @@ class ProcessReader {
       for (const MapEntry& m : *maps) object_of.push_back(objects.AddMapping(m));
       objects.AddFds(h);
     }
+    rec.shmem_maps = ShmemMapRefs(*maps, tmpfs_devices_);
 
     if (read_pages_) {
       Outcome o = ReadPages(h, *maps, object_of, rec, counts, budget_exceeded);
@@ -410,6 +413,7 @@ class ProcessReader {
   std::atomic<bool> scan_works_{true};
   const ParentMap& parents_;
   const KeepFn& keep_;
+  const TmpfsDevices tmpfs_devices_;
   // One window per thread: the reader runs on every scan thread.
   static thread_local Window window_;
 };
@@ -626,7 +630,8 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
   std::atomic<bool> exhausted{false};
   result.segments = std::make_unique<SegmentStore>(options.budget);
   ProcessReader reader(source, options, read_pages, read_smaps,
-                       result.parents, keep, *result.segments);
+                       result.parents, keep, *result.segments,
+                       ReadTmpfsDevices(source));
 
   arena.execute([&] {
     ParallelFor(size_t{0}, pids.size(), [&](size_t i) {
@@ -720,6 +725,8 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
     auto segs = ParseSysvShm(*shm);
     if (segs.ok()) result.sysv = std::move(*segs);
   }
+  result.shmem_objects = ReadShmemObjects(source, result.processes,
+                                          &stats.shmem_objects_unknown);
   stats.seconds = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - t0)
                       .count();

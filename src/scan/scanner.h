@@ -28,6 +28,7 @@
 #include "scan/proc_source.h"
 #include "scan/process_record.h"
 #include "scan/segment_store.h"
+#include "scan/shmem_object.h"
 
 namespace memstats::scan {
 
@@ -102,6 +103,10 @@ struct ScanStats {
   // scan::kPageSize. Then every record has its smaps_rollup read, so PSS
   // and the other smaps-based numbers are still there.
   std::string page_level_off;
+  // Shmem objects (ScanResult::shmem_objects) whose swap could not be
+  // read: no mapper left, map_files denied (it needs CAP_SYS_ADMIN or
+  // CAP_CHECKPOINT_RESTORE), no cachestat.
+  size_t shmem_objects_unknown = 0;
   double seconds = 0;
   int threads = 1;
   // The caller left memstats's own process out of the scan (counted in no
@@ -118,6 +123,10 @@ struct ScanResult {
   // With ScanOptions::shm_holders: unlinked objects mapped or held open by
   // processes the filter left out (sorted, unique).
   std::vector<UnlinkedObject> unlinked_held_outside;
+  // The tmpfs, memfd and shared anonymous objects the records map, sorted
+  // by key (ReadShmemObjects): each object's swapped pages, which pagemap
+  // cannot show.
+  std::vector<ShmemObject> shmem_objects;
 };
 
 // Reads smaps_rollup for every record of `result` (Scan() does, when a scan

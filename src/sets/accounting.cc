@@ -47,11 +47,15 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
                        const scan::SegmentStore& segments,
                        const PageCatalog* pages, const SwapCatalog& swap,
                        const std::vector<scan::SysvSegment>& sysv, int threads,
-                       const std::vector<scan::UnlinkedObject>& held_outside)
+                       const std::vector<scan::UnlinkedObject>& held_outside,
+                       std::span<const scan::ShmemObject> shmem)
     : records_(records), segments_(segments), pages_(pages), swap_(swap) {
   for (const auto& seg : sysv) {
     sysv_[seg.shmid] = {seg.rss, seg.swap, seg.nattch,
                         seg.marked_for_removal()};
+  }
+  for (const scan::ShmemObject& o : shmem) {
+    if (o.swapped() > 0) shmem_swap_[o.key] = o.swapped();
   }
   IndexUnlinked(held_outside);
   if (pages_ == nullptr) return;
@@ -273,9 +277,11 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
   });
 
   std::vector<std::pair<int, uint32_t>> shmids;  // (shmid, VMAs)
+  std::vector<scan::ShmemKey> shmem;
   for (uint32_t g = 0, k = 0; g < num_groups; ++g) {
     GroupTotals& t = out[g];
     shmids.clear();
+    shmem.clear();
     for (; k < order.size() && group_of[order[k]] == g; ++k) {
       const uint32_t r = order[k];
       const scan::ProcessRecord& rec = records_[r];
@@ -305,6 +311,16 @@ absl::StatusOr<std::vector<GroupTotals>> Accountant::Account(
                                                     ? rec.sysv_vmas[i]
                                                     : 1);
       }
+      if (!shmem_swap_.empty()) {
+        for (const scan::ShmemMapRef& ref : rec.shmem_maps) {
+          if (shmem_swap_.contains(ref.key)) shmem.push_back(ref.key);
+        }
+      }
+    }
+    std::sort(shmem.begin(), shmem.end());
+    shmem.erase(std::unique(shmem.begin(), shmem.end()), shmem.end());
+    for (const scan::ShmemKey& key : shmem) {
+      t.shmem_swap_bytes += shmem_swap_.at(key);
     }
     CountFreedSysv(shmids, t);
   }
@@ -398,8 +414,10 @@ absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
     const PageCatalog* pages, const SwapCatalog& swap,
     const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget,
-    const std::vector<scan::UnlinkedObject>& held_outside) {
-  return Accountant(records, segments, pages, swap, sysv, 1, held_outside)
+    const std::vector<scan::UnlinkedObject>& held_outside,
+    std::span<const scan::ShmemObject> shmem) {
+  return Accountant(records, segments, pages, swap, sysv, 1, held_outside,
+                    shmem)
       .Account(group_of, num_groups, budget);
 }
 

@@ -28,6 +28,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,7 @@
 #include "scan/memory_budget.h"
 #include "scan/parsers.h"
 #include "scan/process_record.h"
+#include "scan/shmem_object.h"
 #include "sets/page_catalog.h"
 
 namespace memstats::sets {
@@ -82,6 +84,11 @@ struct GroupTotals {
   // so for SysV memory this is the only account of its swap.
   uint64_t sysv_rss_bytes = 0;
   uint64_t sysv_swap_bytes = 0;
+  // The other shmem objects (tmpfs and /dev/shm files, memfd, shared
+  // anonymous memory) mapped by any member, each counted once: their pages
+  // in swap (scan::ShmemObject, from cachestat). Like SysV swap, in no page
+  // table and so in neither SHMEM nor SWAP.
+  uint64_t shmem_swap_bytes = 0;
   uint64_t vm_pte_bytes = 0;  // page tables of the members
 
   // What stopping the group frees (README "FREED"), besides its anon USS,
@@ -121,6 +128,8 @@ struct GroupTotals {
   uint64_t uss_total_pages() const {
     return uss_pages[0] + uss_pages[1] + uss_pages[2];
   }
+  // Swapped shared memory of every kind the group maps or attaches.
+  uint64_t shm_swap_bytes() const { return sysv_swap_bytes + shmem_swap_bytes; }
 };
 
 // PageOwners' value for a page referenced by processes of two or more
@@ -136,14 +145,17 @@ inline constexpr uint32_t kSharedPage = 0xffffffff;
 class Accountant {
  public:
   // `pages` may be null (PFNs hidden): page-level fields stay 0 and PSS
-  // comes from the records' smaps. Everything passed must outlive this.
+  // comes from the records' smaps. Everything passed must outlive this,
+  // except `sysv`, `held_outside` and `shmem`, copied or indexed.
   // `held_outside`: unlinked objects held by processes left out of the
   // records (ScanResult::unlinked_held_outside); none of them is freed.
+  // `shmem`: ScanResult::shmem_objects, the objects' swap.
   Accountant(const std::vector<scan::ProcessRecord>& records,
              const scan::SegmentStore& segments, const PageCatalog* pages,
              const SwapCatalog& swap,
              const std::vector<scan::SysvSegment>& sysv, int threads,
-             const std::vector<scan::UnlinkedObject>& held_outside = {});
+             const std::vector<scan::UnlinkedObject>& held_outside = {},
+             std::span<const scan::ShmemObject> shmem = {});
 
   // Splits the records into `num_groups` groups; group_of[r] is the group
   // of records[r]. Fails only when `budget` refuses the per-page array.
@@ -232,6 +244,7 @@ class Accountant {
   std::vector<uint8_t> unlinked_outside_;
   std::vector<uint8_t> unlinked_unknown_;  // inode 0
   absl::flat_hash_map<int, SysvUse> sysv_;  // by shmid, in bytes
+  absl::flat_hash_map<scan::ShmemKey, uint64_t> shmem_swap_;  // bytes
   std::vector<Measured> measured_;
   std::vector<uint8_t> segment_has_ksm_;  // by segment id; empty: no KSM
 };
@@ -243,7 +256,8 @@ absl::StatusOr<std::vector<GroupTotals>> AccountGroups(
     const std::vector<uint32_t>& group_of, uint32_t num_groups,
     const PageCatalog* pages, const SwapCatalog& swap,
     const std::vector<scan::SysvSegment>& sysv, scan::MemoryBudget* budget,
-    const std::vector<scan::UnlinkedObject>& held_outside = {});
+    const std::vector<scan::UnlinkedObject>& held_outside = {},
+    std::span<const scan::ShmemObject> shmem = {});
 
 }  // namespace memstats::sets
 

@@ -48,7 +48,8 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
   SwapCatalog swap(scan.processes);
   const size_t n_records = scan.processes.size();
   Accountant accountant(scan.processes, *scan.segments, pages, swap, scan.sysv,
-                        threads, scan.unlinked_held_outside);
+                        threads, scan.unlinked_held_outside,
+                        scan.shmem_objects);
 
   // Jobs: the totals (everything as one group), each grouping, and with
   // --list-processes each process as its own group. Independent, so they

@@ -8,6 +8,7 @@
 //     file 5 = 20.0K), USS 150 = 600.0K, PSS 366+240 = 606.7K,
 //     swap 2 = 8.0K, swap USS 2 = 8.0K
 //   uid 1000 {bash}: RSS 13 = 52.0K, USS 8 = 32.0K, PSS 38.7K, SysV 8.0K
+//     (its segment has 4.0K in swap: SHM_SWAP)
 //   all: RSS 163 = 652.0K, USS 158 = 632.0K, PSS 645.3K
 //   P1 alone: RSS 145 = 580.0K, USS 40 = 160.0K, swap 1, swap USS 0
 //   P2 alone: RSS 110 = 440.0K, USS 10 = 40.0K, swap 2, swap USS 1
@@ -23,9 +24,17 @@
 namespace memstats::testing {
 namespace {
 
-constexpr char kHeader[] =
-    "memstats: 3 processes scanned, 0 filtered out, 1 kernel threads "
-    "(excluded), 0 vanished, 0 unreadable; X.XX s with 1 threads\n";
+// P1 and P2 map a shared anonymous object (/dev/zero); the fixture has no
+// map_files to read its swap by.
+constexpr char kUnknownSwap[] =
+    "swap unknown for 1 tmpfs, memfd or shared anonymous object, left out "
+    "of SHM_SWAP (it needs /proc/PID/map_files: CAP_SYS_ADMIN or "
+    "CAP_CHECKPOINT_RESTORE; and cachestat: Linux 6.5)\n";
+const std::string kHeader =
+    std::string(
+        "memstats: 3 processes scanned, 0 filtered out, 1 kernel threads "
+        "(excluded), 0 vanished, 0 unreadable; X.XX s with 1 threads\n") +
+    kUnknownSwap;
 
 void ExpectGolden(const std::vector<std::string>& args,
                   const std::string& expected) {
@@ -39,37 +48,37 @@ TEST(GroupsGolden, SplitUidEnvComm) {
   ExpectGolden({"groups", "--split-uid", "--split-env", "APP", "--split-comm"},
                std::string(kHeader) + R"(
 split by uid
-GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS
-0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.7K  8.0K      8.0K        0B  700.0K        0B
-1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K   84.0K        0B
------------------------------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K  784.0K        0B
+GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS
+0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.7K  8.0K      8.0K        0B        0B  700.0K        0B
+1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K      4.0K   84.0K        0B
+---------------------------------------------------------------------------------------------------------------------------
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K      4.0K  784.0K        0B
 
 split by env:APP
-GROUP    PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS
-web          1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B  208.0K        0B
-db           1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B   88.0K        0B
-(unset)      1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K   84.0K        0B
--------------------------------------------------------------------------------------------------------------------
-TOTAL        3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K  784.0K        0B
+GROUP    PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS
+web          1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B        0B  208.0K        0B
+db           1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B        0B   88.0K        0B
+(unset)      1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K      4.0K   84.0K        0B
+-----------------------------------------------------------------------------------------------------------------------------
+TOTAL        3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K      4.0K  784.0K        0B
 
 split by comm
-GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS
-P1         1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B  208.0K        0B
-P2         1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B   88.0K        0B
-bash       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K   84.0K        0B
------------------------------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K  784.0K        0B
+GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS
+P1         1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B        0B  208.0K        0B
+P2         1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B        0B   88.0K        0B
+bash       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K      4.0K   84.0K        0B
+---------------------------------------------------------------------------------------------------------------------------
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K      4.0K  784.0K        0B
 )");
 }
 
 TEST(GroupsGolden, Single) {
   ExpectGolden({"single"}, std::string(kHeader) + R"(
 split by single
-GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS
-all        3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K  784.0K        0B
------------------------------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K  784.0K        0B
+GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS
+all        3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K      4.0K  784.0K        0B
+---------------------------------------------------------------------------------------------------------------------------
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K      4.0K  784.0K        0B
 )");
 }
 
@@ -77,11 +86,11 @@ TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K     
 TEST(GroupsGolden, GroupsDefaultsToUid) {
   ExpectGolden({"groups"}, std::string(kHeader) + R"(
 split by uid
-GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS
-0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.7K  8.0K      8.0K        0B  700.0K        0B
-1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K   84.0K        0B
------------------------------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K  784.0K        0B
+GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS
+0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.7K  8.0K      8.0K        0B        0B  700.0K        0B
+1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K      4.0K   84.0K        0B
+---------------------------------------------------------------------------------------------------------------------------
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K      4.0K  784.0K        0B
 )");
 }
 
@@ -92,17 +101,17 @@ TEST(GroupsGolden, ListProcesses) {
   ExpectGolden({"groups", "--split-uid", "--list-processes"},
                std::string(kHeader) + R"(
 split by uid
-GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS
-0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.7K  8.0K      8.0K        0B  700.0K        0B
-1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K   84.0K        0B
------------------------------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K  784.0K        0B
+GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS
+0          2  620.0K  200.0K  400.0K  20.0K  600.0K    200.0K  606.7K  8.0K      8.0K        0B        0B  700.0K        0B
+1000       1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K      4.0K   84.0K        0B
+---------------------------------------------------------------------------------------------------------------------------
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K      4.0K  784.0K        0B
 
 processes
-PID  PPID   UID  COMM     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS  COMMAND
-100     1     0  P1    580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B  208.0K        0B  p1 --serve
-200   100     0  P2    440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B   88.0K        0B  p2 --db
-300     1  1000  bash   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K   84.0K        0B  -bash
+PID  PPID   UID  COMM     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS  COMMAND
+100     1     0  P1    580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B        0B  208.0K        0B  p1 --serve
+200   100     0  P2    440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B        0B   88.0K        0B  p2 --db
+300     1  1000  bash   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K      4.0K   84.0K        0B  -bash
 )");
 }
 
@@ -116,19 +125,19 @@ TEST(GroupsGolden, SplitPidsAndCustom) {
                 "env_kv(APP,web),uid(0)"},
                std::string(kHeader) + R"(
 split by pids
-GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS
-Other      2  612.0K  192.0K  400.0K  20.0K  192.0K    192.0K  405.3K  4.0K        0B      8.0K  292.0K        0B
-200        1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B   88.0K        0B
------------------------------------------------------------------------------------------------------------------
-TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K  784.0K        0B
+GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS
+Other      2  612.0K  192.0K  400.0K  20.0K  192.0K    192.0K  405.3K  4.0K        0B      8.0K      4.0K  292.0K        0B
+200        1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B        0B   88.0K        0B
+---------------------------------------------------------------------------------------------------------------------------
+TOTAL      3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K      4.0K  784.0K        0B
 
 split by custom
-GROUP            PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS
-env_kv(APP,web)      1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B  208.0K        0B
-uid(0)               1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B   88.0K        0B
-Other                1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K   84.0K        0B
----------------------------------------------------------------------------------------------------------------------------
-TOTAL                3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K  784.0K        0B
+GROUP            PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS
+env_kv(APP,web)      1  580.0K  160.0K  400.0K  20.0K  160.0K    160.0K  366.7K  4.0K        0B        0B        0B  208.0K        0B
+uid(0)               1  440.0K   40.0K  400.0K     0B   40.0K     40.0K  240.0K  8.0K      4.0K        0B        0B   88.0K        0B
+Other                1   52.0K   32.0K      0B  20.0K   32.0K     32.0K   38.7K    0B        0B      8.0K      4.0K   84.0K        0B
+-------------------------------------------------------------------------------------------------------------------------------------
+TOTAL                3  652.0K  232.0K  400.0K  20.0K  632.0K    232.0K  645.3K  8.0K      8.0K      8.0K      4.0K  784.0K        0B
 )");
 }
 
@@ -137,16 +146,16 @@ TEST(GroupsGolden, UnitsKiB) {
   ExpectGolden({"--units", "KiB", "single", "--list-processes"},
                std::string(kHeader) + R"(
 split by single
-GROUP  PROCS  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  FREED  FILE_USS
-all        3  652   232    400    20  632       232  645     8         8         8    784         0
----------------------------------------------------------------------------------------------------
-TOTAL      3  652   232    400    20  632       232  645     8         8         8    784         0
+GROUP  PROCS  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP  FREED  FILE_USS
+all        3  652   232    400    20  632       232  645     8         8         8         4    784         0
+-------------------------------------------------------------------------------------------------------------
+TOTAL      3  652   232    400    20  632       232  645     8         8         8         4    784         0
 
 processes
-PID  PPID   UID  COMM  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  FREED  FILE_USS  COMMAND
-100     1     0  P1    580   160    400    20  160       160  366     4         0         0    208         0  p1 --serve
-200   100     0  P2    440    40    400     0   40        40  240     8         4         0     88         0  p2 --db
-300     1  1000  bash   52    32      0    20   32        32   38     0         0         8     84         0  -bash
+PID  PPID   UID  COMM  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP  FREED  FILE_USS  COMMAND
+100     1     0  P1    580   160    400    20  160       160  366     4         0         0         0    208         0  p1 --serve
+200   100     0  P2    440    40    400     0   40        40  240     8         4         0         0     88         0  p2 --db
+300     1  1000  bash   52    32      0    20   32        32   38     0         0         8         4     84         0  -bash
 )");
 }
 
@@ -154,10 +163,10 @@ PID  PPID   UID  COMM  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_US
 TEST(GroupsGolden, UnitsBytes) {
   ExpectGolden({"single", "--units", "B"}, std::string(kHeader) + R"(
 split by single
-GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM   FREED  FILE_USS
-all        3  667648  237568  409600  20480  647168    237568  660820  8192      8192      8192  802816         0
------------------------------------------------------------------------------------------------------------------
-TOTAL      3  667648  237568  409600  20480  647168    237568  660820  8192      8192      8192  802816         0
+GROUP  PROCS     RSS    ANON   SHMEM   FILE     USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP   FREED  FILE_USS
+all        3  667648  237568  409600  20480  647168    237568  660820  8192      8192      8192      4096  802816         0
+---------------------------------------------------------------------------------------------------------------------------
+TOTAL      3  667648  237568  409600  20480  647168    237568  660820  8192      8192      8192      4096  802816         0
 )");
 }
 
@@ -170,12 +179,12 @@ TEST(GroupsGolden, FilterPid) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(MaskTiming(r.out), R"(memstats: 1 processes scanned, 2 filtered out, 1 kernel threads (excluded), 0 vanished, 0 unreadable; X.XX s with 1 threads
-
+)" + std::string(kUnknownSwap) + R"(
 split by comm
-GROUP  PROCS     RSS   ANON   SHMEM  FILE    USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  FREED  FILE_USS
-P2         1  440.0K  40.0K  400.0K    0B  40.0K     40.0K  240.0K  8.0K      8.0K        0B  92.0K        0B
--------------------------------------------------------------------------------------------------------------
-TOTAL      1  440.0K  40.0K  400.0K    0B  40.0K     40.0K  240.0K  8.0K      8.0K        0B  92.0K        0B
+GROUP  PROCS     RSS   ANON   SHMEM  FILE    USS  ANON_USS     PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP  FREED  FILE_USS
+P2         1  440.0K  40.0K  400.0K    0B  40.0K     40.0K  240.0K  8.0K      8.0K        0B        0B  92.0K        0B
+-----------------------------------------------------------------------------------------------------------------------
+TOTAL      1  440.0K  40.0K  400.0K    0B  40.0K     40.0K  240.0K  8.0K      8.0K        0B        0B  92.0K        0B
 )");
 }
 

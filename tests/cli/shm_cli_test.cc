@@ -43,6 +43,13 @@ TEST(ShmCli, FixtureSegmentTable) {
   EXPECT_EQ(doc["nobody"]["bytes"], 0);
   EXPECT_EQ(doc["tmpfs_mounts"].size(), 0u);
   EXPECT_EQ(doc["memfds"].size(), 0u);
+  // Swapped shared memory: the segment's 4096 bytes only.
+  EXPECT_EQ(doc["nobody"]["swap"], 0);
+  EXPECT_EQ(doc["swap"], json({{"sysv", 4096},
+                               {"tmpfs", 0},
+                               {"memfd", 0},
+                               {"total", 4096},
+                               {"unknown_objects", 0}}));
 }
 
 TEST(ShmCli, FixtureText) {
@@ -50,7 +57,13 @@ TEST(ShmCli, FixtureText) {
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_NE(r.out.find("0x00000000  32769"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("300 bash"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("total held by no process: 0 in 0 objects\n"),
+  EXPECT_NE(r.out.find("total held by no process: 0 in 0 objects, 0 of it in "
+                       "swap\n"),
+            std::string::npos)
+      << r.out;
+  // The segment's swap (/proc/sysvipc/shm); no tmpfs or memfd here.
+  EXPECT_NE(r.out.find("shared memory in swap: 4096 (SysV 4096, tmpfs 0, "
+                       "memfd 0)\n"),
             std::string::npos)
       << r.out;
 }

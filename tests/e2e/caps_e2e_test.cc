@@ -120,14 +120,22 @@ TEST_F(CapsTest, RootWithoutSysAdminReportsSmapsPssAndSysv) {
   EXPECT_TRUE(freed["unlinked_shm_objects"].is_null());
   EXPECT_EQ(freed["page_tables"], g["page_tables"]);
 
-  // The table: '-' in the six page-level columns, then a real PSS and
-  // SYSV_SHM 32.0M, then '-' for FREED and FILE_USS.
+  // The shared anonymous memory's swap is still read: /proc/PID/map_files
+  // takes CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE, which root keeps here.
+  // Nothing is in swap.
+  EXPECT_EQ(j["scan"]["shmem_swap_unknown_objects"].get<int64_t>(), 0);
+  EXPECT_EQ(g["shmem_swap"].get<int64_t>(), 0);
+
+  // The table: '-' in the six page-level columns, then a real PSS,
+  // SYSV_SHM 32.0M and SHM_SWAP 0B, with no note of unknown swap, then '-'
+  // for FREED and FILE_USS.
   RunResult text = RunCommand(WithoutSysAdmin({"--filter", filter, "single"}));
   ASSERT_EQ(text.exit_code, 0) << text.Describe();
   EXPECT_TRUE(std::regex_search(
       text.out,
-      std::regex(R"(\nall +[0-9]+( +-){6} +[0-9.]+M( +-){2} +32\.0M( +-){2}\n)")))
+      std::regex(R"(\nall +[0-9]+( +-){6} +[0-9.]+M( +-){2} +32\.0M +0B( +-){2}\n)")))
       << text.out;
+  EXPECT_EQ(text.out.find("swap unknown for "), std::string::npos) << text.out;
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "shm_objects.h"
@@ -31,7 +32,6 @@ namespace memstats::testing {
 namespace {
 
 using nlohmann::json;
-constexpr uid_t kNobody = 65534;
 
 TEST(ShmE2eTest, SegmentsFilesMemfdAndNobody) {
   ASSERT_EQ(::geteuid(), 0u) << "needs root (CI runs as root)";

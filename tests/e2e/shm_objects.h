@@ -1,18 +1,22 @@
-// Shared memory objects made by live tests (SysV segments, /dev/shm
-// files, forked children that map them), removed when the test ends, and
-// the kernel's own figures for them (/proc/sysvipc/shm, st_blocks).
+// Shared memory objects made by live tests (shm_e2e_test.cc,
+// shm_swap_e2e_test.cc, freed_e2e_test.cc): SysV segments, /dev/shm files
+// and child processes that map them, all removed when the test ends, also
+// after a failed assertion; and the kernel's own figures to check memstats
+// against (/proc/sysvipc/shm, st_blocks, smaps).
 #ifndef MEMSTATS_TESTS_E2E_SHM_OBJECTS_H_
 #define MEMSTATS_TESTS_E2E_SHM_OBJECTS_H_
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -26,6 +30,7 @@
 namespace memstats::testing {
 
 inline constexpr size_t kPage = 4096;
+inline constexpr uid_t kNobody = 65534;
 
 // Owns what the test made; the destructor removes it all, also when an
 // assertion failed half way.
@@ -39,8 +44,9 @@ class ShmObjects {
     for (int id : shmids_) ::shmctl(id, IPC_RMID, nullptr);
     for (const std::string& f : files_) ::unlink(f.c_str());
   }
-  int NewSegment(size_t bytes) {
-    int id = ::shmget(IPC_PRIVATE, bytes, IPC_CREAT | 0666);
+  // `flags`: SHM_HUGETLB for a segment of huge pages.
+  int NewSegment(size_t bytes, int flags = 0) {
+    int id = ::shmget(IPC_PRIVATE, bytes, IPC_CREAT | 0666 | flags);
     if (id >= 0) shmids_.push_back(id);
     return id;
   }
@@ -117,6 +123,28 @@ inline std::map<std::string, uint64_t> SysvLine(int shmid) {
     if (static_cast<int>(row["shmid"]) == shmid) return row;
   }
   return {};
+}
+
+// The sum of one smaps field ("Swap", "Shared_Hugetlb") in bytes over the
+// mappings of `pid` whose maps line ends with `path`.
+inline uint64_t SmapsSum(pid_t pid, const std::string& path,
+                         const std::string& field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/smaps"));
+  uint64_t sum = 0;
+  bool in_mapping = false;
+  for (std::string line; std::getline(in, line);) {
+    const size_t colon = line.find(':');
+    const bool header = colon == std::string::npos ||
+                        line.find(' ') < colon;  // "start-end perms ..."
+    if (header) {
+      in_mapping = line.size() >= path.size() &&
+                   line.compare(line.size() - path.size(), path.size(),
+                                path) == 0;
+    } else if (in_mapping && line.compare(0, colon, field) == 0) {
+      sum += std::stoull(line.substr(colon + 1)) * 1024;
+    }
+  }
+  return sum;
 }
 
 inline uint64_t AllocatedBytes(const std::string& path) {

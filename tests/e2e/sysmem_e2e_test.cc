@@ -405,6 +405,8 @@ TEST_F(SysMemTest, SwappedPagesAndSwappedShmem) {
     EXPECT_EQ(I(g, "shmem_uss"), w.shmem_uss);
     EXPECT_EQ(I(g, "sysv_shm_rss"), kSysv / 2 * kMiB);
     EXPECT_EQ(I(g, "sysv_shm_swap"), kSysv / 2 * kMiB);
+    // The shared anonymous memory and the memfd, each once.
+    EXPECT_EQ(I(g, "shmem_swap"), (kSharedAnon + kMemfd) / 2 * kMiB);
     EXPECT_LE(I(g, "anon_rss"),
               kNoisePerProcess * I(g, "processes"));  // all of it in swap
   }

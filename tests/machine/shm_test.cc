@@ -3,6 +3,7 @@
 #include "machine/shm.h"
 
 #include <map>
+#include <optional>
 
 #include "fake_proc_source.h"
 #include "gtest/gtest.h"
@@ -54,18 +55,20 @@ class FakeFs : public FsSource {
   absl::StatusOr<TmpfsListing> ListFiles(const std::string& mount) override {
     listed.push_back(mount);
     if (mount == "/dev/shm") {
+      // data: 1 of its 3 pages in swap; lost: its page in swap.
       return TmpfsListing{0, 25,
-                          {{"/dev/shm/data", 55, 10000, 12288},
-                           {"/dev/shm/lost", 56, 4096, 4096},
-                           {"/dev/shm/empty", 57, 0, 0}}};
+                          {{"/dev/shm/data", 55, 10000, 12288, 4096},
+                           {"/dev/shm/lost", 56, 4096, 4096, 4096},
+                           {"/dev/shm/empty", 57, 0, 0, 0}}};
     }
     if (mount == "/run") {
       // Same inode number as /dev/shm/data, another device: not mapped.
-      return TmpfsListing{0, 26, {{"/run/x", 55, 100, 4096}}};
+      // Its swap is unknown (it could not be opened).
+      return TmpfsListing{0, 26, {{"/run/x", 55, 100, 4096, std::nullopt}}};
     }
     if (mount == "/tmp") {
       // A tmpfs mounted over /tmp's first one: the walk finds /run's device.
-      return TmpfsListing{0, 26, {{"/run/x", 55, 100, 4096}}};
+      return TmpfsListing{0, 26, {{"/run/x", 55, 100, 4096, std::nullopt}}};
     }
     return absl::NotFoundError(mount);
   }
@@ -131,6 +134,12 @@ std::unique_ptr<Machine> MakeMachine() {
   // 300 (uid 2000): attached shmid 10, never touched it: no entries.
   AddProcess(src, m->scan, 300, 2000, "idle",
              "00100000-00105000 rw-s 00000000 00:01 10 /SYSV00001234 (deleted)\n");
+  // The scan's whole-object figures of memfd "buf": 4 pages, 2 in swap.
+  scan::ShmemUsage buf;
+  buf.size = buf.allocated = 16384;
+  buf.resident = buf.swapped = 8192;
+  m->scan.shmem_objects = {
+      {{0, 1, 77}, scan::ShmemKind::kMemfd, "/memfd:buf (deleted)", buf}};
   return m;
 }
 
@@ -208,6 +217,8 @@ TEST(CollectShmTest, MemfdTmpfsAndNobody) {
   ASSERT_EQ(r->memfds[0].mappers.size(), 2u);
   EXPECT_EQ(r->memfds[0].mappers[0].resident_pages, 1u);
   EXPECT_EQ(r->memfds[0].mappers[1].resident_pages, 2u);
+  ASSERT_TRUE(r->memfds[0].usage.has_value());
+  EXPECT_EQ(r->memfds[0].usage->swapped, 8192u);
 
   // Mounts: the bind mount (same device 0:25) is listed, not walked; /tmp
   // (0:27) is covered: its walk found another device, so it is skipped.
@@ -243,7 +254,19 @@ TEST(CollectShmTest, MemfdTmpfsAndNobody) {
   EXPECT_EQ(r->nobody[0].kind, "sysv");
   EXPECT_EQ(r->nobody[0].name, "SysV key 0x00000000 shmid 11");
   EXPECT_EQ(r->nobody[0].bytes, 12288u);
+  EXPECT_EQ(r->nobody[0].swap_bytes, 4096u);
   EXPECT_EQ(r->nobody[1].name, "/dev/shm/lost");
+  EXPECT_EQ(r->nobody[1].swap_bytes, 4096u);
+  // All of it, /run/x's unknown swap as 0.
+  EXPECT_EQ(r->nobody_swap_bytes, 8192u);
+
+  // Swap by kind: segment 11; data and lost; buf. /run/x unknown.
+  EXPECT_EQ(r->files[0].file.swapped, 4096u);
+  EXPECT_EQ(r->swap.sysv, 4096u);
+  EXPECT_EQ(r->swap.tmpfs, 8192u);
+  EXPECT_EQ(r->swap.memfd, 8192u);
+  EXPECT_EQ(r->swap.total(), 20480u);
+  EXPECT_EQ(r->swap.unknown, 1u);
 }
 
 TEST(CollectShmTest, VanishedProcessIsLeftOut) {

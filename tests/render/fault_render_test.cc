@@ -83,18 +83,18 @@ TEST(FaultRenderTest, TextIsEscapedAndFaultsAreCounted) {
   EXPECT_EQ(out.str(), R"(memstats: 3 processes scanned, 0 filtered out, 0 kernel threads (excluded), 1 vanished, 2 unreadable; 0.00 s with 2 threads
 
 split by env:APP
-GROUP                 PROCS  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  FREED  FILE_USS
-web                       1    8     8      0     0    8         8    8     0         0         0     56         0
-(unset)                   1    4     4      0     0    4         4    4     0         0         0     52         0
-\xfe\x1b]0;pwned\x07      1    4     4      0     0    0         0    2     0         0         0     48         0
-------------------------------------------------------------------------------------------------------------------
-TOTAL                     3   16    16      0     0   12        12   14     0         0         0    156         0
+GROUP                 PROCS  RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP  FREED  FILE_USS
+web                       1    8     8      0     0    8         8    8     0         0         0         0     56         0
+(unset)                   1    4     4      0     0    4         4    4     0         0         0         0     52         0
+\xfe\x1b]0;pwned\x07      1    4     4      0     0    0         0    2     0         0         0         0     48         0
+----------------------------------------------------------------------------------------------------------------------------
+TOTAL                     3   16    16      0     0   12        12   14     0         0         0         0    156         0
 
 processes
-PID  PPID   UID  COMM            RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  FREED  FILE_USS  COMMAND
- 10     1  1000  worker            8     8      0     0    8         8    8     0         0         0     56         0  worker --flag
- 11     1  1000  ghost             4     4      0     0    4         4    4     0         0         0     52         0
- 12     1  1000  bad\xff\x1b[2J    4     4      0     0    0         0    2     0         0         0     48         0  bad\xff\x1b[2J --flag
+PID  PPID   UID  COMM            RSS  ANON  SHMEM  FILE  USS  ANON_USS  PSS  SWAP  SWAP_USS  SYSV_SHM  SHM_SWAP  FREED  FILE_USS  COMMAND
+ 10     1  1000  worker            8     8      0     0    8         8    8     0         0         0         0     56         0  worker --flag
+ 11     1  1000  ghost             4     4      0     0    4         4    4     0         0         0         0     52         0
+ 12     1  1000  bad\xff\x1b[2J    4     4      0     0    0         0    2     0         0         0         0     48         0  bad\xff\x1b[2J --flag
 )");
   for (char c : out.str()) {
     EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << int(c);
@@ -123,7 +123,7 @@ TEST(FaultRenderTest, JsonIsValidAndFaultsAreCounted) {
       "invalid_pfns_excluded": 0, "kernel_threads": 0,
       "migration_entries_as_pages": 0, "pte_markers_excluded": 0,
       "processes_scanned": 3, "seconds": 0.0, "self_excluded": false,
-      "threads": 2,
+      "shmem_swap_unknown_objects": 0, "threads": 2,
       "unreadable": 2, "unreadable_pids": [13, 14], "vanished": 1,
       "zero_pages_excluded": 0})"));
   const nlohmann::json& split = doc["splits"][0];

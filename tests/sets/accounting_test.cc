@@ -205,6 +205,42 @@ TEST(AccountingTest, SysvSegmentsCountOncePerGroup) {
   EXPECT_EQ((*groups)[1].sysv_rss_bytes, 0u);
 }
 
+// Swapped tmpfs/memfd/shared anonymous objects: each object's swap once per
+// group that maps it (however many members map it, in however many
+// mappings), once in the totals, nothing for an object whose swap is
+// unknown or not in the scan's objects.
+TEST(AccountingTest, ShmemSwapCountsEachObjectOncePerGroup) {
+  FakeProcSource src;
+  std::vector<ProcessRecord> recs = {Rec(1, {}), Rec(2, {}), Rec(3, {})};
+  const scan::ShmemKey memfd{0, 1, 10}, file{0, 26, 20}, unknown{0, 1, 30},
+      absent{0, 1, 40};
+  auto ref = [](scan::ShmemKey k) {
+    return scan::ShmemMapRef{k, scan::ShmemKind::kMemfd, 0x1000, 0x2000, ""};
+  };
+  recs[0].shmem_maps = {ref(memfd), ref(file)};
+  recs[1].shmem_maps = {ref(memfd), ref(unknown), ref(absent)};
+  recs[2].shmem_maps = {ref(file)};
+  scan::ShmemUsage memfd_use, file_use;
+  memfd_use.swapped = 5 * 4096;
+  file_use.swapped = 3 * 4096;
+  const std::vector<scan::ShmemObject> objects = {
+      {memfd, scan::ShmemKind::kMemfd, "/memfd:m (deleted)", memfd_use},
+      {file, scan::ShmemKind::kTmpfsFile, "/dev/shm/f", file_use},
+      {unknown, scan::ShmemKind::kMemfd, "/memfd:u (deleted)", std::nullopt}};
+  SwapCatalog swap(recs);
+  auto groups = AccountGroups(recs, Store(), {0, 0, 1}, 2, nullptr, swap, {},
+                              nullptr, {}, objects);
+  ASSERT_OK(groups);
+  EXPECT_EQ((*groups)[0].shmem_swap_bytes, (5u + 3u) * 4096);
+  EXPECT_EQ((*groups)[1].shmem_swap_bytes, 3u * 4096);
+  EXPECT_EQ((*groups)[0].sysv_swap_bytes, 0u);
+  EXPECT_EQ((*groups)[0].shm_swap_bytes(), (5u + 3u) * 4096);
+  auto all = AccountGroups(recs, Store(), {0, 0, 0}, 1, nullptr, swap, {},
+                           nullptr, {}, objects);
+  ASSERT_OK(all);
+  EXPECT_EQ((*all)[0].shmem_swap_bytes, (5u + 3u) * 4096);
+}
+
 TEST(AccountingTest, BudgetRefusalIsResourceExhausted) {
   FakeProcSource src;
   SetRange(src, 0, 64, kAnonFlags, 1);
