@@ -57,7 +57,7 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
   for (const scan::ShmemObject& o : shmem) {
     if (o.swapped() > 0) shmem_swap_[o.key] = o.swapped();
   }
-  IndexUnlinked(held_outside);
+  IndexUnlinked(held_outside, shmem);
   if (pages_ == nullptr) return;
   // Each distinct segment is measured once; a process adds up its own.
   struct SegmentMeasure {

@@ -108,8 +108,9 @@ struct GroupTotals {
   uint64_t freed_unlinked_objects = 0;
   uint64_t freed_unlinked_pages = 0;
   // The destroyed unlinked objects' swapped pages, which pagemap does not
-  // show. Always 0 here: the per-object swap of tmpfs/memfd objects is to
-  // be added with their swap accounting (branch shmswap).
+  // show: their scan::ShmemObject swap (cachestat), matched by inode and
+  // path. An object with no shmem page in the members' page tables (all
+  // of it in swap) is not counted as destroyed, so neither is its swap.
   uint64_t freed_unlinked_swap_bytes = 0;
 
   // FREED in bytes. Meaningful only with page-level numbers (anon USS and
@@ -216,7 +217,8 @@ class Accountant {
   // The unlinked objects' ids (see IndexUnlinked), and the FREED parts
   // that come from shared memory (accounting_freed.cc). `shmids` holds
   // (shmid, VMAs) pairs of the group, sorted.
-  void IndexUnlinked(const std::vector<scan::UnlinkedObject>& held_outside);
+  void IndexUnlinked(const std::vector<scan::UnlinkedObject>& held_outside,
+                     std::span<const scan::ShmemObject> shmem);
   // What CountFreedUnlinked allocates.
   uint64_t UnlinkedBytes() const;
   void CountFreedSysv(std::vector<std::pair<int, uint32_t>>& shmids,
@@ -243,6 +245,7 @@ class Accountant {
   std::vector<std::vector<uint32_t>> unlinked_aliases_;
   std::vector<uint8_t> unlinked_outside_;
   std::vector<uint8_t> unlinked_unknown_;  // inode 0
+  std::vector<uint64_t> unlinked_swap_;    // bytes, its ShmemObject's swap
   absl::flat_hash_map<int, SysvUse> sysv_;  // by shmid, in bytes
   absl::flat_hash_map<scan::ShmemKey, uint64_t> shmem_swap_;  // bytes
   std::vector<Measured> measured_;

@@ -2,6 +2,7 @@
 // segments and unlinked objects a group's exit destroys, and their size.
 #include <algorithm>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -16,7 +17,8 @@ using internal::kNone;
 using internal::Owners;
 
 void Accountant::IndexUnlinked(
-    const std::vector<scan::UnlinkedObject>& held_outside) {
+    const std::vector<scan::UnlinkedObject>& held_outside,
+    std::span<const scan::ShmemObject> shmem) {
   std::map<scan::UnlinkedObject, uint32_t> ids;
   std::vector<const scan::UnlinkedObject*> objects;
   unlinked_ids_.resize(records_.size());
@@ -44,6 +46,14 @@ void Accountant::IndexUnlinked(
       unlinked_aliases_[id].push_back(other);
       unlinked_aliases_[other].push_back(id);
     }
+  }
+  // Each object's swap: the shmem object of the same inode and path (maps
+  // names both the same way; an fd of unknown inode matches none).
+  unlinked_swap_.assign(objects.size(), 0);
+  for (const scan::ShmemObject& o : shmem) {
+    if (o.swapped() == 0) continue;
+    auto it = ids.find(scan::UnlinkedObject{o.key.inode, o.path});
+    if (it != ids.end()) unlinked_swap_[it->second] = o.swapped();
   }
   unlinked_outside_.assign(objects.size(), 0);
   for (const scan::UnlinkedObject& o : held_outside) {
@@ -146,6 +156,7 @@ void Accountant::CountFreedUnlinked(const std::vector<uint32_t>& group_of,
     if (g == kNone || alive[id] || object_pages[id] == 0) continue;
     ++out[g].freed_unlinked_objects;
     out[g].freed_unlinked_pages += object_pages[id];
+    out[g].freed_unlinked_swap_bytes += unlinked_swap_[id];
   }
 }
 

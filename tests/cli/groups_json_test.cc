@@ -183,6 +183,8 @@ void ExpectTotals(const json& j, const Totals& t, bool has_processes,
       {"sysv_shm_swap", t.freed_sysv_swap},
       {"sysv_shm_segments", t.freed_sysv_segments},
       {"unlinked_shm", t.freed_unlinked},
+      // The destroyed object's swap: unknown in a fixture tree (no
+      // map_files; shmem_swap_unknown_objects in ExpectScan), so 0.
       {"unlinked_shm_swap", 0},
       {"unlinked_shm_objects", t.freed_unlinked_objects},
       {"page_tables", t.page_tables},

@@ -204,6 +204,8 @@ TEST(ShmSwapE2eTest, SwappedShmemPerObjectAndPerGroup) {
   ASSERT_EQ(Await(kMOut * kPage,
                   [&] { return SmapsSum(n, memfd_path, "Swap"); }),
             kMOut * kPage);
+  // The memfd's other pages are still in n's page tables.
+  ASSERT_EQ(SmapsSum(n, memfd_path, "Rss"), (kM - kMOut) * kPage);
   ASSERT_EQ(u_swap_smaps, kUOut * kPage);
   // Every mapper's smaps shows an object's whole swap.
   ASSERT_EQ(SmapsSum(n, f, "Swap"), kFOut * kPage);
@@ -263,6 +265,16 @@ TEST(ShmSwapE2eTest, SwappedShmemPerObjectAndPerGroup) {
   EXPECT_EQ(totals["sysv_shm_swap"], kSOut * kPage);
   EXPECT_EQ(totals["shmem_swap"], (kFOut + kMOut) * kPage);
   EXPECT_EQ(groups["scan"]["shmem_swap_unknown_objects"], 0);
+  // FREED: the memfd M only n maps (and nobody outside holds) dies with
+  // the nobody group: its resident pages and its pages in swap. F is
+  // linked and S not marked for removal: neither is destroyed.
+  const json& freed_n = (*gn)["freed"];
+  EXPECT_EQ(freed_n["unlinked_shm_objects"], 1) << freed_n.dump();
+  EXPECT_EQ(freed_n["unlinked_shm_swap"], kMOut * kPage);
+  EXPECT_EQ(freed_n["unlinked_shm"], kM * kPage);  // resident + swap
+  EXPECT_EQ(freed_n["sysv_shm_segments"], 0);
+  EXPECT_EQ((*g0)["freed"]["unlinked_shm_objects"], 0);
+  EXPECT_EQ((*g0)["freed"]["unlinked_shm_swap"], 0);
 
   // The text table's SHM_SWAP is SysV and other shmem swap together.
   RunResult text = RunCommand({MEMSTATS_BINARY, "--units", "B", "--filter",

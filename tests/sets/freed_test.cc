@@ -1,5 +1,7 @@
 // FREED (GroupTotals::freed_*): what stopping a group frees, on synthetic
 // records with a layout written out by hand. One page stands for 4 KiB.
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "fake_proc_source.h"
@@ -135,7 +137,7 @@ class FreedTest : public ::testing::Test {
     SwapCatalog swap(recs_);
     auto out = AccountGroups(recs_, Store(), group_of, groups,
                              page_level ? &*catalog : nullptr, swap, sysv_,
-                             nullptr, outside_);
+                             nullptr, outside_, shmem_);
     EXPECT_OK(out);
     return *out;
   }
@@ -144,7 +146,16 @@ class FreedTest : public ::testing::Test {
   std::vector<ProcessRecord> recs_;
   std::vector<SysvSegment> sysv_;
   std::vector<UnlinkedObject> outside_;
+  std::vector<scan::ShmemObject> shmem_;  // sorted by key
 };
+
+// A shmem object of `key` whose swap (cachestat) is `swapped_pages`.
+scan::ShmemObject Swapped(scan::ShmemKey key, scan::ShmemKind kind,
+                          const std::string& path, uint64_t swapped_pages) {
+  scan::ShmemUsage usage;
+  usage.swapped = swapped_pages * kPage;
+  return {key, kind, path, usage};
+}
 
 TEST_F(FreedTest, PartsOfEachGroup) {
   std::vector<GroupTotals> g = Account(true);
@@ -171,6 +182,49 @@ TEST_F(FreedTest, PartsOfEachGroup) {
   EXPECT_EQ(b.freed_sysv_segments, 0u);
   EXPECT_EQ(b.freed_unlinked_objects, 0u);
   EXPECT_EQ(b.freed_bytes(kPage), 10 * kPage + 4096);
+}
+
+// The swap of a destroyed object (ShmemObject, matched by inode and path)
+// is freed with it; the swap of an object that survives is not.
+TEST_F(FreedTest, DestroyedObjectsBringTheirSwap) {
+  using scan::ShmemKind;
+  shmem_ = {Swapped({0, 1, 50}, ShmemKind::kMemfd, kBuf.path, 6),
+            Swapped({0, 1, 51}, ShmemKind::kMemfd, kBoth.path, 7),
+            Swapped({0, 1, 52}, ShmemKind::kMemfd, kOut.path, 9),
+            {{0, 1, 53}, ShmemKind::kMemfd, kSeen.path, std::nullopt},
+            // Same inode as buf on another device, another path: not buf.
+            Swapped({0, 26, 50}, ShmemKind::kTmpfsFile,
+                    "/dev/shm/other (deleted)", 100),
+            Swapped({0, 26, 60}, ShmemKind::kTmpfsFile, kGone.path, 4)};
+  std::vector<GroupTotals> g = Account(true);
+  // A destroys buf (6 pages in swap) and gone (4); "both" is held by pid
+  // 3's fd, "out" by a process outside the scan, "seen" by an unscanned
+  // mapper (and its swap is unknown).
+  EXPECT_EQ(g[0].freed_unlinked_objects, 2u);
+  EXPECT_EQ(g[0].freed_unlinked_pages, 20u + 8u);
+  EXPECT_EQ(g[0].freed_unlinked_swap_bytes, (6 + 4) * kPage);
+  EXPECT_EQ(g[0].freed_bytes(kPage),
+            (100 + 3 + 28) * kPage + 40960 + 8192 + (6 + 4) * kPage + 12288);
+  EXPECT_EQ(g[1].freed_unlinked_swap_bytes, 0u);
+
+  // As one group: "both" too.
+  g = Account(true, {0, 0, 0}, 1);
+  EXPECT_EQ(g[0].freed_unlinked_swap_bytes, (6 + 7 + 4) * kPage);
+
+  // Without page-level data no object is known to be destroyed.
+  EXPECT_EQ(Account(false)[0].freed_unlinked_swap_bytes, 0u);
+}
+
+// An object none of whose pages is in the members' page tables (all in
+// swap) is not counted as destroyed, and so neither is its swap (README,
+// FREED).
+TEST_F(FreedTest, ObjectWhollyInSwapCountsNowhere) {
+  const UnlinkedObject cold{54, "/memfd:cold (deleted)"};
+  Map(recs_[1], {}, &cold);
+  shmem_ = {Swapped({0, 1, 54}, scan::ShmemKind::kMemfd, cold.path, 5)};
+  std::vector<GroupTotals> g = Account(true);
+  EXPECT_EQ(g[0].freed_unlinked_objects, 2u);  // buf, gone
+  EXPECT_EQ(g[0].freed_unlinked_swap_bytes, 0u);
 }
 
 TEST_F(FreedTest, OneGroupFreesWhatOnlyTheOutsideKept) {
