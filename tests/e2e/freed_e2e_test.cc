@@ -202,7 +202,8 @@ TEST(FreedE2eTest, WhatStoppingAGroupFrees) {
     EXPECT_EQ(f["sysv_shm_swap"], k1["swap"]);
     EXPECT_EQ(f["unlinked_shm_objects"], 2);  // own, gone
     EXPECT_EQ(f["unlinked_shm"], own_rss + gone_rss);
-    EXPECT_EQ(f["unlinked_shm_swap"], 0);
+    EXPECT_EQ(f["unlinked_shm_swap"], 0);  // nothing paged out here (see
+                                            // shm_swap_e2e_test)
     EXPECT_EQ(f["page_tables"], pte);
     EXPECT_EQ(f["anon_uss"], ind["anon_uss"]);
     EXPECT_EQ(f["swap_uss"], ind["swap_uss"]);
