@@ -244,8 +244,8 @@ class Accountant {
   std::vector<std::vector<uint32_t>> unlinked_ids_;
   std::vector<std::vector<uint32_t>> unlinked_aliases_;
   std::vector<uint8_t> unlinked_outside_;
-  std::vector<uint8_t> unlinked_unknown_;  // inode 0
-  std::vector<uint64_t> unlinked_swap_;    // bytes, its ShmemObject's swap
+  std::vector<uint8_t> unlinked_unknown_;   // inode 0
+  std::vector<uint64_t> unlinked_swap_;     // bytes, its ShmemObject's swap
   absl::flat_hash_map<int, SysvUse> sysv_;  // by shmid, in bytes
   absl::flat_hash_map<scan::ShmemKey, uint64_t> shmem_swap_;  // bytes
   std::vector<Measured> measured_;
