@@ -70,6 +70,15 @@ configure() {
     -DMEMSTATS_BUILD_BENCHES=OFF -DMEMSTATS_SANITIZE="$san" "$@" >/dev/null
 }
 
+# drop_unless_clang DIR: removes a build directory configured with another
+# compiler (gcc, before these builds moved to clang): CMake cannot switch.
+drop_unless_clang() {
+  if [ -f "$1/CMakeCache.txt" ] &&
+    ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++' "$1/CMakeCache.txt"; then
+    rm -rf "$1"
+  fi
+}
+
 # The ASan build: clang, which compiles a test file under ASan about a
 # third faster than gcc, and links with lld. With clang the build also holds
 # the fuzz targets (see CMakeLists.txt), which scripts/fuzz.sh runs.
@@ -82,10 +91,7 @@ build_asan() {
   local dir="$SAN_BUILD_ROOT/build-asan" targets=()
   ((${#@} == 0)) || targets=(--target "$@")
   "$ROOT/scripts/install_packages.sh" clang lld libclang-rt-14-dev
-  # A build directory configured with gcc cannot switch compilers.
-  if grep -q '^CMAKE_CXX_COMPILER:.*g++' "$dir/CMakeCache.txt" 2>/dev/null; then
-    rm -rf "$dir"
-  fi
+  drop_unless_clang "$dir"
   CC=clang CXX=clang++ configure "$dir" address \
     -DCMAKE_CXX_FLAGS_DEBUG="-gline-tables-only -O1" \
     -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld &&
@@ -132,9 +138,7 @@ run_asan() {
 run_tsan() {
   local dir="$SAN_BUILD_ROOT/build-tsan" start=$SECONDS
   # clang and lld, as for ASan (faster to build than gcc).
-  if grep -q '^CMAKE_CXX_COMPILER:.*g++' "$dir/CMakeCache.txt" 2>/dev/null; then
-    rm -rf "$dir"
-  fi
+  drop_unless_clang "$dir"
   CC=clang CXX=clang++ configure "$dir" thread -DCMAKE_CXX_FLAGS_DEBUG="-gline-tables-only" \
     -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld &&
     cmake --build "$dir" -j "$JOBS" --target "${TSAN_TARGETS[@]}" &&
