@@ -137,10 +137,7 @@ run_asan() {
 
 run_tsan() {
   local dir="$SAN_BUILD_ROOT/build-tsan" start=$SECONDS
-  # clang and lld, as for ASan (faster to build than gcc).
-  drop_unless_clang "$dir"
-  CC=clang CXX=clang++ configure "$dir" thread -DCMAKE_CXX_FLAGS_DEBUG="-gline-tables-only" \
-    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld &&
+  configure "$dir" thread -DCMAKE_CXX_FLAGS_DEBUG="-g1" &&
     cmake --build "$dir" -j "$JOBS" --target "${TSAN_TARGETS[@]}" &&
     MEMSTATS_CHURN_RUNS="$TSAN_CHURN_RUNS" MEMSTATS_CHURN_SCOPE=helper \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
