@@ -94,7 +94,7 @@ build_asan() {
   drop_unless_clang "$dir"
   CC=clang CXX=clang++ configure "$dir" address \
     -DCMAKE_CXX_FLAGS_DEBUG="-gline-tables-only -O1" \
-    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld &&
+    -DMEMSTATS_LINKER=lld &&
     cmake --build "$dir" -j "$JOBS" "${targets[@]}"
 }
 
