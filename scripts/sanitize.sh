@@ -62,12 +62,13 @@ ASAN_EXCLUDE='^MappingLiveTest\.FindsTheStackOfAWaitingThread$'
 ASAN_CHURN_RUNS=10
 ASAN_PRIVACY_STRIDE=19
 
-# configure DIR SANITIZER [cmake args...]
+# configure DIR SANITIZER [cmake args...]: src/ in unity batches
+# (MEMSTATS_UNITY), as these builds are never incremental for long.
 configure() {
   local dir="$1" san="$2"
   shift 2
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-    -DMEMSTATS_BUILD_BENCHES=OFF -DMEMSTATS_SANITIZE="$san" "$@" >/dev/null
+    -DMEMSTATS_BUILD_BENCHES=OFF -DMEMSTATS_UNITY=ON -DMEMSTATS_SANITIZE="$san" "$@" >/dev/null
 }
 
 # drop_unless_clang DIR: removes a build directory configured with another
