@@ -62,12 +62,22 @@ ASAN_EXCLUDE='^MappingLiveTest\.FindsTheStackOfAWaitingThread$'
 ASAN_CHURN_RUNS=10
 ASAN_PRIVACY_STRIDE=19
 
-# configure DIR SANITIZER [cmake args...]
+# configure DIR SANITIZER [cmake args...]: src/ in unity batches
+# (MEMSTATS_UNITY), as these builds are never incremental for long.
 configure() {
   local dir="$1" san="$2"
   shift 2
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-    -DMEMSTATS_BUILD_BENCHES=OFF -DMEMSTATS_SANITIZE="$san" "$@" >/dev/null
+    -DMEMSTATS_BUILD_BENCHES=OFF -DMEMSTATS_UNITY=ON -DMEMSTATS_SANITIZE="$san" "$@" >/dev/null
+}
+
+# drop_unless_clang DIR: removes a build directory configured with another
+# compiler (gcc, before these builds moved to clang): CMake cannot switch.
+drop_unless_clang() {
+  if [ -f "$1/CMakeCache.txt" ] &&
+    ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++' "$1/CMakeCache.txt"; then
+    rm -rf "$1"
+  fi
 }
 
 # The ASan build: clang, which compiles a test file under ASan about a
@@ -82,13 +92,10 @@ build_asan() {
   local dir="$SAN_BUILD_ROOT/build-asan" targets=()
   ((${#@} == 0)) || targets=(--target "$@")
   "$ROOT/scripts/install_packages.sh" clang lld libclang-rt-14-dev
-  # A build directory configured with gcc cannot switch compilers.
-  if grep -q '^CMAKE_CXX_COMPILER:.*g++' "$dir/CMakeCache.txt" 2>/dev/null; then
-    rm -rf "$dir"
-  fi
+  drop_unless_clang "$dir"
   CC=clang CXX=clang++ configure "$dir" address \
     -DCMAKE_CXX_FLAGS_DEBUG="-gline-tables-only -O1" \
-    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld &&
+    -DMEMSTATS_LINKER=lld &&
     cmake --build "$dir" -j "$JOBS" "${targets[@]}"
 }
 
@@ -131,12 +138,7 @@ run_asan() {
 
 run_tsan() {
   local dir="$SAN_BUILD_ROOT/build-tsan" start=$SECONDS
-  # clang and lld, as for ASan (faster to build than gcc).
-  if grep -q '^CMAKE_CXX_COMPILER:.*g++' "$dir/CMakeCache.txt" 2>/dev/null; then
-    rm -rf "$dir"
-  fi
-  CC=clang CXX=clang++ configure "$dir" thread -DCMAKE_CXX_FLAGS_DEBUG="-gline-tables-only" \
-    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld &&
+  configure "$dir" thread -DCMAKE_CXX_FLAGS_DEBUG="-g1" &&
     cmake --build "$dir" -j "$JOBS" --target "${TSAN_TARGETS[@]}" &&
     MEMSTATS_CHURN_RUNS="$TSAN_CHURN_RUNS" MEMSTATS_CHURN_SCOPE=helper \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \

@@ -6,7 +6,7 @@
 # Prints the findings and a one-line summary; exits non-zero on a finding.
 #
 # Without arguments (CI), one translation unit per library: a generated
-# file in $BUILD_DIR/tidy-unity/ includes every .cc file of one folder of
+# file in $BUILD_DIR/tidy-db/units/ includes every .cc file of one folder of
 # src/ that is compiled with the same flags. clang-tidy's matchers walk
 # the whole AST of a translation unit, system headers included (abseil,
 # CLI11, nlohmann/json: 98% of a file's AST), so checking a library as one
@@ -43,46 +43,64 @@ tidy_each() {
     sh "$ROOT" "$db" {} "$work/logs"
 }
 
-files=("$@")
-units=0
-if ((${#files[@]} == 0)); then
-  # One unit per (folder of src/, compile command); units get a compile
-  # database of their own.
-  unity="$BUILD_DIR/tidy-unity"
-  rm -rf "$unity"
-  mkdir -p "$unity"
-  python3 - "$BUILD_DIR/compile_commands.json" "$ROOT/src/" "$unity" <<'EOF'
-import collections, json, os, shlex, sys
-db, src, out = sys.argv[1:]
-groups = collections.defaultdict(list)
-for e in json.load(open(db)):
+# Two compile databases of src/'s .cc files, from the build's (whose
+# entries are CMake's unity files when the build has MEMSTATS_UNITY: their
+# #include lines name the real files): $db/files, one entry per file, and
+# $db/units, one per library unit (see above).
+db="$BUILD_DIR/tidy-db"
+rm -rf "$db"
+mkdir -p "$db/files" "$db/units"
+python3 - "$BUILD_DIR/compile_commands.json" "$ROOT/src/" "$db" <<'EOF'
+import collections, json, os, re, shlex, sys
+build_db, src, out = sys.argv[1:]
+entries = []  # (file, directory, flags without -o and the source)
+for e in json.load(open(build_db)):
     f = os.path.realpath(os.path.join(e["directory"], e["file"]))
-    if not f.startswith(src) or not f.endswith(".cc"):
-        continue
     args = shlex.split(e["command"]) if "command" in e else e["arguments"]
     i = args.index("-o")
-    flags = args[:i] + args[i + 2:]
-    flags = [a for a in flags if a != e["file"] and a != f]
-    groups[(os.path.dirname(f), tuple(flags))].append((f, e["directory"]))
+    flags = [a for a in args[:i] + args[i + 2:] if a not in (e["file"], f)]
+    if "/Unity/unity_" in f:
+        members = re.findall(r'^#include "([^"]+)"', open(f).read(), re.M)
+    else:
+        members = [f]
+    for m in members:
+        m = os.path.realpath(m)
+        if m.startswith(src) and m.endswith(".cc"):
+            entries.append((m, e["directory"], tuple(flags)))
+
+
+def command(flags, path):
+    return " ".join(shlex.quote(a) for a in list(flags) + ["-o", path + ".o", path])
+
+
+json.dump([{"directory": d, "file": f, "command": command(fl, f)}
+           for f, d, fl in sorted(entries)],
+          open(os.path.join(out, "files", "compile_commands.json"), "w"), indent=1)
+groups = collections.defaultdict(list)
+for f, d, fl in entries:
+    groups[(os.path.dirname(f), fl)].append((f, d))
 units = []
 names = collections.Counter()
 for (folder, flags), members in sorted(groups.items()):
     lib = os.path.relpath(folder, src).replace("/", "_")
     names[lib] += 1
-    path = os.path.join(out, f"{lib}_{names[lib]}.cc")
+    path = os.path.join(out, "units", f"{lib}_{names[lib]}.cc")
     with open(path, "w") as u:
         for f, _ in sorted(members):
             u.write(f'#include "{f}"  // NOLINT(bugprone-suspicious-include)\n')
-    cmd = list(flags) + ["-o", path + ".o", path]
     units.append({"directory": members[0][1], "file": path,
-                  "command": " ".join(shlex.quote(a) for a in cmd)})
+                  "command": command(flags, path)})
     with open(path + ".files", "w") as m:
         m.write("\n".join(f for f, _ in sorted(members)) + "\n")
-json.dump(units, open(os.path.join(out, "compile_commands.json"), "w"), indent=1)
+json.dump(units, open(os.path.join(out, "units", "compile_commands.json"), "w"), indent=1)
 EOF
-  mapfile -t unit_files < <(ls "$unity"/*.cc)
+
+files=("$@")
+units=0
+if ((${#files[@]} == 0)); then
+  mapfile -t unit_files < <(ls "$db"/units/*.cc)
   units=${#unit_files[@]}
-  tidy_each "$unity" "${unit_files[@]}"
+  tidy_each "$db/units" "${unit_files[@]}"
   # A unit whose files do not compile together: those files one by one.
   retry=()
   for u in "${unit_files[@]}"; do
@@ -95,10 +113,10 @@ EOF
       mapfile -t -O "${#retry[@]}" retry <"$u.files"
     fi
   done
-  if ((${#retry[@]})); then tidy_each "$BUILD_DIR" "${retry[@]}"; fi
-  mapfile -t files < <(cat "$unity"/*.cc.files)
+  if ((${#retry[@]})); then tidy_each "$db/files" "${retry[@]}"; fi
+  mapfile -t files < <(cat "$db"/units/*.cc.files)
 else
-  tidy_each "$BUILD_DIR" "${files[@]}"
+  tidy_each "$db/files" "${files[@]}"
 fi
 
 cat "$work"/logs/*.log | sed 's/\x1b\[[0-9;]*m//g' >"$work/all.log"
