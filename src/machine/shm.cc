@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "scan/pagemap.h"
+#include "scan/parsers.h"
 
 namespace memstats::machine {
 namespace {
@@ -37,16 +38,15 @@ struct Object {
   std::vector<Mapper> mappers;
 };
 
-constexpr std::string_view kMemfdPrefix = "/memfd:";
 constexpr std::string_view kDeleted = " (deleted)";
 
 bool IsMemfd(const MapEntry& m) {
-  return m.path.starts_with(kMemfdPrefix);
+  return m.path.starts_with(scan::kMemfdPrefix);
 }
 
 std::string MemfdName(const MapEntry& m) {
   std::string_view p = m.path;
-  p.remove_prefix(kMemfdPrefix.size());
+  p.remove_prefix(scan::kMemfdPrefix.size());
   if (p.ends_with(kDeleted)) p.remove_suffix(kDeleted.size());
   return std::string(p);
 }

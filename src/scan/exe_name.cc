@@ -1,12 +1,13 @@
 #include "scan/exe_name.h"
 
+#include "scan/parsers.h"
+
 namespace memstats::scan {
 namespace {
 
 // The kernel appends this to the link of an unlinked file; a memfd lives on
 // an internal mount and is always unlinked, so its link carries it too.
 constexpr std::string_view kDeletedSuffix = " (deleted)";
-constexpr std::string_view kMemfdPrefix = "/memfd:";
 
 }  // namespace
 

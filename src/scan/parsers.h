@@ -53,6 +53,10 @@ std::vector<std::string> ParseCmdline(std::string_view text);
 absl::flat_hash_map<std::string, std::string> ParseEnviron(
     std::string_view text, const absl::flat_hash_set<std::string>& keys);
 
+// How maps names the memory of a memfd: "/memfd:NAME", with " (deleted)"
+// after it (the kernel's memfd_create prefix; memfd has no path otherwise).
+inline constexpr std::string_view kMemfdPrefix = "/memfd:";
+
 // One line of /proc/PID/maps (also the header line of each smaps entry).
 struct MapEntry {
   uint64_t start = 0;

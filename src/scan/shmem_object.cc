@@ -39,7 +39,6 @@ struct Cachestat {
   uint64_t nr_recently_evicted;
 };
 
-constexpr std::string_view kMemfdPrefix = "/memfd:";
 constexpr std::string_view kSharedAnonPath = "/dev/zero (deleted)";
 constexpr std::string_view kNamedShmemPrefix = "[anon_shmem:";
 
