@@ -27,14 +27,13 @@ TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz cli_args_fuzz)
 
 scripts/sanitize.sh build-asan "${TARGETS[@]}"
 
-total_execs=0
-crashes=0
-for t in "${TARGETS[@]}"; do
-  run="$BUILD_DIR/run/$t"
+# run_target T: one target over a copy of its corpus; its log in
+# $BUILD_DIR/run/T/log and its exit code in $BUILD_DIR/run/T/rc.
+run_target() {
+  local t="$1" run="$BUILD_DIR/run/$1" rc=0 limits
   rm -rf "$run"
   mkdir -p "$run/corpus" "$run/artifacts"
   cp fuzz/corpus/"$t"/* "$run/corpus/"
-  rc=0
   # Crashes stop the run (libFuzzer exits non-zero and writes the input to
   # artifacts/); a slow input over -timeout counts as a crash too.
   limits=(-max_total_time="$SECONDS_PER_TARGET")
@@ -44,6 +43,28 @@ for t in "${TARGETS[@]}"; do
   "$BUILD_DIR/fuzz/$t" "$run/corpus" "${limits[@]}" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$run/artifacts/" >"$run/log" 2>&1 || rc=$?
+  echo "$rc" >"$run/rc"
+}
+
+# The targets are single-threaded: run as many at once as there are cores
+# (a fixed run tries the same inputs however many run beside it).
+JOBS="$(nproc)"
+running=0
+for t in "${TARGETS[@]}"; do
+  if ((running >= JOBS)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_target "$t" &
+  running=$((running + 1))
+done
+wait
+
+total_execs=0
+crashes=0
+for t in "${TARGETS[@]}"; do
+  run="$BUILD_DIR/run/$t"
+  rc="$(cat "$run/rc" 2>/dev/null || echo 1)"
   execs=$(awk '/stat::number_of_executed_units:/ {n = $2} END {print n + 0}' "$run/log")
   total_execs=$((total_execs + execs))
   if ((rc != 0)); then
