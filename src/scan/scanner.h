@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "scan/memory_budget.h"
 #include "scan/parsers.h"
+#include "scan/physical_ram.h"
 #include "scan/proc_source.h"
 #include "scan/process_record.h"
 #include "scan/segment_store.h"
@@ -134,14 +135,6 @@ struct ScanResult {
 // turned unreadable are dropped and counted.
 void ReadSmapsRollups(ProcSource& source, ScanResult& result, int threads);
 
-// The PFNs of "System RAM" in <root>/iomem: [first, end) ranges, ascending
-// and merged, a PFN counting as RAM when any of its bytes is. Empty when
-// the file is unreadable or shows no RAM (addresses read as 0 without root).
-struct PfnRange {
-  uint64_t first = 0;
-  uint64_t end = 0;
-};
-std::vector<PfnRange> RamPfnRanges(ProcSource& source);
 // Adds every field of `from` to `to` (a whole smaps summed, as
 // smaps_rollup sums it).
 void AddSmapsTotals(const SmapsTotals& from, SmapsTotals& to);
@@ -153,21 +146,6 @@ void AddSmapsTotals(const SmapsTotals& from, SmapsTotals& to);
 // be read (on a CPU, exited, or no ptrace permission).
 std::vector<uint64_t> ReadThreadStackPointers(ProcHandle& h, int* threads,
                                               int* unknown);
-
-// One past the highest PFN of "System RAM" in <root>/iomem, or 0 when the
-// file is unreadable or shows no RAM (addresses read as 0 without root).
-uint64_t RamEndPfn(ProcSource& source);
-
-// No PFN reaches this: 52 bits of physical address (the architectural
-// maximum of x86-64 and arm64) in 4 KiB pages.
-inline constexpr uint64_t kMaxPhysPfn = uint64_t{1} << (52 - 12);
-
-// The PFN limit for ScanOptions::pfn_limit: RamEndPfn() when iomem shows
-// RAM; else, from meminfo's MemTotal, twice the RAM's pages plus 4 GiB of
-// address space (RAM ends above MemTotal by the holes below it: the PCI
-// hole under 4 GiB, firmware ranges); else kMaxPhysPfn. Never above
-// kMaxPhysPfn.
-uint64_t PfnLimit(ProcSource& source);
 
 // Page-level availability is decided from what the scan found, not from
 // privileges: when every present entry read PFN 0 (no CAP_SYS_ADMIN, as
