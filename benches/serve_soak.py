@@ -2,9 +2,14 @@
 """Soak test of memstats serve: its own memory and file descriptors over a
 long run with frequent scans and scrapes.
 
-Starts `memstats serve` on a free loopback port (whole machine, split by uid
-and comm, a scan every --interval), scrapes /metrics every --scrape-ms on a
-new connection each time (plus /healthz every 10th), and every
+Starts a workload that does not change (the layout helper of the e2e tests,
+tests/e2e/layout_helper.cc: a parent and 7 children sharing and owning
+known memory), then `memstats serve` on a free loopback port over it
+(--filter descendants(parent), split by the helper's role variable, uid and
+comm, a scan every --interval; --whole-machine scans every process
+instead, whose numbers move with whatever else runs), scrapes /metrics
+every --scrape-ms on a new connection each time (plus /healthz every
+10th), and every
 --sample-seconds reads memstats's VmRSS and its open file descriptors from
 /proc. At the end stops it with SIGTERM and prints first, last and max of
 RSS and fds, with the scrape and scan counts. Flat RSS and no fd growth is
@@ -12,7 +17,7 @@ the pass condition (judged by the reader; the script exits 1 only when
 memstats failed: a scrape error, a non-zero exit). Needs root for
 page-level numbers (runs without, with page-level metrics left out).
 
-  sudo benches/serve_soak.py [--build build] [--seconds 300]
+  sudo benches/serve_soak.py [--build build] [--seconds 300] [-- MORE_ARGS]
 """
 import argparse
 import os
@@ -23,6 +28,8 @@ import sys
 import threading
 import time
 import urllib.request
+
+ROLE = "MEMSTATS_SOAK_ROLE"
 
 
 def read_rss_kib(pid):
@@ -47,6 +54,7 @@ class Scraper(threading.Thread):
         self.scrapes = self.errors = 0
         self.max_age = 0.0
         self.scan_stamps = set()
+        self.durations = {}  # scan timestamp -> its duration
         self.first_error = None
 
     def run(self):
@@ -62,8 +70,11 @@ class Scraper(threading.Thread):
                     age = re.search(r"^memstats_scan_age_seconds (\S+)$", body, re.M)
                     stamp = re.search(r"^memstats_scan_timestamp_seconds (\S+)$",
                                       body, re.M)
+                    took = re.search(r"^memstats_scan_duration_seconds (\S+)$",
+                                     body, re.M)
                     self.max_age = max(self.max_age, float(age.group(1)))
                     self.scan_stamps.add(stamp.group(1))
+                    self.durations[stamp.group(1)] = float(took.group(1))
                 self.scrapes += 1
             except Exception as e:  # 503 before the first scan included
                 self.errors += 1
@@ -80,18 +91,51 @@ def main():
     ap.add_argument("--interval", default="1s")
     ap.add_argument("--scrape-ms", type=float, default=100)
     ap.add_argument("--sample-seconds", type=float, default=10)
+    ap.add_argument("--whole-machine", action="store_true",
+                    help="scan every process, not the helper's")
+    ap.add_argument("memstats_args", nargs="*",
+                    help="more arguments for memstats serve (after --), e.g. "
+                         "-- --threads 2")
     args = ap.parse_args()
 
     binary = os.path.join(args.build, "src/cli/memstats")
+    scope, helper = [], None
+    if not args.whole_machine:
+        helper = subprocess.Popen(
+            [os.path.join(args.build, "tests/e2e/memstats_layout_helper"),
+             "--shared-mib", "64", "--sysv-mib", "32", "--cow-mib", "48",
+             "--parent-private-mib", "16", "--child-private-mib", "24",
+             "--children", "7", "--env-key", ROLE],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, ROLE: "parent"})
+        ready = helper.stdout.readline()
+        parent = re.search(r"parent=(\d+)", ready)
+        if not parent:
+            print(f"the layout helper did not start: {ready!r}", file=sys.stderr)
+            helper.kill()
+            return 1
+        scope = ["--filter", f"descendants({parent.group(1)})"]
     serve = subprocess.Popen(
-        [binary, "serve", "--listen", "127.0.0.1:0", "--interval", args.interval,
-         "--split-uid", "--split-comm"],
+        [binary, *scope, "serve", "--listen", "127.0.0.1:0",
+         "--interval", args.interval, "--split-env", ROLE, "--split-uid",
+         "--split-comm", *args.memstats_args],
         stderr=subprocess.PIPE, text=True)
+    try:
+        return soak(args, serve)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+        if helper is not None:
+            helper.stdin.close()  # it exits when its stdin closes
+            helper.wait(timeout=30)
+
+
+def soak(args, serve):
     line = serve.stderr.readline()
     m = re.search(r"127\.0\.0\.1:(\d+)/metrics", line)
     if not m:
         print(f"memstats serve did not start: {line!r}", file=sys.stderr)
-        serve.kill()
         return 1
     # The rest of stderr, drained so that memstats never blocks on it.
     rest = []
@@ -130,8 +174,11 @@ def main():
           f"scrape every {args.scrape_ms:g} ms")
     print(f"scrapes         {scraper.scrapes} ok, {scraper.errors} failed"
           + (f" (first: {scraper.first_error})" if scraper.first_error else ""))
+    took = sorted(scraper.durations.values()) or [0.0]
     print(f"scans seen      {len(scraper.scan_stamps)} distinct scan timestamps; "
           f"max age at a scrape {scraper.max_age:.3f} s")
+    print(f"scan duration   median {took[len(took) // 2]:.3f} s, max {took[-1]:.3f} s "
+          "(scans start every interval, or at once when one took longer)")
     print(f"RSS KiB         first {rss[0]}  last {rss[-1]}  max {max(rss)}")
     print(f"open fds        first {fds[0]}  last {fds[-1]}  max {max(fds)}")
     print(f"exit on SIGTERM {code}")

@@ -24,6 +24,12 @@ namespace {
 constexpr size_t kHttpThreads = 4;
 // Requests carry no body that matters.
 constexpr size_t kMaxPayload = size_t{64} * 1024;
+// How long an idle connection is kept, and a request may take to arrive.
+// cpp-httplib's stop() waits for its workers, and a worker waits this long
+// on an idle keep-alive connection (Prometheus keeps one open): it bounds
+// how long SIGTERM takes. Scrapes further apart than this reconnect.
+constexpr time_t kIdleSeconds = 1;
+constexpr time_t kReadSeconds = 2;
 
 // Why binding `address` fails, from a bind(2) of our own (cpp-httplib
 // reports only that it failed).
@@ -146,6 +152,8 @@ Server::Server(const LatestScan& latest, std::string version)
   httplib::Server& http = impl_->http;
   http.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
   http.set_payload_max_length(kMaxPayload);
+  http.set_keep_alive_timeout(kIdleSeconds);
+  http.set_read_timeout(kReadSeconds, 0);
   auto send = [](httplib::Response& res, const HttpReply& reply) {
     res.status = reply.status;
     res.set_content(reply.body, reply.content_type);

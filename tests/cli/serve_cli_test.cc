@@ -122,6 +122,21 @@ TEST(ServeCli, SigintExitsZero) {
   EXPECT_EQ(rest, "memstats: stopped by SIGINT\n");
 }
 
+// Prometheus keeps its connection open between scrapes: SIGTERM must not
+// wait for the client to close it. The server drops an idle connection
+// after 1 s; cpp-httplib's default (5 s) would run past the 4 s allowed.
+TEST(ServeCli, SigtermWithAnIdleKeepAliveConnection) {
+  ServeProcess serve(ServeArgv({}));
+  ASSERT_GT(serve.port(), 0) << serve.first_line();
+  ASSERT_EQ(serve.WaitFor200("/metrics", 20000).status, 200);
+  httplib::Client client("127.0.0.1", serve.port());
+  client.set_keep_alive(true);
+  auto res = client.Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(serve.Stop(SIGTERM, 4000), 0);
+}
+
 // --max-groups 2 on the comm split (P1, P2, bash): P1, the largest, keeps
 // its name; P2 and bash are one group "other", with the numbers of a
 // custom group of exactly those two processes (a union, not a sum).
