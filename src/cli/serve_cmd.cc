@@ -6,6 +6,7 @@
 // /healthz answer 503.
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -100,12 +101,14 @@ int RunServe(Context& ctx, const CLI::App& sub, const ServeArgs& a) {
   ::signal(SIGPIPE, SIG_IGN);
   sampler::InstallStopSignals({SIGINT, SIGTERM});
   serve::LatestScan latest;
+  std::atomic<bool> http_failed{false};  // outlives the server's thread
   serve::Server server(latest, MEMSTATS_VERSION);
   if (absl::Status s = server.Bind(a.address); !s.ok()) {
     throw UsageError(absl::StrCat("--listen ", s.message()));
   }
-  server.Start([] {
+  server.Start([&http_failed] {
     std::cerr << "memstats: error: the HTTP server stopped\n";
+    http_failed.store(true);
     sampler::RequestStop();
   });
   std::cerr << absl::StrFormat(
@@ -125,6 +128,7 @@ int RunServe(Context& ctx, const CLI::App& sub, const ServeArgs& a) {
     std::cerr << "memstats: error: " << end.status().message() << "\n";
     return kExitFailure;
   }
+  if (http_failed.load()) return kExitFailure;
   SayHowItEnded(*end, "");
   return kExitOk;
 }
