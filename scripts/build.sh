@@ -10,6 +10,9 @@ PACKAGES=(cmake ninja-build g++ pkg-config python3
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
           # memstats map writes its PNG with libpng.
           libpng-dev
+          # memstats serve's HTTP server (cpp-httplib), and the real
+          # Prometheus and promtool its live test scrapes and lints with.
+          libcpp-httplib-dev prometheus
           # tests/render: the SVG chart through rsvg-convert, the HTML
           # report in headless Chromium driven by Selenium.
           librsvg2-bin chromium chromium-driver python3-selenium)

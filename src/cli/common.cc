@@ -16,7 +16,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "render/groups.h"
 #include "scan/memory_budget.h"
 #include "scan/parsers.h"
 #include "scan/scanner.h"
@@ -205,6 +204,10 @@ void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
       {"--list-processes", "shm",
        "shm lists the processes attaching each object"},
       {"--ksm", "shm", "the KSM column is in the groups and single tables"},
+      {"--list-processes", "serve", "serve exports groups"},
+      {"--json", "serve", "serve answers in the Prometheus text format"},
+      {"--units", "serve", "serve exports bytes"},
+      {"--ksm", "serve", "serve exports no KSM metric"},
   };
   for (const Ignored& i : kIgnored) {
     if (command == i.command && app.get_option(i.option)->count() > 0) {
@@ -227,18 +230,27 @@ void RequireListedPids(scan::ProcSource& source, const std::vector<int>& pids,
   }
 }
 
-void WarnVanishedPids(const std::vector<int>& pids,
-                      const scan::ScanResult& result) {
+std::vector<int> VanishedPids(const std::vector<int>& pids,
+                              const scan::ScanResult& result) {
   const std::vector<int>& gone = result.stats.vanished_pids;
-  absl::flat_hash_set<int> warned;
+  absl::flat_hash_set<int> seen;
+  std::vector<int> vanished;
   for (int pid : pids) {
     // Not listed by the scan (exited since RequireListedPids), or listed
     // and gone before its files were read.
-    const bool vanished = !result.parents.contains(pid) ||
-                          std::binary_search(gone.begin(), gone.end(), pid);
-    if (vanished && warned.insert(pid).second) {
-      Warn(absl::StrFormat("warning: process %d exited during the scan", pid));
+    if ((!result.parents.contains(pid) ||
+         std::binary_search(gone.begin(), gone.end(), pid)) &&
+        seen.insert(pid).second) {
+      vanished.push_back(pid);
     }
+  }
+  return vanished;
+}
+
+void WarnVanishedPids(const std::vector<int>& pids,
+                      const scan::ScanResult& result) {
+  for (int pid : VanishedPids(pids, result)) {
+    Warn(absl::StrFormat("warning: process %d exited during the scan", pid));
   }
 }
 
@@ -413,74 +425,12 @@ void WarnUnreadable(const scan::ScanStats& st) {
                        st.unreadable == 1 ? "process" : "processes", pids));
 }
 
+uint64_t OwnRssBytes() { return ReadSelfMemory().own_rss; }
+
 std::unique_ptr<scan::MemoryBudget> NewBudget(const Context& ctx) {
   SelfMemory self = ReadSelfMemory();
   return std::make_unique<scan::MemoryBudget>(ctx.mem_limit_bytes,
                                               self.own_rss);
-}
-
-int RunGroups(Context& ctx,
-              const std::vector<std::unique_ptr<splitters::Splitter>>& splits,
-              const std::vector<int>& named_pids) {
-  RequireListedPids(*ctx.source, named_pids, "--split-pids");
-  const auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<scan::MemoryBudget> budget_ptr = NewBudget(ctx);
-  scan::MemoryBudget& budget = *budget_ptr;
-  scan::ScanOptions options;
-  // Page-level accounting needs kpageflags; when it cannot be read PSS can
-  // only come from smaps, so read smaps_rollup during the scan. (When
-  // kpageflags opens but pagemap hides PFNs, as for root without
-  // CAP_SYS_ADMIN, the scan finds out and reads smaps_rollup itself.)
-  uint64_t probe = 0;
-  options.read_smaps =
-      !ctx.source->ReadKpageflags(0, std::span<uint64_t>(&probe, 1)).ok();
-  for (const auto& s : splits) {
-    for (const auto& k : s->EnvKeys()) options.env_keys.insert(k);
-  }
-  options.shm_holders = true;  // FREED: who holds memfds, deleted files
-  auto scanned = RunScan(ctx, options, nullptr, budget);
-  if (int* code = std::get_if<int>(&scanned)) return *code;
-  scan::ScanResult& result = std::get<scan::ScanResult>(scanned);
-
-  std::vector<sets::Grouping> groupings;
-  groupings.reserve(splits.size());
-  for (const auto& s : splits) {
-    groupings.push_back(splitters::Split(*s, result.processes, result.parents));
-  }
-  auto report = sets::BuildReport(result, groupings, ctx.opts.list_processes,
-                                  *ctx.source, &budget, ctx.threads);
-  if (!report.ok()) {
-    if (absl::IsResourceExhausted(report.status())) {
-      Warn(absl::StrFormat(
-          "error: memory limit of %d MiB reached while accounting; no "
-          "numbers were printed. Raise --mem-limit or narrow --filter",
-          ctx.mem_limit_bytes >> 20));
-      return kExitMemLimit;
-    }
-    Warn(absl::StrCat("error: ", report.status().message()));
-    return kExitFailure;
-  }
-
-  // The time reported covers the scan and the accounting.
-  report->scan.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-          .count();
-  WarnUnreadable(report->scan);
-  WarnVanishedPids(named_pids, result);
-  if (!report->page_level) {
-    Warn(absl::StrCat("warning: ", report->page_level_note));
-  }
-
-  // Render into memory first: stdout gets the whole report or nothing.
-  std::ostringstream out;
-  if (ctx.opts.json) {
-    render::RenderGroupsJson(*report, out);
-  } else {
-    render::RenderGroupsText(*report, ctx.unit, out,
-                             {.ksm = ctx.opts.ksm_column});
-  }
-  std::cout << out.str() << std::flush;
-  return kExitOk;
 }
 
 }  // namespace memstats::cli

@@ -113,6 +113,11 @@ Context MakeContext(const GlobalOptions& opts);
 void RequireListedPids(scan::ProcSource& source, const std::vector<int>& pids,
                        const std::string& option);
 
+// The named `pids` that were listed but vanished during the scan of
+// `result`, or were not listed by it (exited before), each once.
+std::vector<int> VanishedPids(const std::vector<int>& pids,
+                              const scan::ScanResult& result);
+
 // "warning: process N exited during the scan" on stderr for each of the
 // named `pids` that was listed but vanished during the scan of `result`.
 void WarnVanishedPids(const std::vector<int>& pids,
@@ -154,16 +159,12 @@ std::variant<scan::ScanResult, int> RunScan(Context& ctx,
                                             const scan::KeepFn& keep,
                                             scan::MemoryBudget& budget);
 
+// memstats's own resident size now, in bytes (0 when unreadable).
+uint64_t OwnRssBytes();
+
 // "warning: N processes could not be read (permission denied): pids" on
 // stderr, when there were any.
 void WarnUnreadable(const scan::ScanStats& st);
-
-// Scans once, applies every splitter, accounts, and prints the report
-// (text or JSON) to stdout. `named_pids` (--split-pids) are checked with
-// RequireListedPids and WarnVanishedPids. Returns the exit code.
-int RunGroups(Context& ctx,
-              const std::vector<std::unique_ptr<splitters::Splitter>>& splits,
-              const std::vector<int>& named_pids = {});
 
 }  // namespace memstats::cli
 

@@ -5,6 +5,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
+#include "cli/analyze_groups.h"
 #include "cli/split_options.h"
 
 namespace memstats::cli {

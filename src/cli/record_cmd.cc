@@ -13,11 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "absl/time/time.h"
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
 #include "cli/sampling.h"
@@ -36,21 +34,6 @@ struct RecordArgs {
   std::string duration;  // "1h", "90s", "2.5" (seconds)
   std::optional<int64_t> count;
 };
-
-// "1h", "30m", "90s", "1h30m", "250ms", or a plain number of seconds.
-double ParseDurationSeconds(const std::string& text) {
-  double seconds = 0;
-  if (absl::SimpleAtod(text, &seconds)) {
-    return CheckSeconds("--duration", seconds);
-  }
-  absl::Duration d;
-  if (!absl::ParseDuration(text, &d)) {
-    throw UsageError(absl::StrCat(
-        "--duration: expected seconds or a duration such as 90s, 30m, 1h, "
-        "got '", text, "'"));
-  }
-  return CheckSeconds("--duration", absl::ToDoubleSeconds(d));
-}
 
 // Appends each sample to the store.
 class StoreSink : public sampler::SampleSink {
@@ -132,7 +115,7 @@ int RunRecord(Context& ctx, const RecordArgs& a) {
   options.schedule.period_seconds = static_cast<double>(a.period_ms) / 1000;
   options.schedule.max_ticks = a.count;
   if (!a.duration.empty()) {
-    options.schedule.duration_seconds = ParseDurationSeconds(a.duration);
+    options.schedule.duration_seconds = ParseDurationSeconds("--duration", a.duration);
   }
   options.threads = ctx.threads;
   sampler::InstallStopSignals({SIGINT, SIGTERM, SIGHUP, SIGQUIT});
@@ -182,7 +165,7 @@ void RegisterRecordCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
             "--period-ms: expected milliseconds above 0 and at most a week, "
             "got ", a->period_ms));
       }
-      if (!a->duration.empty()) ParseDurationSeconds(a->duration);
+      if (!a->duration.empty()) ParseDurationSeconds("--duration", a->duration);
       Context ctx = MakeContext(global);
       return RunRecord(ctx, *a);
     };

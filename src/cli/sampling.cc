@@ -8,8 +8,10 @@
 #include <mutex>
 #include <regex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "sampler/stop_signals.h"
 
 namespace memstats::cli {
@@ -35,6 +37,19 @@ double CheckSeconds(const std::string& option, double seconds) {
         kWeek, " (a week), got ", seconds));
   }
   return seconds;
+}
+
+double ParseDurationSeconds(const std::string& option,
+                            const std::string& text) {
+  double seconds = 0;
+  if (absl::SimpleAtod(text, &seconds)) return CheckSeconds(option, seconds);
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d)) {
+    throw UsageError(absl::StrCat(
+        option, ": expected seconds or a duration such as 90s, 30m, 1h, got '",
+        text, "'"));
+  }
+  return CheckSeconds(option, absl::ToDoubleSeconds(d));
 }
 
 scan::KeepFn PatternPicker(const std::vector<std::string>& patterns) {

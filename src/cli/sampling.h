@@ -25,6 +25,12 @@ std::function<std::unique_ptr<scan::MemoryBudget>()> SamplerBudgets(
 // week. Throws UsageError "<option>: ..." otherwise.
 double CheckSeconds(const std::string& option, double seconds);
 
+// A duration: "1h", "30m", "90s", "1h30m", "250ms", or a plain number of
+// seconds, checked by CheckSeconds. Throws UsageError "<option>: ..." for
+// anything else.
+double ParseDurationSeconds(const std::string& option,
+                            const std::string& text);
+
 // A predicate accepting the processes whose command line (argv joined by
 // spaces) or comm matches one of `patterns` (ECMAScript regular
 // expressions, searched: "^postgres" matches at the start). Throws

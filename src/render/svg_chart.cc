@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "render/units.h"
+#include "render/utf8.h"
 
 namespace memstats::render {
 
@@ -53,28 +54,6 @@ std::string LegendBytes(uint64_t bytes) {
   }
   return u == 0 ? absl::StrCat(bytes, " B")
                 : absl::StrCat(FormatFixed(v, 1), " ", kUnitNames[u]);
-}
-
-// One code point of valid UTF-8 at s[i]: its length (0 if invalid) and
-// value. Overlong forms, surrogates and values past U+10FFFF are invalid.
-size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80           ? 1
-             : (c >> 5) == 0x6  ? 2
-             : (c >> 4) == 0xe  ? 3
-             : (c >> 3) == 0x1e ? 4
-                                : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  uint32_t v = n == 1 ? c : c & (0x7f >> n);
-  for (size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) return 0;
-    v = (v << 6) | (b & 0x3f);
-  }
-  constexpr uint32_t kMinOf[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (v < kMinOf[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-  *cp = v;
-  return n;
 }
 
 // XML 1.0's Char production.
@@ -452,7 +431,7 @@ std::string EscapeXml(std::string_view s) {
     uint32_t cp = 0;
     size_t n = DecodeUtf8(s, i, &cp);
     if (n == 0 || !IsXmlChar(cp)) {
-      out += "\xef\xbf\xbd";  // U+FFFD
+      out += kReplacementChar;
       i += std::max<size_t>(n, 1);
       continue;
     }

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <numeric>
 #include <optional>
+#include <string_view>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "scan/parallel.h"
@@ -29,11 +32,74 @@ absl::StatusOr<std::optional<PageCatalog>> PageLevelCatalog(
   return c.status();
 }
 
+namespace {
+
+// The split's report from its accounted groups: groups with processes,
+// largest RSS first (PSS first without page-level numbers).
+SplitReport MakeSplit(const scan::ScanResult& scan, const Grouping& g,
+                      const std::vector<GroupTotals>& per_group,
+                      const GroupTotals& totals, bool page_level) {
+  const uint32_t n = static_cast<uint32_t>(g.names.size());
+  SplitReport split;
+  split.splitter = g.splitter;
+  split.totals = totals;
+  std::vector<std::vector<int>> pids(n);
+  for (size_t r = 0; r < scan.processes.size(); ++r) {
+    pids[g.group_of[r]].push_back(scan.processes[r].id.pid);
+  }
+  for (uint32_t id = 0; id < n; ++id) {
+    if (per_group[id].processes == 0) continue;
+    split.groups.push_back({g.names[id], std::move(pids[id]), per_group[id]});
+  }
+  std::stable_sort(split.groups.begin(), split.groups.end(),
+                   [page_level](const GroupReport& a, const GroupReport& b) {
+                     if (page_level) {
+                       return a.totals.rss_total_pages() >
+                              b.totals.rss_total_pages();
+                     }
+                     return a.totals.pss_bytes > b.totals.pss_bytes;
+                   });
+  return split;
+}
+
+}  // namespace
+
+std::optional<Grouping> FoldGroups(const Grouping& grouping,
+                                   const SplitReport& split,
+                                   size_t max_groups) {
+  if (max_groups == 0 || split.groups.size() <= max_groups) {
+    return std::nullopt;
+  }
+  Grouping folded;
+  folded.splitter = grouping.splitter;
+  absl::flat_hash_map<std::string_view, uint32_t> kept;
+  for (const GroupReport& g : split.groups) {
+    if (kept.size() + 1 >= max_groups) break;
+    // A group already named "other" goes into the folded one: two series
+    // with the same labels would be one too many.
+    if (g.name == kFoldedGroup) continue;
+    kept.emplace(g.name, static_cast<uint32_t>(folded.names.size()));
+    folded.names.push_back(g.name);
+  }
+  const auto other = static_cast<uint32_t>(folded.names.size());
+  folded.names.emplace_back(kFoldedGroup);
+  std::vector<uint32_t> new_id(grouping.names.size(), other);
+  for (size_t id = 0; id < grouping.names.size(); ++id) {
+    if (auto it = kept.find(grouping.names[id]); it != kept.end()) {
+      new_id[id] = it->second;
+    }
+  }
+  folded.group_of.reserve(grouping.group_of.size());
+  for (uint32_t id : grouping.group_of) folded.group_of.push_back(new_id[id]);
+  return folded;
+}
+
 absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
                                    const std::vector<Grouping>& groupings,
                                    bool list_processes,
                                    scan::ProcSource& source,
-                                   scan::MemoryBudget* budget, int threads) {
+                                   scan::MemoryBudget* budget, int threads,
+                                   size_t max_groups) {
   Report report;
   report.scan = scan.stats;
   auto catalog = PageLevelCatalog(scan, source, budget, threads,
@@ -84,30 +150,30 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
   const GroupTotals& totals = (*jobs[0].result)[0];
 
   for (size_t j = 0; j < groupings.size(); ++j) {
-    const Grouping& g = groupings[j];
-    const std::vector<GroupTotals>& per_group = *jobs[1 + j].result;
-    const uint32_t n = static_cast<uint32_t>(g.names.size());
-    SplitReport split;
-    split.splitter = g.splitter;
-    split.totals = totals;
-    std::vector<std::vector<int>> pids(n);
-    for (size_t r = 0; r < n_records; ++r) {
-      pids[g.group_of[r]].push_back(scan.processes[r].id.pid);
+    report.splits.push_back(MakeSplit(scan, groupings[j], *jobs[1 + j].result,
+                                      totals, report.page_level));
+  }
+
+  // Splits over max_groups: their small groups folded into one and
+  // accounted again, as one group (a union of pages, not a sum).
+  std::vector<std::pair<size_t, Grouping>> refold;
+  for (size_t j = 0; j < groupings.size(); ++j) {
+    if (auto f = FoldGroups(groupings[j], report.splits[j], max_groups)) {
+      refold.emplace_back(j, std::move(*f));
     }
-    for (uint32_t id = 0; id < n; ++id) {
-      if (per_group[id].processes == 0) continue;
-      split.groups.push_back({g.names[id], std::move(pids[id]), per_group[id]});
-    }
-    const bool by_rss = report.page_level;
-    std::stable_sort(split.groups.begin(), split.groups.end(),
-                     [by_rss](const GroupReport& a, const GroupReport& b) {
-                       if (by_rss) {
-                         return a.totals.rss_total_pages() >
-                                b.totals.rss_total_pages();
-                       }
-                       return a.totals.pss_bytes > b.totals.pss_bytes;
-                     });
-    report.splits.push_back(std::move(split));
+  }
+  std::vector<absl::StatusOr<std::vector<GroupTotals>>> refolded(refold.size());
+  arena.execute([&] {
+    scan::ParallelFor(size_t{0}, refold.size(), [&](size_t k) {
+      const Grouping& g = refold[k].second;
+      refolded[k] = accountant.Account(
+          g.group_of, static_cast<uint32_t>(g.names.size()), budget);
+    });
+  });
+  for (size_t k = 0; k < refold.size(); ++k) {
+    if (!refolded[k].ok()) return refolded[k].status();
+    report.splits[refold[k].first] = MakeSplit(
+        scan, refold[k].second, *refolded[k], totals, report.page_level);
   }
 
   if (list_processes) {

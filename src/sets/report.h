@@ -66,14 +66,30 @@ absl::StatusOr<std::optional<PageCatalog>> PageLevelCatalog(
     const scan::ScanResult& scan, scan::ProcSource& source,
     scan::MemoryBudget* budget, int threads, std::string& note);
 
+// The name of the group that FoldGroups makes of a split's smaller groups.
+inline constexpr char kFoldedGroup[] = "other";
+
+// `grouping` with at most `max_groups` groups: the max_groups - 1 first
+// groups of `split` (its report: largest first) keep their names, every
+// other process goes into one group named kFoldedGroup (a group already
+// named so is folded too, so that names stay unique). nullopt when the
+// split has no more than max_groups groups or max_groups is 0.
+// REQUIRES: `split` was accounted from `grouping`.
+std::optional<Grouping> FoldGroups(const Grouping& grouping,
+                                   const SplitReport& split,
+                                   size_t max_groups);
+
 // Accounts every grouping over the same scan, the splits side by side on
-// `threads` threads. Fails only on the memory budget or a ProcSource error
-// other than permissions.
+// `threads` threads. With max_groups > 0, a split with more groups than
+// that is folded (FoldGroups) and accounted again: its kFoldedGroup is a
+// true group (distinct pages, USS against everything outside it). Fails
+// only on the memory budget or a ProcSource error other than permissions.
 absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
                                    const std::vector<Grouping>& groupings,
                                    bool list_processes,
                                    scan::ProcSource& source,
-                                   scan::MemoryBudget* budget, int threads = 1);
+                                   scan::MemoryBudget* budget, int threads = 1,
+                                   size_t max_groups = 0);
 
 }  // namespace memstats::sets
 

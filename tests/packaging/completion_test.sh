@@ -53,11 +53,11 @@ expect_only() {
 
 # Commands, from `memstats --help`.
 expect_only "memstats " groups single top snapshot watch run peak record plot \
-  system map procinfo shm
+  system map procinfo shm serve
 expect_only "memstats sn" snapshot
 expect_only "memstats pe" peak
 expect_only "memstats --json g" groups
-expect_only "memstats --threads 2 s" single snapshot system shm
+expect_only "memstats --threads 2 s" single snapshot system shm serve
 expect_only "memstats shm --split-e" --split-env --split-exe
 expect_only "memstats shm --t" --top --threads
 # Option values.
@@ -79,6 +79,11 @@ expect "memstats top --" --loop --rounds --tsv --columns --units
 expect "memstats peak --" --by --pid --recording --files --json
 expect "memstats map --" --output --scale --split-uid --split-env
 expect_only "memstats map --scale " ""
+expect "memstats serve --" --listen --interval --max-groups --allow-remote \
+  --split-uid --split-env --filter
+expect_only "memstats serve --listen " ""
+expect_only "memstats serve --max-" --max-groups
+expect "memstats serve --split-env HO" HOME
 expect_only "memstats top -h" -h  # once, though both levels show it
 # The filter language after --filter (and in --split-custom), nested too.
 expect "memstats --filter " and\( or\( not\( uid\( user\( pid\( ppid\( \
