@@ -41,6 +41,7 @@ CommandLine::CommandLine()
   RegisterMapCommand(*app_, global_, run_);
   RegisterProcinfoCommand(*app_, global_, run_);
   RegisterShmCommand(*app_, global_, run_);
+  RegisterCaptureCommand(*app_, global_, run_);
 }
 
 CommandLine::~CommandLine() = default;

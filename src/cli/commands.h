@@ -26,6 +26,8 @@ void RegisterMapCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterProcinfoCommand(CLI::App& app, GlobalOptions& global,
                              RunFn& run);
 void RegisterShmCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterCaptureCommand(CLI::App& app, GlobalOptions& global,
+                            RunFn& run);
 
 }  // namespace memstats::cli
 
