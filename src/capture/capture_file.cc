@@ -306,6 +306,21 @@ absl::StatusOr<std::string> Compress(std::string_view raw) {
 constexpr const char* kBlobs[] = {"system", "users", "processes", "pagemap",
                                   "kpages"};
 
+// FNV-1a 64 over every meta row but the checksum and every blob, each as
+// name, NUL, value, NUL, in name order.
+uint64_t ContentChecksum(const std::map<std::string, std::string>& meta,
+                         const std::map<std::string, std::string>& raw) {
+  uint64_t sum = kFnvBasis;
+  const std::string_view nul("\0", 1);
+  for (const auto* table : {&meta, &raw}) {
+    for (const auto& [k, v] : *table) {
+      if (table == &meta && k == "checksum") continue;
+      sum = Fnv1a(Fnv1a(Fnv1a(Fnv1a(sum, k), nul), v), nul);
+    }
+  }
+  return sum;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> SerializeCapture(const CaptureData& d) {
@@ -315,11 +330,6 @@ absl::StatusOr<std::string> SerializeCapture(const CaptureData& d) {
   raw["processes"] = EncodeProcesses(d);
   raw["pagemap"] = EncodePagemap(d);
   raw["kpages"] = EncodeKpages(d);
-  uint64_t sum = kFnvBasis;
-  for (const char* name : kBlobs) {
-    sum = Fnv1a(Fnv1a(sum, name), raw[name]);
-  }
-
   auto db = SqliteDb::Open(":memory:",
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                SQLITE_OPEN_MEMORY);
@@ -336,11 +346,13 @@ absl::StatusOr<std::string> SerializeCapture(const CaptureData& d) {
       {"self_pid", absl::StrCat(i.self_pid)},
       {"memstats_version", i.memstats_version},
       {"env_values", absl::StrJoin(i.env_values, "\n")},
-      {"checksum", absl::StrFormat("%016x", sum)},
   };
+  std::map<std::string, std::string> meta_map(meta.begin(), meta.end());
+  const uint64_t sum = ContentChecksum(meta_map, raw);
   auto put_meta = SqliteStmt::Prepare(*db, "INSERT INTO meta VALUES(?,?)");
   if (!put_meta.ok()) return put_meta.status();
-  for (const auto& [k, v] : meta) {
+  meta_map["checksum"] = absl::StrFormat("%016x", sum);
+  for (const auto& [k, v] : meta_map) {
     put_meta->Bind(1, k);
     put_meta->Bind(2, v);
     if (absl::Status s = put_meta->Run(); !s.ok()) return s;
@@ -375,6 +387,20 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
   if (bytes.size() < 100 || bytes.substr(0, 16) != kMagic) {
     return bad("not a memstats capture (not an SQLite database)");
   }
+  // The header's page size times its page count is the file's size: SQLite
+  // itself would read a file cut at a page boundary as a smaller database.
+  auto byte = [&bytes](size_t i) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(bytes[i]));
+  };
+  uint32_t page_size = byte(16) << 8 | byte(17);
+  if (page_size == 1) page_size = 65536;
+  const uint64_t pages =
+      byte(28) << 24 | byte(29) << 16 | byte(30) << 8 | byte(31);
+  if (page_size * pages != bytes.size()) {
+    return bad(absl::StrFormat(
+        "truncated or corrupted (%d bytes; its header says %d pages of %d)",
+        bytes.size(), pages, page_size));
+  }
   auto db = SqliteDb::Open(":memory:",
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY);
   if (!db.ok()) return db.status();
@@ -388,10 +414,7 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
   std::map<std::string, std::string> meta;
   {
     auto q = SqliteStmt::Prepare(*db, "SELECT key, value FROM meta");
-    if (!q.ok()) {
-      return bad(absl::StrCat("not a memstats capture (",
-                              q.status().message(), ")"));
-    }
+    if (!q.ok()) return bad("not a memstats capture (no meta table)");
     while (true) {
       auto row = q->Step();
       if (!row.ok()) return bad(absl::StrCat("corrupted (", row.status().message(), ")"));
@@ -457,15 +480,13 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
       raw[blob_name] = std::move(out);
     }
   }
-  uint64_t sum = kFnvBasis;
   for (const char* blob : kBlobs) {
     if (!raw.contains(blob)) {
       return bad(absl::StrCat("truncated or corrupted (no ", blob, " blob)"));
     }
-    sum = Fnv1a(Fnv1a(sum, blob), raw[blob]);
   }
   if (options.verify_checksum &&
-      meta["checksum"] != absl::StrFormat("%016x", sum)) {
+      meta["checksum"] != absl::StrFormat("%016x", ContentChecksum(meta, raw))) {
     return bad("corrupted (checksum mismatch)");
   }
   if (!DecodeSystem(raw["system"], d) || !DecodeUsers(raw["users"], d) ||

@@ -3,7 +3,7 @@
 //
 //   meta(key TEXT PRIMARY KEY, value TEXT)   format, version, host, kernel,
 //       page_size, unix_ms, self_pid, memstats_version, env_values,
-//       checksum (FNV-1a 64 over every blob's name and content)
+//       checksum (FNV-1a 64 over the other rows and every blob)
 //   blobs(name TEXT PRIMARY KEY, raw_size INTEGER, data BLOB)
 //       system (with the pid list), users, processes, pagemap, kpages
 //
