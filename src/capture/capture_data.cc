@@ -47,10 +47,9 @@ void AppendPagemapRuns(uint64_t first_vpn, std::span<const uint64_t> entries,
 }
 
 void MergeRanges(std::vector<VpnRange>& ranges) {
-  std::sort(ranges.begin(), ranges.end(),
-            [](const VpnRange& a, const VpnRange& b) {
-              return a.first < b.first;
-            });
+  std::sort(
+      ranges.begin(), ranges.end(),
+      [](const VpnRange& a, const VpnRange& b) { return a.first < b.first; });
   std::vector<VpnRange> out;
   for (const VpnRange& r : ranges) {
     if (r.end <= r.first) continue;

@@ -92,8 +92,8 @@ struct CaptureInfo {
   std::string host;
   std::string kernel;
   uint64_t page_size = 4096;
-  int64_t unix_ms = 0;        // when the capture was taken
-  int self_pid = 0;           // memstats capture's own pid
+  int64_t unix_ms = 0;  // when the capture was taken
+  int self_pid = 0;     // memstats capture's own pid
   std::string memstats_version;
   // The variables whose values the capture holds (capture --env), sorted.
   std::vector<std::string> env_values;
@@ -101,8 +101,8 @@ struct CaptureInfo {
 
 struct CaptureData {
   CaptureInfo info;
-  Answer pids;                            // ListPids, space-separated
-  std::map<std::string, Answer> system;   // ReadSystemFile
+  Answer pids;                           // ListPids, space-separated
+  std::map<std::string, Answer> system;  // ReadSystemFile
   std::map<int, CapturedProcess> processes;
   // kpageflags/kpagecount of every PFN referenced (sorted runs), or the
   // error reading them gave (not root).

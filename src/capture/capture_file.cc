@@ -91,10 +91,10 @@ std::string EncodeProcesses(const CaptureData& d) {
     PutAnswers(w, p.answers);
     w.Varint(p.shmem.size());
     for (const ShmemAnswer& s : p.shmem) {
-      for (uint64_t v : {s.start, s.end, uint64_t{s.key.major},
-                         uint64_t{s.key.minor}, s.key.inode, s.usage.size,
-                         s.usage.allocated, s.usage.links, s.usage.resident,
-                         s.usage.swapped}) {
+      for (uint64_t v :
+           {s.start, s.end, uint64_t{s.key.major}, uint64_t{s.key.minor},
+            s.key.inode, s.usage.size, s.usage.allocated, s.usage.links,
+            s.usage.resident, s.usage.swapped}) {
         w.Varint(v);
       }
       PutAnswer(w, s.status);
@@ -240,8 +240,8 @@ bool DecodeKpages(std::string_view bytes, CaptureData& d) {
     KpageRun k;
     uint64_t gap = 0;
     if (!r.Varint(gap) || !r.Varint(k.count) || !r.Varint(k.flags) ||
-        !r.Varint(k.mapcount) || k.count == 0 ||
-        gap > (uint64_t{1} << 52) || k.count > (uint64_t{1} << 52)) {
+        !r.Varint(k.mapcount) || k.count == 0 || gap > (uint64_t{1} << 52) ||
+        k.count > (uint64_t{1} << 52)) {
       return false;
     }
     k.pfn = at + gap;
@@ -330,9 +330,9 @@ absl::StatusOr<std::string> SerializeCapture(const CaptureData& d) {
   raw["processes"] = EncodeProcesses(d);
   raw["pagemap"] = EncodePagemap(d);
   raw["kpages"] = EncodeKpages(d);
-  auto db = SqliteDb::Open(":memory:",
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_MEMORY);
+  auto db =
+      SqliteDb::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                     SQLITE_OPEN_MEMORY);
   if (!db.ok()) return db.status();
   if (absl::Status s = db->Exec(kSchema); !s.ok()) return s;
   const CaptureInfo& i = d.info;
@@ -401,11 +401,12 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
         "truncated or corrupted (%d bytes; its header says %d pages of %d)",
         bytes.size(), pages, page_size));
   }
-  auto db = SqliteDb::Open(":memory:",
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY);
+  auto db =
+      SqliteDb::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY);
   if (!db.ok()) return db.status();
   // SQLite reads the bytes in place (no FREEONCLOSE): they outlive `db`.
-  auto* data = reinterpret_cast<unsigned char*>(const_cast<char*>(bytes.data()));
+  auto* data =
+      reinterpret_cast<unsigned char*>(const_cast<char*>(bytes.data()));
   const int rc = sqlite3_deserialize(
       db->get(), "main", data, static_cast<sqlite3_int64>(bytes.size()),
       static_cast<sqlite3_int64>(bytes.size()), SQLITE_DESERIALIZE_READONLY);
@@ -417,7 +418,8 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
     if (!q.ok()) return bad("not a memstats capture (no meta table)");
     while (true) {
       auto row = q->Step();
-      if (!row.ok()) return bad(absl::StrCat("corrupted (", row.status().message(), ")"));
+      if (!row.ok())
+        return bad(absl::StrCat("corrupted (", row.status().message(), ")"));
       if (!*row) break;
       meta[q->Text(0)] = q->Text(1);
     }
@@ -440,8 +442,8 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
   i.host = meta["host"];
   i.kernel = meta["kernel"];
   i.memstats_version = meta["memstats_version"];
-  if (!absl::SimpleAtoi(meta["page_size"], &i.page_size) ||
-      i.page_size == 0 || (i.page_size & (i.page_size - 1)) != 0 ||
+  if (!absl::SimpleAtoi(meta["page_size"], &i.page_size) || i.page_size == 0 ||
+      (i.page_size & (i.page_size - 1)) != 0 ||
       !absl::SimpleAtoi(meta["unix_ms"], &i.unix_ms) ||
       !absl::SimpleAtoi(meta["self_pid"], &i.self_pid) || i.self_pid < 0) {
     return bad("corrupted (bad meta values)");
@@ -454,10 +456,12 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
   std::map<std::string, std::string> raw;
   {
     auto q = SqliteStmt::Prepare(*db, "SELECT name, raw_size, data FROM blobs");
-    if (!q.ok()) return bad(absl::StrCat("corrupted (", q.status().message(), ")"));
+    if (!q.ok())
+      return bad(absl::StrCat("corrupted (", q.status().message(), ")"));
     while (true) {
       auto row = q->Step();
-      if (!row.ok()) return bad(absl::StrCat("corrupted (", row.status().message(), ")"));
+      if (!row.ok())
+        return bad(absl::StrCat("corrupted (", row.status().message(), ")"));
       if (!*row) break;
       const std::string blob_name = q->Text(0);
       const uint64_t raw_size = q->Uint(1);
@@ -470,12 +474,12 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
         return bad(absl::StrCat("corrupted (blob ", blob_name, ")"));
       }
       std::string out(raw_size, '\0');
-      const size_t n = ZSTD_decompress(out.data(), out.size(), z.data(), z.size());
+      const size_t n =
+          ZSTD_decompress(out.data(), out.size(), z.data(), z.size());
       if (ZSTD_isError(n) || n != raw_size) {
-        return bad(absl::StrCat("corrupted (blob ", blob_name, ": ",
-                                ZSTD_isError(n) ? ZSTD_getErrorName(n)
-                                                : "short",
-                                ")"));
+        return bad(absl::StrCat(
+            "corrupted (blob ", blob_name, ": ",
+            ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short", ")"));
       }
       raw[blob_name] = std::move(out);
     }
@@ -486,7 +490,8 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
     }
   }
   if (options.verify_checksum &&
-      meta["checksum"] != absl::StrFormat("%016x", ContentChecksum(meta, raw))) {
+      meta["checksum"] !=
+          absl::StrFormat("%016x", ContentChecksum(meta, raw))) {
     return bad("corrupted (checksum mismatch)");
   }
   if (!DecodeSystem(raw["system"], d) || !DecodeUsers(raw["users"], d) ||

@@ -113,8 +113,8 @@ class RecordingSource::Handle : public scan::ProcHandle {
     if (usage.ok()) {
       a.usage = *usage;
     } else {
-      a.status = Answer{usage.status().code(),
-                        std::string{usage.status().message()}};
+      a.status =
+          Answer{usage.status().code(), std::string{usage.status().message()}};
     }
     std::lock_guard<std::mutex> l(slot_.mu);
     slot_.process.shmem.push_back(std::move(a));
@@ -176,8 +176,8 @@ absl::StatusOr<std::unique_ptr<scan::ProcHandle>> RecordingSource::OpenProcess(
   // A pid opened fine once stays so: a later failure is a read's answer.
   if (!h.ok()) {
     if (slot.process.answers.empty()) {
-      slot.process.open = Answer{h.status().code(),
-                                 std::string{h.status().message()}};
+      slot.process.open =
+          Answer{h.status().code(), std::string{h.status().message()}};
     }
     return h.status();
   }
@@ -403,10 +403,9 @@ CaptureData RecordingSource::Finish(CaptureInfo info) {
   for (auto& [pid, slot] : slots_) {
     CapturedProcess& p = slot->process;
     MergeRanges(p.covered);
-    std::sort(p.pagemap.begin(), p.pagemap.end(),
-              [](const PagemapRun& a, const PagemapRun& b) {
-                return a.vpn < b.vpn;
-              });
+    std::sort(
+        p.pagemap.begin(), p.pagemap.end(),
+        [](const PagemapRun& a, const PagemapRun& b) { return a.vpn < b.vpn; });
     d.processes[pid] = std::move(p);
   }
   slots_.clear();

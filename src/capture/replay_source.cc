@@ -68,9 +68,7 @@ class ReplayHandle : public scan::ProcHandle {
   absl::StatusOr<std::string> ReadLink(std::string_view name) override {
     return Find(absl::StrCat("l:", std::string{name}));
   }
-  absl::StatusOr<std::vector<int>> ListTasks() override {
-    return Ids("tasks");
-  }
+  absl::StatusOr<std::vector<int>> ListTasks() override { return Ids("tasks"); }
   absl::StatusOr<std::vector<int>> ListFds() override { return Ids("fds"); }
 
   absl::Status ReadPagemap(uint64_t first_vpn,
@@ -143,9 +141,8 @@ class ReplayHandle : public scan::ProcHandle {
 
  private:
   absl::Status NotCaptured(const std::string& what) const {
-    return misses_.Note(absl::FailedPreconditionError(
-        absl::StrCat(name_, ": process ", pid_, ": ", what,
-                     " not in the capture")));
+    return misses_.Note(absl::FailedPreconditionError(absl::StrCat(
+        name_, ": process ", pid_, ": ", what, " not in the capture")));
   }
   absl::StatusOr<std::string> Find(const std::string& key) const {
     auto it = p_.answers.find(key);
@@ -218,8 +215,8 @@ class ReplaySource : public scan::ProcSource {
   absl::StatusOr<std::string> ReadSystemFile(std::string_view name) override {
     auto it = d_.system.find(std::string{name});
     if (it == d_.system.end()) {
-      return misses_.Note(absl::FailedPreconditionError(absl::StrCat(
-          name_, ": ", std::string{name}, " not in the capture")));
+      return misses_.Note(absl::FailedPreconditionError(
+          absl::StrCat(name_, ": ", std::string{name}, " not in the capture")));
     }
     return FromAnswer(it->second);
   }
@@ -266,10 +263,9 @@ class ReplaySource : public scan::ProcSource {
                      : absl::StrCat("the capture holds values of ",
                                     absl::StrJoin(kept, ", "), " only"),
         "; capture with ",
-        absl::StrJoin(missing, " ",
-                      [](std::string* out, const std::string& k) {
-                        absl::StrAppend(out, "--env ", k);
-                      })));
+        absl::StrJoin(missing, " ", [](std::string* out, const std::string& k) {
+          absl::StrAppend(out, "--env ", k);
+        })));
   }
 
  private:

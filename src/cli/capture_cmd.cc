@@ -33,8 +33,8 @@ struct CaptureArgs {
 // (iomem's System RAM), and the host's name and kernel.
 const std::vector<std::string>& SystemFiles() {
   static const auto* files = new std::vector<std::string>{
-      "meminfo",  "sysvipc/shm",          "self/mountinfo",
-      "iomem",    "sys/kernel/osrelease", "sys/kernel/hostname"};
+      "meminfo", "sysvipc/shm",          "self/mountinfo",
+      "iomem",   "sys/kernel/osrelease", "sys/kernel/hostname"};
   return *files;
 }
 
@@ -69,8 +69,8 @@ int RunCapture(const GlobalOptions& global, const CaptureArgs& a) {
     throw UsageError(std::string{s.message()});
   }
   Context ctx = MakeContext(global);
-  auto owned = std::make_unique<capture::RecordingSource>(
-      std::move(ctx.source), a.env);
+  auto owned =
+      std::make_unique<capture::RecordingSource>(std::move(ctx.source), a.env);
   capture::RecordingSource& recorder = *owned;
   ctx.source = std::move(owned);
   // The capture holds memstats itself; analyses leave it out by its pid.

@@ -1,12 +1,13 @@
 // The capture reader on bad bytes: truncated, corrupted, newer versions,
 // files that are not captures. Each gets an error naming the file; none
 // crashes or reads as a different capture.
+#include "capture/capture_file.h"
+
 #include <sqlite3.h>
 
 #include <string>
 
 #include "absl/strings/match.h"
-#include "capture/capture_file.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
 
@@ -40,9 +41,9 @@ std::string Edit(const std::string& bytes, const char* sql) {
   EXPECT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
   auto* buf = static_cast<unsigned char*>(sqlite3_malloc64(bytes.size()));
   memcpy(buf, bytes.data(), bytes.size());
-  EXPECT_EQ(sqlite3_deserialize(db, "main", buf, bytes.size(), bytes.size(),
-                                SQLITE_DESERIALIZE_FREEONCLOSE |
-                                    SQLITE_DESERIALIZE_RESIZEABLE),
+  EXPECT_EQ(sqlite3_deserialize(
+                db, "main", buf, bytes.size(), bytes.size(),
+                SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE),
             SQLITE_OK);
   EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK)
       << sqlite3_errmsg(db);
@@ -125,8 +126,7 @@ TEST(CaptureFile, TruncatedAndCorruptedBytesNeverReadAsAnotherCapture) {
       EXPECT_TRUE(absl::IsDataLoss(d.status()) ||
                   absl::IsFailedPrecondition(d.status()))
           << d.status();
-      EXPECT_TRUE(absl::StartsWith(d.status().message(), "t: "))
-          << d.status();
+      EXPECT_TRUE(absl::StartsWith(d.status().message(), "t: ")) << d.status();
     }
   }
 }

@@ -47,15 +47,17 @@ class FakeHost : public FakeProcSource {
 std::unique_ptr<FakeHost> MakeHost() {
   auto host = std::make_unique<FakeHost>();
   FakeProcSource::Process& p = host->Add(10);
-  p.files["stat"] = "10 (app) S 1 10 10 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0";
+  p.files["stat"] =
+      "10 (app) S 1 10 10 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0";
   p.files["status"] =
       "Name:\tapp\nPPid:\t1\nUid:\t4242\t4242\t4242\t4242\nVmPTE:\t4 kB\n";
   p.files["cmdline"] = std::string("app\0--x\0", 8);
   p.files["cgroup"] = "0::/app.service\n";
   p.files["environ"] = std::string("SECRET=hunter2\0APP=web\0", 23);
   p.files["maps"] = "400000-40a000 rw-p 00000000 00:00 0 \n";
-  p.files["smaps_rollup"] = "400000-40a000 ---p 00000000 00:00 0 [rollup]\n"
-                            "Rss: 20 kB\nPss: 20 kB\n";
+  p.files["smaps_rollup"] =
+      "400000-40a000 ---p 00000000 00:00 0 [rollup]\n"
+      "Rss: 20 kB\nPss: 20 kB\n";
   p.exe = "/usr/bin/app";
   for (uint64_t i = 0; i < 4; ++i) p.pagemap[0x400 + i] = kPresent | (1000 + i);
   p.pagemap[0x404] = kPresent | 2000;
@@ -96,10 +98,13 @@ CaptureData ThroughFile(const CaptureData& d) {
 TEST(PagemapRuns, PresentRunsStepByOnePfnAndSwapRunsByOneOffset) {
   std::vector<PagemapRun> runs;
   const std::vector<uint64_t> entries = {
-      kPresent | 5, kPresent | 6, kPresent | 7,  // one run
-      kPresent | scan::kPmSoftDirty | 8,        // flags differ: new run
+      kPresent | 5,
+      kPresent | 6,
+      kPresent | 7,                       // one run
+      kPresent | scan::kPmSoftDirty | 8,  // flags differ: new run
       0,
-      kSwapped | (3 << 5) | 2, kSwapped | (4 << 5) | 2,  // one swap run
+      kSwapped | (3 << 5) | 2,
+      kSwapped | (4 << 5) | 2,  // one swap run
   };
   AppendPagemapRuns(100, entries, runs);
   EXPECT_EQ(runs, (std::vector<PagemapRun>{
@@ -123,10 +128,10 @@ TEST(Capture, DataSurvivesTheFile) {
   const CapturedProcess& p = back.processes.at(10);
   EXPECT_EQ(p.answers, d.processes.at(10).answers);
   EXPECT_EQ(p.covered, (std::vector<VpnRange>{{0x400, 0x40a}}));
-  EXPECT_EQ(p.pagemap, (std::vector<PagemapRun>{
-                           {0x400, 4, kPresent | 1000},
-                           {0x404, 1, kPresent | 2000},
-                           {0x406, 2, kSwapped | (7 << 5) | 1}}));
+  EXPECT_EQ(p.pagemap,
+            (std::vector<PagemapRun>{{0x400, 4, kPresent | 1000},
+                                     {0x404, 1, kPresent | 2000},
+                                     {0x406, 2, kSwapped | (7 << 5) | 1}}));
   EXPECT_EQ(back.system, d.system);
 }
 
@@ -216,8 +221,8 @@ TEST(Capture, UserNamesComeFromTheCaptureNotThisMachine) {
   auto filter = filters::ParseFilter("user(capuser)",
                                      filters::SourceUserResolver(*replay));
   ASSERT_TRUE(std::holds_alternative<filters::Filter>(filter));
-  EXPECT_TRUE(std::get<filters::Filter>(filter).Matches(
-      result->processes[0].id, result->parents));
+  EXPECT_TRUE(std::get<filters::Filter>(filter).Matches(result->processes[0].id,
+                                                        result->parents));
 }
 
 }  // namespace
