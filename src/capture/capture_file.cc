@@ -189,6 +189,7 @@ bool DecodePagemap(std::string_view bytes, CaptureData& d) {
       at += gap + len;
     }
     if (!r.Count(runs)) return false;
+    p.pagemap.reserve(runs);
     at = 0;
     uint64_t next = 0;
     for (uint64_t k = 0; k < runs; ++k) {
@@ -235,6 +236,7 @@ bool DecodeKpages(std::string_view bytes, CaptureData& d) {
   ByteReader r(bytes);
   uint64_t n = 0;
   if (!GetAnswer(r, d.kpage_status) || !r.Count(n)) return false;
+  d.kpages.reserve(n);
   uint64_t at = 0;
   for (uint64_t i = 0; i < n; ++i) {
     KpageRun k;

@@ -173,12 +173,12 @@ absl::StatusOr<std::unique_ptr<scan::ProcHandle>> RecordingSource::OpenProcess(
   auto h = live_->OpenProcess(pid);
   Slot& slot = SlotOf(pid);
   std::lock_guard<std::mutex> l(slot.mu);
-  // A pid opened fine once stays so: a later failure is a read's answer.
+  // The last open's answer: a process that exited after its stat was read
+  // for the parent map replays as gone, as the scan found it (its files
+  // after stat were never read).
   if (!h.ok()) {
-    if (slot.process.answers.empty()) {
-      slot.process.open =
-          Answer{h.status().code(), std::string{h.status().message()}};
-    }
+    slot.process.open =
+        Answer{h.status().code(), std::string{h.status().message()}};
     return h.status();
   }
   slot.process.open = Answer{};
@@ -330,59 +330,64 @@ void RecordingSource::CompleteProcesses() {
 }
 
 void RecordingSource::RecordKpages() {
-  std::vector<uint64_t> pfns{0};
+  // The referenced PFNs as [first, end) ranges: every present run, and the
+  // PFN under migration of a non-present run that names one; PFN 0 too.
+  std::vector<std::pair<uint64_t, uint64_t>> ranges{{0, 1}};
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [pid, slot] : slots_) {
       std::lock_guard<std::mutex> sl(slot->mu);
       for (const PagemapRun& r : slot->process.pagemap) {
         if (scan::PmIsPresent(r.entry)) {
-          for (uint64_t k = 0; k < r.count; ++k) {
-            pfns.push_back(scan::PmPfn(r.entry) + k);
-          }
+          ranges.emplace_back(scan::PmPfn(r.entry),
+                              scan::PmPfn(r.entry) + r.count);
         } else if (scan::PmIsSwapped(r.entry) &&
                    scan::PmSwapEntryKind(r.entry) ==
                        scan::SwapEntryKind::kPage) {
-          // Under migration: the offset is the resident page's PFN.
-          for (uint64_t k = 0; k < r.count; ++k) {
-            pfns.push_back(scan::PmSwapOffset(r.entry) + k);
-          }
+          ranges.emplace_back(scan::PmSwapOffset(r.entry),
+                              scan::PmSwapOffset(r.entry) + r.count);
         }
       }
     }
   }
-  std::sort(pfns.begin(), pfns.end());
-  pfns.erase(std::unique(pfns.begin(), pfns.end()), pfns.end());
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<uint64_t> pfns;  // the first PFN of each span to read
+  std::vector<uint64_t> ends;
+  for (const auto& [first, end] : ranges) {
+    if (!ends.empty() && first <= ends.back()) {
+      ends.back() = std::max(ends.back(), end);
+    } else {
+      pfns.push_back(first);
+      ends.push_back(end);
+    }
+  }
   kpage_status_ = Answer{};
   kpages_.clear();
-  constexpr size_t kMaxSpan = 4096;
+  constexpr uint64_t kMaxSpan = 4096;
   std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
-  for (size_t i = 0; i < pfns.size();) {
-    size_t j = i + 1;
-    while (j < pfns.size() && pfns[j] == pfns[j - 1] + 1 && j - i < kMaxSpan) {
-      ++j;
-    }
-    const size_t n = j - i;
-    std::span<uint64_t> f(flags.data(), n), c(counts.data(), n);
-    absl::Status s = live_->ReadKpageflags(pfns[i], f);
-    if (s.ok()) s = live_->ReadKpagecount(pfns[i], c);
-    if (!s.ok()) {
-      kpage_status_ = Answer{s.code(), std::string{s.message()}};
-      kpages_.clear();
-      return;
-    }
-    for (size_t k = 0; k < n; ++k) {
-      if (!kpages_.empty()) {
-        KpageRun& r = kpages_.back();
-        if (r.pfn + r.count == pfns[i] + k && r.flags == f[k] &&
-            r.mapcount == c[k]) {
-          ++r.count;
-          continue;
-        }
+  for (size_t i = 0; i < pfns.size(); ++i) {
+    for (uint64_t first = pfns[i]; first < ends[i]; first += kMaxSpan) {
+      const uint64_t n = std::min(kMaxSpan, ends[i] - first);
+      std::span<uint64_t> f(flags.data(), n), c(counts.data(), n);
+      absl::Status s = live_->ReadKpageflags(first, f);
+      if (s.ok()) s = live_->ReadKpagecount(first, c);
+      if (!s.ok()) {
+        kpage_status_ = Answer{s.code(), std::string{s.message()}};
+        kpages_.clear();
+        return;
       }
-      kpages_.push_back({pfns[i] + k, 1, f[k], c[k]});
+      for (uint64_t k = 0; k < n; ++k) {
+        if (!kpages_.empty()) {
+          KpageRun& r = kpages_.back();
+          if (r.pfn + r.count == first + k && r.flags == f[k] &&
+              r.mapcount == c[k]) {
+            ++r.count;
+            continue;
+          }
+        }
+        kpages_.push_back({first + k, 1, f[k], c[k]});
+      }
     }
-    i = j;
   }
 }
 
