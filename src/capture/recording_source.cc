@@ -11,6 +11,7 @@
 #include "scan/parallel.h"
 #include "scan/parsers.h"
 #include "scan/scanner.h"
+#include "scan/unlinked.h"
 
 namespace memstats::capture {
 namespace {
@@ -291,6 +292,13 @@ void RecordingSource::CompleteProcesses() {
     // Kernel threads: the scan stopped at stat; procinfo reads status.
     if (missing("f:status")) (void)(*h)->ReadFile("status");
     KeepUserOf(slot);
+    // What the scan reads of a process a filter leaves out (does it hold
+    // unlinked shared memory?), for one whose memory files failed here:
+    // a replay with a filter reads them.
+    if (missing("fds")) {
+      std::vector<scan::UnlinkedObject> held;
+      scan::ReadUnlinkedHolds(**h, held);
+    }
     {
       std::lock_guard<std::mutex> l(slot.mu);
       auto maps = slot.process.answers.find("f:maps");
