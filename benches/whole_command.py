@@ -10,6 +10,15 @@ each with 1 and 2 threads on the same processes, and prints the ratios and
 memstats's peak RSS (from wait4 of the child). Needs root. Usage:
 
   sudo benches/whole_command.py [--build build] [--scenario NAME ...]
+  sudo benches/whole_command.py --capture [--scenario NAME ...]
+
+With --capture it times instead, on the whole machine (a capture holds
+every process), `memstats groups`, `memstats capture -o FILE` and
+`memstats --from FILE groups` with the same splitters, and prints the
+capture's cost as a ratio to the groups scan, the replay's, and the
+capture's size per present page (the pages of every process captured).
+shared200 (or the quicker shared20) is the shared-heavy workload, dense
+the private-heavy one.
 
 Scenarios: shared200 (200 processes, each mapping ~1.2 GB of shared
 anonymous, SysV, file and copy-on-write memory), sparse (20 processes that
@@ -30,6 +39,9 @@ SCENARIOS = {
     "dense": dict(children=19, child_private=256),
     "big8g": dict(children=59, shared=4096, sysv=2048, file=1024, cow=1024,
                   child_private=8),
+    # shared200's layout with 20 processes: quicker to set up.
+    "shared20": dict(children=19, shared=400, sysv=300, file=300, cow=200,
+                     child_private=8),
 }
 DEFAULT = ["shared200", "sparse", "dense"]
 
@@ -68,6 +80,52 @@ def run(argv):
     return wall, usage.ru_maxrss / 1024.0, out
 
 
+def run_capture(argv):
+    """Runs a capture; returns (wall seconds, present pages it reports)."""
+    t0 = time.monotonic()
+    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True, check=True)
+    wall = time.monotonic() - t0
+    # "memstats: captured N processes, P present pages, into ..."
+    pages = int(r.stderr.split(" present pages")[0].split()[-1])
+    return wall, pages
+
+
+def capture_table(a, memstats):
+    """Capture cost, replay cost and size per present page."""
+    split = ["groups", "--split-uid", "--split-env", "MEMSTATS_E2E_ROLE",
+             "--split-comm", "--json"]
+    print("| scenario | threads | groups s | capture s | capture/groups "
+          "| replay s | replay/groups | file bytes | present pages "
+          "| bytes/page |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    path = "/tmp/memstats_bench.msnap"
+    for name in a.scenario or ["shared20", "dense"]:
+        helper, _ = start_helper(a.build, SCENARIOS[name])
+        try:
+            for threads in (1, 2):
+                t = ["--threads", str(threads)]
+                groups, capture, replay, pages = [], [], [], 0
+                for _ in range(a.repeat):
+                    groups.append(run([memstats] + t + split)[0])
+                    wall, pages = run_capture(
+                        [memstats] + t + ["capture", "-o", path, "--env",
+                         "MEMSTATS_E2E_ROLE"])
+                    capture.append(wall)
+                    replay.append(
+                        run([memstats, "--from", path] + t + split)[0])
+                g, c, r = min(groups), min(capture), min(replay)
+                size = os.path.getsize(path)
+                print("| %s | %d | %.3f | %.3f | %.2f | %.3f | %.2f | %d | %d "
+                      "| %.2f |" % (name, threads, g, c, c / g, r, r / g, size,
+                                    pages, size / max(pages, 1)), flush=True)
+        finally:
+            helper.stdin.close()
+            helper.wait()
+            if os.path.exists(path):
+                os.remove(path)
+
+
 def interleaved(commands, repeat):
     """Runs the commands in turn, `repeat` rounds, so that drift in the
     machine's speed (this is a VM) falls on all of them alike. Returns per
@@ -85,9 +143,14 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--scenario", action="append")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--capture", action="store_true",
+                    help="time capture and --from against groups instead")
     a = ap.parse_args()
     floor = os.path.join(a.build, "benches/pagemap_floor")
     memstats = os.path.join(a.build, "src/cli/memstats")
+    if a.capture:
+        capture_table(a, memstats)
+        return
     print("| scenario | threads | refs | floor s | floor+scan s | memstats s "
           "| ratio | memstats peak RSS MiB |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(cmake ninja-build g++ pkg-config python3
           libabsl-dev libtbb-dev libcli11-dev nlohmann-json3-dev
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
+          # capture files: zstd-compressed blobs.
+          libzstd-dev
           # memstats map writes its PNG with libpng.
           libpng-dev
           # memstats serve's HTTP server (cpp-httplib), and the real

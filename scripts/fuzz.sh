@@ -21,9 +21,9 @@ fi
 SECONDS_PER_TARGET="${1:-20}"
 # --fixed: inputs per target (15 to 25 s each on this kind of machine).
 declare -A FIXED_RUNS=([filter_fuzz]=100000 [parsers_fuzz]=1500000 [pagemap_fuzz]=100000
-  [cli_args_fuzz]=7000)
+  [cli_args_fuzz]=7000 [capture_fuzz]=20000)
 BUILD_DIR="${SAN_BUILD_ROOT:-$(pwd)}/build-asan"
-TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz cli_args_fuzz)
+TARGETS=(filter_fuzz parsers_fuzz pagemap_fuzz cli_args_fuzz capture_fuzz)
 
 scripts/sanitize.sh build-asan "${TARGETS[@]}"
 

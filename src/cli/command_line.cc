@@ -42,6 +42,7 @@ CommandLine::CommandLine()
   RegisterProcinfoCommand(*app_, global_, run_);
   RegisterShmCommand(*app_, global_, run_);
   RegisterServeCommand(*app_, global_, run_);
+  RegisterCaptureCommand(*app_, global_, run_);
 }
 
 CommandLine::~CommandLine() = default;

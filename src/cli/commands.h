@@ -27,6 +27,8 @@ void RegisterProcinfoCommand(CLI::App& app, GlobalOptions& global,
                              RunFn& run);
 void RegisterShmCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
 void RegisterServeCommand(CLI::App& app, GlobalOptions& global, RunFn& run);
+void RegisterCaptureCommand(CLI::App& app, GlobalOptions& global,
+                            RunFn& run);
 
 }  // namespace memstats::cli
 

@@ -16,6 +16,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "capture/capture_file.h"
+#include "capture/replay_source.h"
 #include "scan/memory_budget.h"
 #include "scan/parsers.h"
 #include "scan/scanner.h"
@@ -131,13 +133,6 @@ uint64_t CheckMemLimit(const std::string& text) {
   return mib << 20;
 }
 
-// True when `root` is the live /proc, where memstats itself is a process.
-bool IsLiveProc(const std::string& root) {
-  struct stat a, b;
-  return ::stat(root.c_str(), &a) == 0 && ::stat("/proc", &b) == 0 &&
-         a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 }  // namespace
 
 int Cores() { return std::max(1, tbb::info::default_concurrency()); }
@@ -208,6 +203,32 @@ void RefuseIgnoredOptions(const CLI::App& app, const std::string& command) {
       {"--json", "serve", "serve answers in the Prometheus text format"},
       {"--units", "serve", "serve exports bytes"},
       {"--ksm", "serve", "serve exports no KSM metric"},
+      // A capture is one moment of one machine: commands that sample over
+      // time, run things, or look at the machine beyond its processes
+      // refuse it.
+      {"--from", "watch", "watch samples the live system over time"},
+      {"--from", "run", "run starts a command and samples it live"},
+      {"--from", "record", "record samples the live system over time"},
+      {"--from", "peak", "peak reads a recording (its own FILE argument)"},
+      {"--from", "plot", "plot reads a recording (its own FILE argument)"},
+      {"--from", "system",
+       "a capture holds no kernel memory figures (vmallocinfo, zoneinfo)"},
+      {"--from", "map",
+       "a capture holds kpageflags only for the pages processes map"},
+      {"--from", "shm",
+       "a capture holds no listing of /dev/shm and other tmpfs files"},
+      {"--from", "capture", "capture reads the live system"},
+      {"--from", "serve", "serve scans the live system on its schedule"},
+      // capture records every process whole; filters and views apply
+      // when the capture is analysed.
+      {"--filter", "capture",
+       "a capture holds every process; filter when analysing it"},
+      {"--list-processes", "capture", "capture prints no report"},
+      {"--json", "capture", "capture prints no report"},
+      {"--units", "capture", "capture prints no report"},
+      {"--ksm", "capture", "capture prints no report"},
+      {"--self", "capture",
+       "a capture always holds memstats itself (--self when analysing)"},
   };
   for (const Ignored& i : kIgnored) {
     if (command == i.command && app.get_option(i.option)->count() > 0) {
@@ -268,6 +289,10 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   app.add_option("--procfs-root", o.procfs_root,
                  "Read this /proc-shaped directory instead of /proc")
       ->option_text("DIR");
+  app.add_option("--from", o.from,
+                 "Analyse this capture (memstats capture -o FILE) instead "
+                 "of the live system")
+      ->option_text("FILE");
   app.add_flag("--list-processes", o.list_processes,
                "Also list every process with its own numbers");
   app.add_flag("--json", o.json, "Print one JSON document (bytes) on stdout");
@@ -280,17 +305,19 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
                "Count memstats's own process too (left out by default)");
 }
 
-filters::Filter ParseFilterOrThrow(const std::string& text) {
-  auto parsed = filters::ParseFilter(text, filters::SystemUserResolver());
+filters::Filter ParseFilterOrThrow(const std::string& text,
+                                   const filters::UserResolver& users) {
+  auto parsed = filters::ParseFilter(text, users);
   if (auto* err = std::get_if<filters::FilterError>(&parsed)) {
     throw UsageError(filters::FormatFilterError(text, *err));
   }
   return std::get<filters::Filter>(std::move(parsed));
 }
 
-std::vector<filters::Filter> ParseFilterListOrThrow(const std::string& text,
-                                                    const std::string& option) {
-  auto parsed = filters::ParseFilterList(text, filters::SystemUserResolver());
+std::vector<filters::Filter> ParseFilterListOrThrow(
+    const std::string& text, const std::string& option,
+    const filters::UserResolver& users) {
+  auto parsed = filters::ParseFilterList(text, users);
   if (auto* err = std::get_if<filters::FilterError>(&parsed)) {
     throw UsageError(
         absl::StrCat(option, ": ", filters::FormatFilterError(text, *err)));
@@ -305,27 +332,38 @@ Context MakeContext(const GlobalOptions& opts) {
   ctx.unit = checked.unit;
   ctx.threads = checked.threads;
 
-  struct stat st;
-  if (::stat(opts.procfs_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw UsageError(absl::StrCat("--procfs-root: '", opts.procfs_root,
-                                  "' is not a directory"));
+  if (!opts.from.empty()) {
+    if (opts.procfs_root != "/proc") {
+      throw UsageError("--from and --procfs-root: give one source, not both");
+    }
+    auto data = capture::ReadCaptureFile(opts.from);
+    if (!data.ok()) throw UsageError(std::string{data.status().message()});
+    ctx.source = capture::NewReplaySource(std::move(*data), opts.from);
+  } else {
+    struct stat st;
+    if (::stat(opts.procfs_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      throw UsageError(absl::StrCat("--procfs-root: '", opts.procfs_root,
+                                    "' is not a directory"));
+    }
+    auto source = scan::NewLiveProcSource(opts.procfs_root);
+    if (!source.ok()) {
+      throw UsageError(
+          absl::StrCat("--procfs-root: ", source.status().message()));
+    }
+    auto pids = (*source)->ListPids();
+    if (!pids.ok() || pids->empty()) {
+      throw UsageError(absl::StrCat("--procfs-root: '", opts.procfs_root,
+                                    "' holds no process directories"));
+    }
+    ctx.source = std::move(*source);
+    // memstats is one of the processes of the live /proc only.
+    ctx.live = ctx.source->SelfPid() != 0;
   }
-  auto source = scan::NewLiveProcSource(opts.procfs_root);
-  if (!source.ok()) {
-    throw UsageError(absl::StrCat("--procfs-root: ", source.status().message()));
-  }
-  auto pids = (*source)->ListPids();
-  if (!pids.ok() || pids->empty()) {
-    throw UsageError(absl::StrCat("--procfs-root: '", opts.procfs_root,
-                                  "' holds no process directories"));
-  }
-  ctx.source = std::move(*source);
-  ctx.live = IsLiveProc(opts.procfs_root);
-  if (!opts.self && ctx.live) {
-    ctx.self_pid = static_cast<int>(::getpid());
-  }
+  // A capture names the pid of the memstats that took it.
+  if (!opts.self) ctx.self_pid = ctx.source->SelfPid();
   if (!opts.filter_text.empty()) {
-    ctx.filter = ParseFilterOrThrow(opts.filter_text);
+    ctx.filter = ParseFilterOrThrow(opts.filter_text,
+                                    filters::SourceUserResolver(*ctx.source));
   }
 
   if (!checked.threads_warning.empty()) {
@@ -361,6 +399,9 @@ absl::StatusOr<scan::ScanResult> ScanSelected(Context& ctx,
   options.budget = &budget;
   options.pfn_limit = scan::PfnLimit(*ctx.source);
   for (const auto& k : ctx.filter.EnvKeys()) options.env_keys.insert(k);
+  if (absl::Status s = ctx.source->CheckEnvKeys(options.env_keys); !s.ok()) {
+    return s;
+  }
   Progress progress(progress_line && ::isatty(STDERR_FILENO) == 1);
   options.progress = [&progress](size_t done, size_t total) {
     progress.Update(done, total);
@@ -386,6 +427,9 @@ absl::StatusOr<scan::ScanResult> ScanSelected(Context& ctx,
                         absl::StrCat("cannot scan ", ctx.source->Describe(),
                                      ": ", scan.status().message()));
   }
+  // A capture without something the scan read: an error, not a process
+  // counted as vanished.
+  if (absl::Status s = ctx.source->Incomplete(); !s.ok()) return s;
   if (saw_self.load()) {
     scan::ScanStats& st = scan->stats;
     st.self_excluded = true;
@@ -396,6 +440,7 @@ absl::StatusOr<scan::ScanResult> ScanSelected(Context& ctx,
 
 int ExitCodeFor(const absl::Status& s) {
   if (s.ok()) return kExitOk;
+  if (absl::IsFailedPrecondition(s)) return kExitBadInput;
   return absl::IsResourceExhausted(s) ? kExitMemLimit : kExitFailure;
 }
 

@@ -56,6 +56,7 @@ struct GlobalOptions {
   std::optional<std::string> threads;        // unset: all cores
   std::optional<std::string> mem_limit_mib;  // unset: the default
   std::string procfs_root = "/proc";
+  std::string from;  // --from FILE: a capture instead of /proc
   bool list_processes = false;
   bool json = false;
   std::string units = "auto";
@@ -104,7 +105,9 @@ struct Context {
   bool live = false;
 };
 // Checks the options (CheckGlobalOptions), prints the --threads warning
-// once, opens --procfs-root. Throws UsageError.
+// once, opens --procfs-root, or the capture of --from (a capture that
+// cannot be read is bad input: UsageError with the reader's message).
+// Throws UsageError.
 Context MakeContext(const GlobalOptions& opts);
 
 // Pids the user named to be reported (snapshot -p, top's PID arguments,
@@ -125,9 +128,13 @@ void WarnVanishedPids(const std::vector<int>& pids,
 
 // Parses a filter list or one filter, throwing UsageError with the caret
 // message on error.
-filters::Filter ParseFilterOrThrow(const std::string& text);
-std::vector<filters::Filter> ParseFilterListOrThrow(const std::string& text,
-                                                    const std::string& option);
+// User names resolve through `users` (the source's, for a capture).
+filters::Filter ParseFilterOrThrow(
+    const std::string& text,
+    const filters::UserResolver& users = filters::SystemUserResolver());
+std::vector<filters::Filter> ParseFilterListOrThrow(
+    const std::string& text, const std::string& option,
+    const filters::UserResolver& users = filters::SystemUserResolver());
 
 // A memory budget of ctx.mem_limit_bytes, starting from memstats's own
 // resident size now.
@@ -135,7 +142,9 @@ std::unique_ptr<scan::MemoryBudget> NewBudget(const Context& ctx);
 
 // The scan every command shares, as a library call: prints nothing (with
 // progress_line, the progress line on a terminal's stderr). Fails with
-// ResourceExhausted when --mem-limit is reached, else with the source's
+// ResourceExhausted when --mem-limit is reached, with FailedPrecondition
+// when the source is a capture without what the scan needs (environment
+// values it did not keep, a file it did not read), else with the source's
 // error, the message naming the source. Fills in `options` as RunScan.
 absl::StatusOr<scan::ScanResult> ScanSelected(Context& ctx,
                                               scan::ScanOptions& options,
@@ -144,7 +153,9 @@ absl::StatusOr<scan::ScanResult> ScanSelected(Context& ctx,
                                               bool progress_line);
 
 // The exit code of a failed scan or accounting: kExitMemLimit for
-// ResourceExhausted, kExitFailure otherwise (kExitOk for OK).
+// ResourceExhausted, kExitBadInput for FailedPrecondition (a capture
+// without what the command needs), kExitFailure otherwise (kExitOk for
+// OK).
 int ExitCodeFor(const absl::Status& s);
 
 // The scan every command shares. Fills in `options`' threads, budget, PFN

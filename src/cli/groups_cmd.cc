@@ -23,7 +23,7 @@ void RegisterGroupsCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
       std::vector<int> named_pids;  // --split-pids, all of them
       // Reports come in the order the options were given.
       std::vector<std::unique_ptr<splitters::Splitter>> splits =
-          MakeSplitters(*sub, *opts, named_pids);
+          MakeSplitters(*sub, *opts, named_pids, ctx.source.get());
       if (splits.empty()) splits.push_back(splitters::NewUidSplitter());
       return RunGroups(ctx, splits, named_pids);
     };

@@ -41,7 +41,7 @@ int RunShm(const CLI::App& sub, const ShmCommandOptions& opts,
   Context ctx = MakeContext(global);
   std::vector<int> named_pids;
   std::vector<std::unique_ptr<splitters::Splitter>> splits =
-      MakeSplitters(sub, opts.split, named_pids);
+      MakeSplitters(sub, opts.split, named_pids, ctx.source.get());
   RequireListedPids(*ctx.source, named_pids, "--split-pids");
 
   std::unique_ptr<scan::MemoryBudget> budget = NewBudget(ctx);
@@ -58,7 +58,7 @@ int RunShm(const CLI::App& sub, const ShmCommandOptions& opts,
 
   machine::ShmOptions shm_options;
   shm_options.top = top;
-  shm_options.namer = splitters::SystemUidNamer();
+  shm_options.namer = splitters::SourceUidNamer(*ctx.source);
   for (const auto& s : splits) shm_options.splits.push_back(s.get());
   std::unique_ptr<machine::FsSource> fs =
       ctx.live ? machine::NewLiveFsSource() : machine::NewNoFsSource();

@@ -56,15 +56,21 @@ void AddSplitOptions(CLI::App& sub, SplitOptions& opts) {
 
 std::vector<std::unique_ptr<splitters::Splitter>> MakeSplitters(
     const CLI::App& sub, const SplitOptions& opts,
-    std::vector<int>& named_pids) {
+    std::vector<int>& named_pids, const scan::ProcSource* source) {
   std::vector<std::unique_ptr<splitters::Splitter>> splits;
+  const splitters::UidNamer namer = source != nullptr
+                                        ? splitters::SourceUidNamer(*source)
+                                        : splitters::SystemUidNamer();
+  const filters::UserResolver users =
+      source != nullptr ? filters::SourceUserResolver(*source)
+                        : filters::SystemUserResolver();
   size_t env_i = 0, pids_i = 0, custom_i = 0;
   for (const CLI::Option* o : sub.parse_order()) {
     const std::string name = o->get_name();
     if (name == "--split-uid") {
       splits.push_back(splitters::NewUidSplitter());
     } else if (name == "--split-user") {
-      splits.push_back(splitters::NewUserSplitter(splitters::SystemUidNamer()));
+      splits.push_back(splitters::NewUserSplitter(namer));
     } else if (name == "--split-comm") {
       splits.push_back(splitters::NewCommSplitter());
     } else if (name == "--split-exe") {
@@ -84,7 +90,7 @@ std::vector<std::unique_ptr<splitters::Splitter>> MakeSplitters(
       splits.push_back(splitters::NewPidsSplitter(std::move(pids)));
     } else if (name == "--split-custom") {
       splits.push_back(splitters::NewCustomSplitter(ParseFilterListOrThrow(
-          opts.custom.at(custom_i++), "--split-custom")));
+          opts.custom.at(custom_i++), "--split-custom", users)));
     }
   }
   return splits;

@@ -30,10 +30,12 @@ void AddSplitOptions(CLI::App& sub, SplitOptions& opts);
 // The splitters asked for, in the order the options were given on `sub`'s
 // command line (none when none was given); every pid of --split-pids into
 // `named_pids`. Throws UsageError for a bad variable name, pid list or
-// filter.
+// filter. User names (--split-user, user() in --split-custom) come from
+// `source` (a capture answers from its own table), from this machine's
+// passwd when null.
 std::vector<std::unique_ptr<splitters::Splitter>> MakeSplitters(
     const CLI::App& sub, const SplitOptions& opts,
-    std::vector<int>& named_pids);
+    std::vector<int>& named_pids, const scan::ProcSource* source = nullptr);
 
 }  // namespace memstats::cli
 

@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "capture/replay_source.h"
 #include "cli/top_loop.h"
 #include "sampler/schedule.h"
 #include "sampler/stop_signals.h"
@@ -36,8 +37,7 @@ struct TopArgs {
 };
 
 
-std::string LocalTime() {
-  time_t now = ::time(nullptr);
+std::string LocalTime(time_t now) {
   struct tm tm;
   localtime_r(&now, &tm);
   return absl::StrFormat("%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -160,6 +160,10 @@ void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
 
   sub->callback([a, &global, &run] {
     Finish(*a);  // at parse time: reads nothing
+    if (!global.from.empty() && a->top.loop_seconds) {
+      throw UsageError(
+          "-l/--loop: a capture is one moment; top --from shows one round");
+    }
     run = [a, &global] {
       Context ctx = MakeContext(global);
       if (ctx.opts.json && a->top.tsv) {
@@ -167,7 +171,11 @@ void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
       }
       TopEnv env;
       env.out = &std::cout;
-      env.clock = LocalTime;
+      // A capture's round is the moment it was taken.
+      const capture::CaptureInfo* info = capture::CaptureInfoOf(*ctx.source);
+      const time_t at =
+          info != nullptr ? static_cast<time_t>(info->unix_ms / 1000) : 0;
+      env.clock = [at] { return LocalTime(at != 0 ? at : ::time(nullptr)); };
       env.now = sampler::SystemClock().now;
       env.sleep = sampler::SleepUnlessStopped;
       env.stop_requested = sampler::StopRequested;

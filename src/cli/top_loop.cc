@@ -61,7 +61,7 @@ std::variant<scan::ScanResult, int> ScanOnce(Context& ctx, bool detail,
 class TopRunner {
  public:
   TopRunner(Context& ctx, const TopOptions& opts, const TopEnv& env)
-      : ctx_(ctx), opts_(opts), env_(env), splitter_(MakeTopSplitter(opts)) {
+      : ctx_(ctx), opts_(opts), env_(env), splitter_(MakeTopSplitter(opts, ctx.source.get())) {
     view_.columns = opts.columns;
     view_.unit = ctx.unit;
     view_.show_change = opts.loop_seconds.has_value();
@@ -214,14 +214,17 @@ std::vector<int> SelectorPids(const std::vector<std::string>& selectors) {
   return pids;
 }
 
-std::unique_ptr<splitters::Splitter> MakeTopSplitter(const TopOptions& opts) {
+std::unique_ptr<splitters::Splitter> MakeTopSplitter(
+    const TopOptions& opts, const scan::ProcSource* source) {
   const std::string& g = opts.group_by;
   if (g == "exe") return splitters::NewTopExeSplitter();
   if (g == "cmd") return splitters::NewCmdlineSplitter(opts.cmd_chars);
   if (g == "pid") return splitters::NewPidSplitter();
   if (g == "comm") return splitters::NewCommSplitter();
   if (g == "user")
-    return splitters::NewUserSplitter(splitters::SystemUidNamer());
+    return splitters::NewUserSplitter(source != nullptr
+                                          ? splitters::SourceUidNamer(*source)
+                                          : splitters::SystemUidNamer());
   if (g == "uid") return splitters::NewUidSplitter();
   if (g == "cgroup") return splitters::NewCgroupSplitter();
   throw UsageError(absl::StrCat(

@@ -55,7 +55,9 @@ struct TopEnv {
 };
 
 // The splitter for -g NAME. Throws UsageError for an unknown name.
-std::unique_ptr<splitters::Splitter> MakeTopSplitter(const TopOptions& opts);
+// User names come from `source` (this machine's passwd when null).
+std::unique_ptr<splitters::Splitter> MakeTopSplitter(
+    const TopOptions& opts, const scan::ProcSource* source = nullptr);
 
 // True when `p` matches one of the selectors (or there are none).
 bool MatchesSelectors(const std::vector<std::string>& selectors,

@@ -7,8 +7,8 @@
 // byte of the offending token; "missing ')'" points at the end of input.
 #include "filters/filter.h"
 
-#include <pwd.h>
-#include <unistd.h>
+#include "scan/proc_source.h"
+
 
 #include <algorithm>
 #include <cerrno>
@@ -375,26 +375,11 @@ std::variant<std::vector<Filter>, FilterError> ParseFilterList(
 }
 
 UserResolver SystemUserResolver() {
-  return [](std::string_view name) -> std::optional<uint32_t> {
-    if (name.empty() || name.find('\0') != std::string_view::npos) {
-      return std::nullopt;
-    }
-    std::string user(name);
-    long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
-    std::vector<char> buffer(hint > 0 ? hint : 16384);
-    passwd entry;
-    passwd* result = nullptr;
-    for (;;) {
-      int rc = getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(),
-                          &result);
-      if (rc == ERANGE && buffer.size() < (1u << 20)) {
-        buffer.resize(buffer.size() * 2);
-        continue;
-      }
-      if (rc != 0 || result == nullptr) return std::nullopt;
-      return result->pw_uid;
-    }
-  };
+  return [](std::string_view name) { return scan::SystemUserId(name); };
+}
+
+UserResolver SourceUserResolver(const scan::ProcSource& source) {
+  return [&source](std::string_view name) { return source.UserId(name); };
 }
 
 }  // namespace memstats::filters

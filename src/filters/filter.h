@@ -28,11 +28,18 @@
 #include "absl/container/flat_hash_set.h"
 #include "scan/process_record.h"
 
+namespace memstats::scan {
+class ProcSource;
+}  // namespace memstats::scan
+
 namespace memstats::filters {
 
 // Resolves a user name to a uid (getpwnam in production, a table in tests).
 using UserResolver = std::function<std::optional<uint32_t>(std::string_view)>;
 UserResolver SystemUserResolver();
+// The user names of the machine `source` describes (a capture answers from
+// its own table). `source` must outlive the resolver.
+UserResolver SourceUserResolver(const scan::ProcSource& source);
 
 // pid -> ppid of every process seen, for descendants().
 using ParentMap = absl::flat_hash_map<int, int>;

@@ -131,6 +131,10 @@ void SqliteStmt::Bind(int i, absl::string_view v) {
                     SQLITE_TRANSIENT);
 }
 
+void SqliteStmt::BindBlob(int i, absl::string_view bytes) {
+  sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+}
+
 void SqliteStmt::BindNull(int i) { sqlite3_bind_null(stmt_, i); }
 
 absl::StatusOr<bool> SqliteStmt::Step() {
@@ -167,6 +171,13 @@ std::string SqliteStmt::Text(int col) const {
   int n = sqlite3_column_bytes(stmt_, col);
   if (p == nullptr) return {};
   return {reinterpret_cast<const char*>(p), static_cast<size_t>(n)};
+}
+
+std::string SqliteStmt::Blob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr) return {};
+  return {static_cast<const char*>(p), static_cast<size_t>(n)};
 }
 
 bool SqliteStmt::IsNull(int col) const {

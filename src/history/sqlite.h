@@ -73,6 +73,7 @@ class SqliteStmt {
   void Bind(int i, uint32_t v) { Bind(i, static_cast<int64_t>(v)); }
   void Bind(int i, double v);
   void Bind(int i, absl::string_view v);  // copied by SQLite
+  void BindBlob(int i, absl::string_view bytes);  // a BLOB, copied
   void BindNull(int i);
 
   // Advances: true with a row to read, false when done.
@@ -86,6 +87,7 @@ class SqliteStmt {
   uint64_t Uint(int col) const { return static_cast<uint64_t>(Int(col)); }
   double Double(int col) const;
   std::string Text(int col) const;
+  std::string Blob(int col) const;
   bool IsNull(int col) const;
 
  private:

@@ -4,6 +4,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,7 +37,54 @@ absl::Status ErrnoToStatus(int err, std::string_view what) {
   }
 }
 
+std::optional<std::string> SystemUserName(uint32_t uid) {
+  struct passwd pw;
+  struct passwd* result = nullptr;
+  char buf[4096];
+  if (getpwuid_r(uid, &pw, buf, sizeof(buf), &result) != 0 ||
+      result == nullptr) {
+    return std::nullopt;
+  }
+  return std::string(pw.pw_name);
+}
+
+std::optional<uint32_t> SystemUserId(std::string_view name) {
+  if (name.empty() || name.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string user(name);
+  long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buffer(hint > 0 ? hint : 16384);
+  passwd entry;
+  passwd* result = nullptr;
+  for (;;) {
+    int rc = getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(),
+                        &result);
+    if (rc == ERANGE && buffer.size() < (1u << 20)) {
+      buffer.resize(buffer.size() * 2);
+      continue;
+    }
+    if (rc != 0 || result == nullptr) return std::nullopt;
+    return result->pw_uid;
+  }
+}
+
+std::optional<std::string> ProcSource::UserName(uint32_t uid) const {
+  return SystemUserName(uid);
+}
+
+std::optional<uint32_t> ProcSource::UserId(std::string_view name) const {
+  return SystemUserId(name);
+}
+
 namespace {
+
+// True when `root` is the live /proc, where memstats itself is a process.
+bool IsLiveProc(const std::string& root) {
+  struct stat a, b;
+  return ::stat(root.c_str(), &a) == 0 && ::stat("/proc", &b) == 0 &&
+         a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
 
 // PAGEMAP_SCAN (Linux 6.7, include/uapi/linux/fs.h). Debian 12's headers
 // predate it; the layout is part of the kernel ABI.
@@ -263,8 +311,12 @@ class LiveProcHandle : public ProcHandle {
 
 class LiveProcSource : public ProcSource {
  public:
-  LiveProcSource(std::string root, Fd root_fd)
-      : root_(std::move(root)), root_fd_(std::move(root_fd)) {}
+  LiveProcSource(std::string root, Fd root_fd, int self_pid)
+      : root_(std::move(root)),
+        root_fd_(std::move(root_fd)),
+        self_pid_(self_pid) {}
+
+  int SelfPid() const override { return self_pid_; }
 
   absl::StatusOr<std::vector<int>> ListPids() override {
     return ListNumericEntries(root_fd_.get(), ".", O_RDONLY, root_);
@@ -324,6 +376,7 @@ class LiveProcSource : public ProcSource {
 
   std::string root_;
   Fd root_fd_;
+  int self_pid_;
   Lazy kpagecount_;
   Lazy kpageflags_;
 };
@@ -334,8 +387,9 @@ absl::StatusOr<std::unique_ptr<ProcSource>> NewLiveProcSource(
     std::string root) {
   Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoToStatus(errno, root);
+  const int self = IsLiveProc(root) ? static_cast<int>(::getpid()) : 0;
   return std::unique_ptr<ProcSource>(
-      new LiveProcSource(std::move(root), std::move(fd)));
+      new LiveProcSource(std::move(root), std::move(fd), self));
 }
 
 }  // namespace memstats::scan

@@ -16,11 +16,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "scan/shmem_object.h"
@@ -112,14 +114,43 @@ class ProcSource {
   // live source asks the running kernel; fixtures and fakes are 4 KiB
   // systems unless they say otherwise.
   virtual uint64_t PageSize() const { return 4096; }
+
+  // Host facts: what a capture must answer for the machine it was taken
+  // on, not the one that reads it.
+  //
+  // The user name of `uid` and the uid of a user name. The live sources
+  // (and fixtures) ask this machine's passwd database (SystemUserName).
+  virtual std::optional<std::string> UserName(uint32_t uid) const;
+  virtual std::optional<uint32_t> UserId(std::string_view name) const;
+  // memstats's own pid among this source's processes, or 0 when it is not
+  // one of them (a fixture tree). Commands leave it out unless --self.
+  virtual int SelfPid() const { return 0; }
+  // OK when the values of the environment variables `keys` can be read
+  // from /proc/PID/environ. A capture holds only the values it was asked
+  // to keep: FailedPreconditionError naming the ones it holds otherwise.
+  virtual absl::Status CheckEnvKeys(
+      const absl::flat_hash_set<std::string>& keys) const {
+    return absl::OkStatus();
+  }
+  // The first call this source could not answer because it does not hold
+  // the data (a capture asked for what it did not record), or OK. The
+  // scanner counts a process whose files fail as vanished; callers check
+  // this after a scan so that a capture never gives a quietly smaller
+  // answer.
+  virtual absl::Status Incomplete() const { return absl::OkStatus(); }
 };
+
+// This machine's passwd database (getpwuid_r, getpwnam_r).
+std::optional<std::string> SystemUserName(uint32_t uid);
+std::optional<uint32_t> SystemUserId(std::string_view name);
 
 // Maps an errno from a /proc read to a Status: ENOENT/ESRCH -> NotFound,
 // EACCES/EPERM -> PermissionDenied, others -> Internal. `what` names the file.
 absl::Status ErrnoToStatus(int err, std::string_view what);
 
 // The real /proc, or any directory shaped like it (--procfs-root). Fails
-// when root cannot be opened as a directory.
+// when root cannot be opened as a directory. SelfPid() is getpid() when
+// `root` is the live /proc, else 0.
 absl::StatusOr<std::unique_ptr<ProcSource>> NewLiveProcSource(
     std::string root = "/proc");
 

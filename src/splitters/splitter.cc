@@ -1,13 +1,11 @@
 #include "splitters/splitter.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "scan/exe_name.h"
+#include "scan/proc_source.h"
 
 namespace memstats::splitters {
 namespace {
@@ -141,16 +139,11 @@ class CustomSplitter : public Splitter {
 }  // namespace
 
 UidNamer SystemUidNamer() {
-  return [](uint32_t uid) -> std::optional<std::string> {
-    struct passwd pw;
-    struct passwd* result = nullptr;
-    char buf[4096];
-    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &result) != 0 ||
-        result == nullptr) {
-      return std::nullopt;
-    }
-    return std::string(pw.pw_name);
-  };
+  return [](uint32_t uid) { return scan::SystemUserName(uid); };
+}
+
+UidNamer SourceUidNamer(const scan::ProcSource& source) {
+  return [&source](uint32_t uid) { return source.UserName(uid); };
 }
 
 std::unique_ptr<Splitter> NewSingleSplitter() {

@@ -39,6 +39,9 @@ class Splitter {
 // uid -> user name; nullopt when the uid has no passwd entry.
 using UidNamer = std::function<std::optional<std::string>(uint32_t)>;
 UidNamer SystemUidNamer();
+// The user names of the machine `source` describes (a capture answers from
+// its own table). `source` must outlive the namer.
+UidNamer SourceUidNamer(const scan::ProcSource& source);
 
 std::unique_ptr<Splitter> NewSingleSplitter();  // every process: "all"
 std::unique_ptr<Splitter> NewUidSplitter();

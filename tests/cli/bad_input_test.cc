@@ -51,7 +51,7 @@ TEST(BadInput, UnknownSubcommand) {
                  std::string("memstats: error: unknown subcommand 'frob' "
                              "(expected groups, single, snapshot, top, "
                              "watch, run, peak, record, plot, system, map, "
-                             "procinfo, shm or serve)\n") +
+                             "procinfo, shm, serve or capture)\n") +
                      kUsageHint);
 }
 

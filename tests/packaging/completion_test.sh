@@ -5,6 +5,8 @@
 # Usage: completion_test.sh COMPLETION_FILE DIR_OF_MEMSTATS_BINARY
 set -u
 completion=$1
+completion_dir=$(dirname "$completion")
+export MEMSTATS_COMPLETION_TEST_VAR=1
 PATH="$2:$PATH"
 # shellcheck source=/dev/null
 source "$completion"
@@ -53,12 +55,17 @@ expect_only() {
 
 # Commands, from `memstats --help`.
 expect_only "memstats " groups single top snapshot watch run peak record plot \
-  system map procinfo shm serve
+  system map procinfo shm serve capture
 expect_only "memstats sn" snapshot
 expect_only "memstats pe" peak
 expect_only "memstats --json g" groups
 expect_only "memstats --threads 2 s" single snapshot system shm serve
 expect_only "memstats shm --split-e" --split-env --split-exe
+# capture: its options, --env's variable names, files for -o and --from.
+expect "memstats capture --" --output --env
+expect_only "memstats capture --env MEMSTATS_COMPLETION_T" MEMSTATS_COMPLETION_TEST_VAR
+expect_only "memstats --fr" --from
+expect "memstats --from $completion_dir/" "$completion"
 expect_only "memstats shm --t" --top --threads
 # Option values.
 expect_only "memstats --units " B KiB MiB GiB auto
