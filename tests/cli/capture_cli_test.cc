@@ -231,6 +231,7 @@ TEST(CaptureCli, CommandsThatSampleOrRunRefuseACapture) {
       {"map", "-o", "x.png"},
       {"shm"},
       {"capture", "-o", "y"},
+      {"serve", "--listen", "127.0.0.1:0"},
       {"peak", "x.db"},
       {"plot", "x.db", "-o", "x.svg"}};
   for (const auto& args : refused) {
