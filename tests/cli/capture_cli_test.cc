@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <regex>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,13 @@ struct Case {
   const char* tree;
   std::vector<std::string> args;
 };
+// The test's name in ctest (gtest_discover_tests appends the parameter as
+// printed): the tree and the arguments, never the bytes of the struct,
+// which hold pointers and change from run to run.
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.tree;
+  for (const std::string& a : c.args) *os << ' ' << a;
+}
 
 class SameAnswer : public ::testing::TestWithParam<Case> {};
 
