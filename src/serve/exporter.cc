@@ -119,7 +119,7 @@ HttpReply MetricsReply(const LatestScan& latest, std::string_view accept,
   std::shared_ptr<const PublishedScan> scan = latest.Get();
   if (scan == nullptr) {
     return {503, "text/plain; charset=utf-8",
-            "memstats: the first scan has not completed yet\n"};
+            "memstats: no scan has completed yet\n"};
   }
   const render::MetricsFormat format =
       WantsOpenMetrics(accept) ? render::MetricsFormat::kOpenMetrics

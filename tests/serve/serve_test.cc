@@ -92,7 +92,7 @@ TEST(ExporterTest, RepliesBeforeAndAfterTheFirstScan) {
   const auto t0 = std::chrono::steady_clock::now();
   HttpReply m = MetricsReply(latest, "", t0, "9.9");
   EXPECT_EQ(m.status, 503);
-  EXPECT_EQ(m.body, "memstats: the first scan has not completed yet\n");
+  EXPECT_EQ(m.body, "memstats: no scan has completed yet\n");
   EXPECT_EQ(HealthReply(latest).status, 503);
 
   PublishedScan scan;
