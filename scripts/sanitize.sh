@@ -24,11 +24,8 @@ JOBS="$(nproc)"
 # TSan: every parallel path. In process: the scan (oneTBB; smaps rollups
 # included), accounting, top's rounds and table on a scan of 2 threads, and
 # the sampler's loop. Through the binary: watch and run (run's signal
-# forwarding and its sampling of the command's tree), and serve's exporter
-# in process (a scan thread publishing to the HTTP threads that scrapes
-# read). serve's CLI tests stay out: with them (a TSan-built exporter
-# scanning every second beside the live tests) run's live test got too few
-# samples (samples > 3) in both TSan runs that had them.
+# forwarding and its sampling of the command's tree), and serve (its scan
+# thread publishing to the HTTP threads, which scrapes read).
 # Through the TSan-built memstats binary: groups, top and snapshot on the
 # fixtures (one test of each scans on 2 threads), --mem-limit reached
 # mid-scan, and the live tests of groups, top, snapshot, watch and run (2
@@ -43,10 +40,10 @@ JOBS="$(nproc)"
 TSAN_TARGETS=(scanner_fault_test fault_render_test scanner_fixture_test segment_store_test
               sets_test cli_test snapshot_cli_test top_cli_test top_loop_test top_table_test
               scanner_entries_test e2e_test snapshot_e2e_test top_e2e_test churn_test
-              sampler_test watch_cli_test run_e2e_test serve_test
+              sampler_test watch_cli_test run_e2e_test serve_test serve_cli_test
               memstats_alloc_helper
               memstats memstats_layout_helper memstats_profile_helper memstats_churn_helper)
-TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ReadSmapsRollupsTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|MemLimitMidScan|UnprivilegedTest|TopCliTest|TopLoopTest|TopTableTest|SnapshotGolden|SnapshotJson|E2eTest|TopE2eTest|SnapshotLiveTest|ChurnTest|ScannerEntriesTest|ScheduleTest|ProcessTreeTest|SampleLoopTest|WatchCliTest|WatchLiveTest|RunE2eTest|ExporterTest)[./]'
+TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ReadSmapsRollupsTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|MemLimitMidScan|UnprivilegedTest|TopCliTest|TopLoopTest|TopTableTest|SnapshotGolden|SnapshotJson|E2eTest|TopE2eTest|SnapshotLiveTest|ChurnTest|ScannerEntriesTest|ScheduleTest|ProcessTreeTest|SampleLoopTest|WatchCliTest|WatchLiveTest|RunE2eTest|ExporterTest|ServeCli)[./]'
 TSAN_CHURN_RUNS=5
 
 # Left out of the ASan run (they run in scripts/test.sh's normal step):
