@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "scan/proc_source.h"
 
 namespace memstats::exec {
 
@@ -35,22 +36,6 @@ absl::StatusOr<uint32_t> ParseId(std::string_view name, std::string_view value) 
 }
 
 namespace {
-
-// The passwd name of `uid`, "" when it has none (or the lookup fails).
-std::string UserName(uid_t uid) {
-  long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-  std::vector<char> buf(size > 0 ? static_cast<size_t>(size) : 16384);
-  for (;;) {
-    passwd pw = {};
-    passwd* found = nullptr;
-    const int rc = getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
-    if (rc == ERANGE && buf.size() < (1u << 20)) {
-      buf.resize(buf.size() * 2);
-      continue;
-    }
-    return rc == 0 && found != nullptr ? std::string(pw.pw_name) : "";
-  }
-}
 
 // What initgroups(name, gid) would set: the groups that list `name` as a
 // member, and `gid`.
@@ -101,7 +86,8 @@ absl::StatusOr<std::optional<Identity>> PlanIdentity(
   Identity identity;
   identity.uid = *uid;
   identity.gid = *gid;
-  identity.user_name = UserName(identity.uid);
+  identity.user_name =
+      scan::SystemUserName(identity.uid).value_or("");
   identity.groups = identity.user_name.empty()
                         ? std::vector<gid_t>{identity.gid}
                         : GroupsOf(identity.user_name, identity.gid);

@@ -38,14 +38,19 @@ absl::Status ErrnoToStatus(int err, std::string_view what) {
 }
 
 std::optional<std::string> SystemUserName(uint32_t uid) {
-  struct passwd pw;
-  struct passwd* result = nullptr;
-  char buf[4096];
-  if (getpwuid_r(uid, &pw, buf, sizeof(buf), &result) != 0 ||
-      result == nullptr) {
-    return std::nullopt;
+  long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buffer(hint > 0 ? static_cast<size_t>(hint) : 16384);
+  for (;;) {
+    passwd entry = {};
+    passwd* result = nullptr;
+    int rc = getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &result);
+    if (rc == ERANGE && buffer.size() < (1u << 20)) {
+      buffer.resize(buffer.size() * 2);
+      continue;
+    }
+    if (rc != 0 || result == nullptr) return std::nullopt;
+    return std::string(result->pw_name);
   }
-  return std::string(pw.pw_name);
 }
 
 std::optional<uint32_t> SystemUserId(std::string_view name) {
