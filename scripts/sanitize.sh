@@ -8,9 +8,15 @@
 #     $SAN_BUILD_ROOT/build-tsan. Only the targets those tests need are built.
 # Both builds use -DMEMSTATS_SANITIZE (see CMakeLists.txt), which leaves the
 # live tests' helpers (layout, profile, kinds, sysmem, churn, map)
-# uninstrumented. The live tests need root; like
-# scripts/test.sh, a skipped test fails the run under CI=true. Needs the
-# packages scripts/build.sh installs.
+# uninstrumented, and -DMEMSTATS_BINARY_TESTS=OFF: the tests that only
+# start the memstats binary (label "binary": tests/cli, tests/e2e) are not
+# built again with the sanitizer. They run from the normal build
+# ($BUILD_DIR, built by scripts/build.sh if needed) against the sanitized
+# memstats, which MEMSTATS_TEST_BINARY names (tests/subprocess.h), with
+# that build's helpers. So each sanitizer runs two ctest lists: its own
+# build's tests, then the normal build's binary tests. The live tests need
+# root; like scripts/test.sh, a skipped test fails the run under CI=true.
+# Needs the packages scripts/build.sh installs.
 # Prints one summary line per sanitizer; exits non-zero if either failed.
 # Usage: scripts/sanitize.sh [asan|tsan]...   (default: both)
 #        scripts/sanitize.sh build-asan [TARGET...]   only configure and
@@ -19,6 +25,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 SAN_BUILD_ROOT="${SAN_BUILD_ROOT:-$ROOT}"
+BUILD_DIR="${BUILD_DIR:-build}"
 JOBS="$(nproc)"
 
 # TSan: every parallel path. In process: the scan (oneTBB; smaps rollups
@@ -30,19 +37,18 @@ JOBS="$(nproc)"
 # fixtures (one test of each scans on 2 threads), --mem-limit reached
 # mid-scan, and the live tests of groups, top, snapshot, watch and run (2
 # threads or all cores) with their helpers, the churn test included: 5 scans of the churn helper's processes
-# (MEMSTATS_CHURN_RUNS, MEMSTATS_CHURN_SCOPE below) instead of 200 of the
+# (MEMSTATS_CHURN_RUNS, MEMSTATS_CHURN_SCOPE below) instead of 100 of the
 # whole machine, as a TSan-built memstats takes 5 to 15 s a scan. Left out:
 # tests that never scan in parallel (parsers, filters, renderers,
 # BuildSnapshot, SnapshotBadInput), and the live tests of kinds of page
 # (kinds, sysmem, caps, procinfo, map, shm, system): their scans run the
 # same parallel scanner as E2eTest's, which stays, on other layouts; they
 # check numbers, which the normal and ASan steps do.
+# The in-process tests among them (the rest are binary tests of the
+# normal build, see above):
 TSAN_TARGETS=(scanner_fault_test fault_render_test scanner_fixture_test segment_store_test
-              sets_test cli_test snapshot_cli_test top_cli_test top_loop_test top_table_test
-              scanner_entries_test e2e_test snapshot_e2e_test top_e2e_test churn_test
-              sampler_test watch_cli_test run_e2e_test serve_test serve_cli_test
-              memstats_alloc_helper
-              memstats memstats_layout_helper memstats_profile_helper memstats_churn_helper)
+              sets_test top_loop_test top_table_test scanner_entries_test
+              sampler_test serve_test memstats)
 TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ReadSmapsRollupsTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|MemLimitMidScan|UnprivilegedTest|TopCliTest|TopLoopTest|TopTableTest|SnapshotGolden|SnapshotJson|E2eTest|TopE2eTest|SnapshotLiveTest|ChurnTest|ScannerEntriesTest|ScheduleTest|ProcessTreeTest|SampleLoopTest|WatchCliTest|WatchLiveTest|RunE2eTest|ExporterTest|ServeCli)[./]'
 TSAN_CHURN_RUNS=5
 
@@ -55,7 +61,7 @@ ASAN_EXCLUDE='^MappingLiveTest\.FindsTheStackOfAWaitingThread$'
 
 # Fewer repetitions under ASan, the same code paths: an ASan-built memstats
 # runs about 12 times slower, and two tests repeat a run hundreds of times.
-# The churn test makes 10 scans of the whole machine instead of 200 (each
+# The churn test makes 10 scans of the whole machine instead of 100 (each
 # still sees processes vanish); EnvPrivacyTest runs one in 19 of its 924
 # (fixture, command, global options) combinations: with 22 commands and 21
 # option sets, every command still runs on both fixtures and every option
@@ -70,7 +76,8 @@ configure() {
   local dir="$1" san="$2"
   shift 2
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-    -DMEMSTATS_BUILD_BENCHES=OFF -DMEMSTATS_UNITY=ON -DMEMSTATS_SANITIZE="$san" "$@" >/dev/null
+    -DMEMSTATS_BUILD_BENCHES=OFF -DMEMSTATS_UNITY=ON -DMEMSTATS_BINARY_TESTS=OFF \
+    -DMEMSTATS_SANITIZE="$san" "$@" >/dev/null
 }
 
 # drop_unless_clang DIR: removes a build directory configured with another
@@ -116,24 +123,44 @@ run_ctest() {
   grep -q -E '^100% tests passed' "$log"
 }
 
+# run_both SANITIZED_DIR LOG [ctest args...]: the sanitized build's own
+# tests, then the normal build's binary tests against its memstats (both
+# lists, even when the first fails).
+run_both() {
+  local dir="$1" log="$2" status=0
+  shift 2
+  run_ctest "$dir" "$log.own" "$@" || status=1
+  MEMSTATS_TEST_BINARY="$dir/src/cli/memstats" \
+    run_ctest "$BUILD_DIR" "$log.binary" -L '^binary$' "$@" || status=1
+  return "$status"
+}
+
 # summary NAME STATUS SECONDS LOG
 summary() {
-  local counts
-  counts="$(grep -E 'tests passed' "$4" | tail -1)"
+  local counts own binary
+  own="$(grep -E 'tests passed' "$4.own" 2>/dev/null | tail -1)"
+  binary="$(grep -E 'tests passed' "$4.binary" 2>/dev/null | tail -1)"
+  counts="${own:-no ctest summary} (own); ${binary:-no ctest summary} (binary)"
   if (($2 == 0)); then
-    printf 'sanitize.sh: %-10s PASS  (%ss; %s)\n' "$1" "$3" "${counts:-no ctest summary}"
+    printf 'sanitize.sh: %-10s PASS  (%ss; %s)\n' "$1" "$3" "$counts"
   else
-    printf 'sanitize.sh: %-10s FAIL  (%ss; %s)\n' "$1" "$3" "${counts:-build failed}"
+    printf 'sanitize.sh: %-10s FAIL  (%ss; %s)\n' "$1" "$3" "$counts"
   fi
+}
+
+# The normal build, whose binary tests the sanitizers run (up to date when
+# scripts/test.sh's first step built it: then this only checks).
+build_normal() {
+  BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/build.sh"
 }
 
 run_asan() {
   local dir="$SAN_BUILD_ROOT/build-asan" start=$SECONDS
-  build_asan &&
+  build_asan && build_normal &&
     MEMSTATS_CHURN_RUNS="$ASAN_CHURN_RUNS" MEMSTATS_PRIVACY_STRIDE="$ASAN_PRIVACY_STRIDE" \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    run_ctest "$dir" "$logs/asan.log" -E "$ASAN_EXCLUDE"
+    run_both "$dir" "$logs/asan.log" -E "$ASAN_EXCLUDE"
   asan_status=$?
   asan_time=$((SECONDS - start))
 }
@@ -141,17 +168,16 @@ run_asan() {
 run_tsan() {
   local dir="$SAN_BUILD_ROOT/build-tsan" start=$SECONDS
   configure "$dir" thread -DCMAKE_CXX_FLAGS_DEBUG="-g1" &&
-    cmake --build "$dir" -j "$JOBS" --target "${TSAN_TARGETS[@]}" &&
+    cmake --build "$dir" -j "$JOBS" --target "${TSAN_TARGETS[@]}" && build_normal &&
     MEMSTATS_CHURN_RUNS="$TSAN_CHURN_RUNS" MEMSTATS_CHURN_SCOPE=helper \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
-    run_ctest "$dir" "$logs/tsan.log" -R "$TSAN_TESTS"
+    run_both "$dir" "$logs/tsan.log" -R "$TSAN_TESTS"
   tsan_status=$?
   tsan_time=$((SECONDS - start))
 }
 
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
-touch "$logs/asan.log" "$logs/tsan.log"
 
 if [ "${1:-}" = "build-asan" ]; then
   shift

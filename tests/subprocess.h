@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -44,6 +45,18 @@ struct RunResult {
            "\nstdout (first 2000):\n" + out.substr(0, 2000);
   }
 };
+
+#ifdef MEMSTATS_BUILT_BINARY
+// The memstats binary a test runs: the one built beside the test
+// (MEMSTATS_BUILT_BINARY, set by memstats_test(... BINARY)), or the one
+// MEMSTATS_TEST_BINARY names. scripts/sanitize.sh runs these tests of the
+// normal build against its sanitized memstats that way, instead of
+// building them once more with the sanitizer: they only start the binary.
+inline const char* MemstatsBinary() {
+  const char* chosen = std::getenv("MEMSTATS_TEST_BINARY");
+  return chosen != nullptr && *chosen != '\0' ? chosen : MEMSTATS_BUILT_BINARY;
+}
+#endif
 
 // This process's environment, as "KEY=value" strings.
 inline std::vector<std::string> CurrentEnvironment() {

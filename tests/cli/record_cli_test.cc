@@ -48,7 +48,7 @@ TEST_F(RecordCli, EveryStopSignalLeavesAWholeDatabase) {
     const std::string db = dir_.File("sig" + std::to_string(sig) + ".db");
     int err[2];
     ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
-    pid_t m = Spawn({MEMSTATS_BINARY, "record", "--db", db, "--period-ms",
+    pid_t m = Spawn({MemstatsBinary(), "record", "--db", db, "--period-ms",
                      "100", std::to_string(::getpid())},
                     std::nullopt, -1, -1, err[1]);
     ::close(err[1]);

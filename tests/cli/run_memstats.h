@@ -16,7 +16,7 @@ inline constexpr char kFixture[] = MEMSTATS_FIXTURES_DIR "/basic";
 // Runs memstats with `args` (no argv[0]). Fails the test when the binary
 // cannot be started.
 inline RunResult RunMemstats(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {MEMSTATS_BINARY};
+  std::vector<std::string> argv = {MemstatsBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
 }

@@ -28,7 +28,7 @@ constexpr char kExpectedListen[] =
     "localhost, and PORT from 0 to 65535)";
 
 std::vector<std::string> ServeArgv(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {MEMSTATS_BINARY, "--procfs-root", kFixture,
+  std::vector<std::string> argv = {MemstatsBinary(), "--procfs-root", kFixture,
                                    "serve", "--listen", "127.0.0.1:0",
                                    "--interval", "1s"};
   argv.insert(argv.end(), args.begin(), args.end());

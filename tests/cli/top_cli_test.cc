@@ -226,7 +226,7 @@ TEST(TopCliTest, SigintEndsTheLoopAfterAWholeRound) {
   int out[2];
   ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
   pid_t pid = Spawn(
-      {MEMSTATS_BINARY, "--procfs-root", kProfile, "--threads", "1", "top",
+      {MemstatsBinary(), "--procfs-root", kProfile, "--threads", "1", "top",
        "-g", "uid", "-l", "0.05", "-k", "-1", "--columns", "pss,count"},
       std::nullopt, -1, out[1], -1);
   close(out[1]);

@@ -198,7 +198,7 @@ TEST(WatchLiveTest, AWatchedProcessThatExitsEndsTheWatch) {
 TEST(WatchLiveTest, SigtermEndsTheWatchCleanly) {
   int out[2];
   ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  pid_t w = Spawn({MEMSTATS_BINARY, "watch", "-i", "0.1", "--total-only", "-p",
+  pid_t w = Spawn({MemstatsBinary(), "watch", "-i", "0.1", "--total-only", "-p",
                    std::to_string(::getpid())},
                   std::nullopt, -1, out[1], -1);
   ::close(out[1]);

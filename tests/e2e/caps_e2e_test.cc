@@ -47,7 +47,7 @@ int64_t RollupField(pid_t pid, const std::string& field) {
 std::vector<std::string> WithoutSysAdmin(std::vector<std::string> args) {
   std::vector<std::string> v = {"/usr/bin/setpriv",
                                 "--bounding-set=-sys_admin",
-                                "--inh-caps=-sys_admin", MEMSTATS_BINARY};
+                                "--inh-caps=-sys_admin", MemstatsBinary()};
   v.insert(v.end(), args.begin(), args.end());
   return v;
 }

@@ -33,7 +33,7 @@ namespace {
 using nlohmann::json;
 
 RunResult Memstats(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {MEMSTATS_BINARY};
+  std::vector<std::string> argv = {MemstatsBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
 }

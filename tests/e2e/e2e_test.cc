@@ -94,7 +94,7 @@ class E2eTest : public ::testing::Test {
   // Runs memstats; returns its parsed JSON (null on failure, with a test
   // failure).
   json Memstats(std::vector<std::string> args) {
-    args.insert(args.begin(), MEMSTATS_BINARY);
+    args.insert(args.begin(), MemstatsBinary());
     RunResult r = RunCommand(args);
     EXPECT_EQ(r.exit_code, 0) << r.Describe();
     json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
@@ -575,7 +575,7 @@ TEST_F(E2eTest, WholeMachineSplitUidSmoke) {
 TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
   RunResult r = RunCommand({"/usr/bin/setpriv", "--reuid=65534",
-                            "--regid=65534", "--clear-groups", MEMSTATS_BINARY,
+                            "--regid=65534", "--clear-groups", MemstatsBinary(),
                             "--self", "single", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_NE(r.err.find("physical page numbers are hidden"), std::string::npos)
@@ -593,7 +593,7 @@ TEST(UnprivilegedTest, RefusesPageLevelNumbersWithoutRoot) {
 
   RunResult text = RunCommand({"/usr/bin/setpriv", "--reuid=65534",
                                "--regid=65534", "--clear-groups",
-                               MEMSTATS_BINARY, "--self", "single"});
+                               MemstatsBinary(), "--self", "single"});
   ASSERT_EQ(text.exit_code, 0) << text.Describe();
   EXPECT_NE(text.out.find("page-level numbers unavailable"), std::string::npos);
   // The group row shows '-' in the six page-level columns before PSS.
@@ -609,7 +609,7 @@ TEST(UnprivilegedTest, TopAndSnapshotReportWhatTheUserCanRead) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
   const std::vector<std::string> as_nobody = {
       "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-      MEMSTATS_BINARY, "--json"};
+      MemstatsBinary(), "--json"};
   auto run = [&as_nobody](std::vector<std::string> args) {
     args.insert(args.begin(), as_nobody.begin(), as_nobody.end());
     return RunCommand(args);

@@ -177,7 +177,7 @@ TEST(FreedE2eTest, WhatStoppingAGroupFrees) {
   // in a group of its own.
   for (bool outsider_scanned : {false, true}) {
     SCOPED_TRACE(outsider_scanned ? "outsider scanned" : "outsider filtered");
-    std::vector<std::string> args = {MEMSTATS_BINARY, "--json", "--filter"};
+    std::vector<std::string> args = {MemstatsBinary(), "--json", "--filter"};
     if (outsider_scanned) {
       args.push_back(absl::StrCat("or(pid(", m1, "),pid(", m2, "),pid(",
                                   outsider, "))"));
@@ -221,7 +221,7 @@ TEST(FreedE2eTest, WhatStoppingAGroupFrees) {
   }
 
   // The text table shows FREED next to FILE_USS.
-  RunResult t = RunCommand({MEMSTATS_BINARY, "--filter", filter, "single"});
+  RunResult t = RunCommand({MemstatsBinary(), "--filter", filter, "single"});
   ASSERT_EQ(t.exit_code, 0) << t.Describe();
   EXPECT_NE(t.out.find("FREED"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("FILE_USS"), std::string::npos) << t.out;

@@ -182,7 +182,7 @@ class KindsTest : public ::testing::Test {
     for (int attempt = 0; attempt < 3; ++attempt) {
       json before = Checker(h.pids());
       RunResult r =
-          RunCommand({MEMSTATS_BINARY, "--filter",
+          RunCommand({MemstatsBinary(), "--filter",
                       "descendants(" + parent + ")", "--list-processes",
                       "groups", "--split-pids", Join(h.pids()), "--json"});
       EXPECT_EQ(r.exit_code, 0) << r.Describe();

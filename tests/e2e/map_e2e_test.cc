@@ -143,11 +143,11 @@ TEST_F(MapE2eTest, PixelsPerUidMatchLayoutPfnSetsSmapsAndGroups) {
   TempDir dir;
   const std::string filter =
       "or(uid(" + n(kUidA) + "),uid(" + n(kUidB) + "))";
-  RunResult map = RunCommand({MEMSTATS_BINARY, "--filter", filter, "--json",
+  RunResult map = RunCommand({MemstatsBinary(), "--filter", filter, "--json",
                               "map", "-o", dir.Path("host.png"),
                               "--split-uid"});
   ASSERT_EQ(map.exit_code, 0) << map.err;
-  RunResult groups = RunCommand({MEMSTATS_BINARY, "--filter", filter,
+  RunResult groups = RunCommand({MemstatsBinary(), "--filter", filter,
                                  "--json", "groups", "--split-uid"});
   ASSERT_EQ(groups.exit_code, 0) << groups.err;
 

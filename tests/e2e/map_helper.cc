@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
     char* own = MapPages(pages_b, MAP_PRIVATE);
     Write(own, pages_b, 2);
     volatile char sum = 0;
-    for (uint64_t i = 0; i < shared_pages; ++i) sum += shared[i * kPage];
+    for (uint64_t i = 0; i < shared_pages; ++i)
+      sum = static_cast<char>(sum + shared[i * kPage]);
     (void)sum;
     if (write(ready[1], "r", 1) != 1) _exit(2);
     char c;

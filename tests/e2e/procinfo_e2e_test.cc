@@ -39,7 +39,7 @@ constexpr int64_t kPriv = 64, kShared = 32, kFile = 16, kZero = 16, kSwap = 8;
 constexpr int64_t kThpPages = 512;
 
 RunResult Memstats(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {MEMSTATS_BINARY};
+  std::vector<std::string> argv = {MemstatsBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
 }
@@ -234,7 +234,7 @@ TEST_F(ProcinfoE2E, WithoutCapSysAdmin) {
   const std::string pid = std::to_string(at["pid"]);
   const std::vector<std::string> setpriv = {
       "/usr/bin/setpriv", "--bounding-set=-sys_admin",
-      "--inh-caps=-sys_admin", MEMSTATS_BINARY};
+      "--inh-caps=-sys_admin", MemstatsBinary()};
 
   std::vector<std::string> argv = setpriv;
   argv.insert(argv.end(), {"--json", "procinfo", pid});

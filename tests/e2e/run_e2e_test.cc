@@ -61,7 +61,7 @@ class RunE2eTest : public ::testing::Test {
                 const std::vector<std::string>& helper,
                 const std::optional<std::vector<std::string>>& env =
                     std::nullopt) {
-    std::vector<std::string> argv = {MEMSTATS_BINARY, "--json", "run", "-o",
+    std::vector<std::string> argv = {MemstatsBinary(), "--json", "run", "-o",
                                      report_};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("--");
@@ -98,7 +98,10 @@ TEST_F(RunE2eTest, PeakOfAKnownAllocationWithTheCgroup) {
   EXPECT_GE(cg, 300 * kMiB);
   EXPECT_LE(cg, 300 * kMiB + kCgroupSlack);
   EXPECT_GE(j["peak"]["vm_hwm_bytes"].get<uint64_t>(), 300 * kMiB);
-  EXPECT_GT(j["samples"].get<int>(), 3);
+  // Sampled more than once while the command ran: at -i 100 ms a normal
+  // build takes about 15 samples in these 1.5 s, a TSan-built memstats
+  // (scripts/sanitize.sh), at about half a second a sample, 3.
+  EXPECT_GE(j["samples"].get<int>(), 2);
   EXPECT_EQ(j["exit_code"], 0);
   struct stat st = {};
   ASSERT_EQ(::stat(report_.c_str(), &st), 0);
@@ -129,7 +132,7 @@ TEST_F(RunE2eTest, AShortPeakIsCaughtByTheCgroupNotBySampling) {
   EXPECT_GE(j["peak"]["cgroup_bytes"].get<uint64_t>(), 200 * kMiB);
   EXPECT_LT(j["peak"]["rss"]["bytes"].get<uint64_t>(), kRuntime) << j.dump(2);
   // The text report says the samples missed it.
-  std::vector<std::string> argv = {MEMSTATS_BINARY, "run",   "-i",
+  std::vector<std::string> argv = {MemstatsBinary(), "run",   "-i",
                                    "1000",          "--",    ALLOC_HELPER,
                                    "--delay-ms",    "1500",  "--mib",
                                    "200",           "--populate", "--hold-ms",
@@ -163,26 +166,26 @@ TEST_F(RunE2eTest, TheWholeTreeWithR) {
 TEST_F(RunE2eTest, ExitCodesAreTheCommands) {
   EXPECT_EQ(Run({}, {"--exit", "7"}).exit_code, 7);
   RunResult killed = RunCommand(
-      {MEMSTATS_BINARY, "--json", "run", "-o", report_, "--", "/bin/sh", "-c",
+      {MemstatsBinary(), "--json", "run", "-o", report_, "--", "/bin/sh", "-c",
        "kill -KILL $$"});
   EXPECT_EQ(killed.exit_code, 128 + SIGKILL) << killed.Describe();
   nlohmann::json j = Report();
   EXPECT_EQ(j["signaled"], true);
   EXPECT_EQ(j["signal"], SIGKILL);
   RunResult missing = RunCommand(
-      {MEMSTATS_BINARY, "run", "--", "/nonexistent/memstats-no-such-command"});
+      {MemstatsBinary(), "run", "--", "/nonexistent/memstats-no-such-command"});
   EXPECT_EQ(missing.exit_code, 127) << missing.Describe();
   EXPECT_NE(missing.err.find("memstats-no-such-command"), std::string::npos);
   const std::string plain = dir_ + "/not-executable";
   std::ofstream(plain) << "data\n";
-  RunResult denied = RunCommand({MEMSTATS_BINARY, "run", "--", plain});
+  RunResult denied = RunCommand({MemstatsBinary(), "run", "--", plain});
   EXPECT_EQ(denied.exit_code, 126) << denied.Describe();
 }
 
 TEST_F(RunE2eTest, SigtermIsForwardedToTheCommand) {
   int out[2];
   ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  pid_t m = Spawn({MEMSTATS_BINARY, "run", "-v", "--", ALLOC_HELPER,
+  pid_t m = Spawn({MemstatsBinary(), "run", "-v", "--", ALLOC_HELPER,
                    "--wait-signal"},
                   std::nullopt, -1, -1, out[1]);
   ::close(out[1]);
@@ -202,7 +205,7 @@ TEST_F(RunE2eTest, UnderSudoTheCommandRunsAsTheUser) {
   env.push_back("SUDO_UID=65534");
   env.push_back("SUDO_GID=65534");
   env.push_back("SUDO_USER=nobody");
-  RunResult r = RunCommand({MEMSTATS_BINARY, "run", "--", "/bin/sh", "-c",
+  RunResult r = RunCommand({MemstatsBinary(), "run", "--", "/bin/sh", "-c",
                             "id -u > " + id_file},
                            env);
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
@@ -211,7 +214,7 @@ TEST_F(RunE2eTest, UnderSudoTheCommandRunsAsTheUser) {
   f >> uid;
   EXPECT_EQ(uid, "65534");
   ::unlink(id_file.c_str());
-  r = RunCommand({MEMSTATS_BINARY, "run", "--as-root", "--", "/bin/sh", "-c",
+  r = RunCommand({MemstatsBinary(), "run", "--as-root", "--", "/bin/sh", "-c",
                   "id -u > " + id_file},
                  env);
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
@@ -232,7 +235,7 @@ TEST_F(RunE2eTest, BadInputIsRefusedWithExit2AndNoFile) {
       {{"run", "-o", missing_dir, "--", "/bin/true"}, "-o: "},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> argv = {MEMSTATS_BINARY};
+    std::vector<std::string> argv = {MemstatsBinary()};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
     RunResult r = RunCommand(argv);
     EXPECT_EQ(r.exit_code, 2) << r.Describe();
@@ -245,7 +248,7 @@ TEST_F(RunE2eTest, BadInputIsRefusedWithExit2AndNoFile) {
   std::ofstream(target) << "keep\n";
   const std::string link = dir_ + "/link.json";
   ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
-  RunResult r = RunCommand({MEMSTATS_BINARY, "run", "-o", link, "--", "/bin/true"});
+  RunResult r = RunCommand({MemstatsBinary(), "run", "-o", link, "--", "/bin/true"});
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
   std::ifstream t(target);
   std::string kept;

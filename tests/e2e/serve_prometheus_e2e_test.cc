@@ -193,13 +193,13 @@ TEST_F(ServePrometheusTest, SeriesArriveWithTheLayoutsNumbers) {
   LayoutHelper h;
   ASSERT_TRUE(h.ok()) << h.error();
   const std::string split = std::string("env:") + kEnvKey;
-  ServeProcess layout({MEMSTATS_BINARY, "--filter",
+  ServeProcess layout({MemstatsBinary(), "--filter",
                        "descendants(" + std::to_string(h.parent()) + ")",
                        "serve", "--listen", "127.0.0.1:0", "--interval", "1s",
                        "--split-env", kEnvKey});
   ASSERT_GT(layout.port(), 0) << layout.first_line();
   Sleepers sleepers({kNasty[0].first, kNasty[1].first});
-  ServeProcess nasty({MEMSTATS_BINARY, "--filter",
+  ServeProcess nasty({MemstatsBinary(), "--filter",
                       std::string("env_k(") + kNastyKey + ")", "serve",
                       "--listen", "127.0.0.1:0", "--interval", "1s",
                       "--split-env", kNastyKey});

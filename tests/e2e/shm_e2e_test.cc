@@ -100,7 +100,7 @@ TEST(ShmE2eTest, SegmentsFilesMemfdAndNobody) {
   ASSERT_EQ(unmapped_bytes, 3 * kPage);
   ASSERT_EQ(AllocatedBytes(mapped), 5 * kPage);
 
-  RunResult r = RunCommand({MEMSTATS_BINARY, "--json", "shm", "--split-uid",
+  RunResult r = RunCommand({MemstatsBinary(), "--json", "shm", "--split-uid",
                             "--top", "1000000"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   json doc = json::parse(r.out);
@@ -175,7 +175,7 @@ TEST(ShmE2eTest, SegmentsFilesMemfdAndNobody) {
 
 TEST(ShmE2eTest, TextShowsTotalLine) {
   LiveTestLock lock;
-  RunResult r = RunCommand({MEMSTATS_BINARY, "shm"});
+  RunResult r = RunCommand({MemstatsBinary(), "shm"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_NE(r.out.find("SysV shared memory segments"), std::string::npos);
   EXPECT_NE(r.out.find("total held by no process: "), std::string::npos);

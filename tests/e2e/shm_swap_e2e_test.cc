@@ -236,7 +236,7 @@ TEST(ShmSwapE2eTest, SwappedShmemPerObjectAndPerGroup) {
   ASSERT_EQ(AllocatedBytes(u), kU * kPage);  // swap is allocated too
 
   // memstats shm: per object, and in nobody's memory.
-  json shm = RunJson({MEMSTATS_BINARY, "--json", "shm", "--top", "1000000"});
+  json shm = RunJson({MemstatsBinary(), "--json", "shm", "--top", "1000000"});
   ASSERT_FALSE(HasFailure());
   const json* js = FindBy(shm["sysv"], "shmid", s);
   ASSERT_NE(js, nullptr);
@@ -274,7 +274,7 @@ TEST(ShmSwapE2eTest, SwappedShmemPerObjectAndPerGroup) {
   // memstats groups: each object once per group and once in the totals.
   const std::string filter =
       absl::StrCat("or(pid(", r1, "),pid(", r2, "),pid(", n, "))");
-  json groups = RunJson({MEMSTATS_BINARY, "--json", "--filter", filter,
+  json groups = RunJson({MemstatsBinary(), "--json", "--filter", filter,
                          "groups", "--split-uid"});
   ASSERT_FALSE(HasFailure());
   const json* g0 = Group(groups, "0");
@@ -301,7 +301,7 @@ TEST(ShmSwapE2eTest, SwappedShmemPerObjectAndPerGroup) {
   EXPECT_EQ((*g0)["freed"]["unlinked_shm_swap"], 0);
 
   // The text table's SHM_SWAP is SysV and other shmem swap together.
-  RunResult text = RunCommand({MEMSTATS_BINARY, "--units", "B", "--filter",
+  RunResult text = RunCommand({MemstatsBinary(), "--units", "B", "--filter",
                                filter, "groups", "--split-uid"});
   ASSERT_EQ(text.exit_code, 0) << text.Describe();
   EXPECT_EQ(Cell(text.out, "SHM_SWAP", absl::StrCat(kNobody)),
@@ -381,7 +381,7 @@ TEST(ShmHugetlbE2eTest, SysvAndMemfdHugePages) {
       SmapsSum(c, "", "Private_Hugetlb") + SmapsSum(c, "", "Shared_Hugetlb");
   ASSERT_EQ(smaps_hugetlb, touched * huge);
 
-  json shm = RunJson({MEMSTATS_BINARY, "--json", "shm", "--top", "1000000"});
+  json shm = RunJson({MemstatsBinary(), "--json", "shm", "--top", "1000000"});
   ASSERT_FALSE(HasFailure());
   EXPECT_EQ(shm["hugepage_size"], huge);
   const json* js = FindBy(shm["sysv"], "shmid", seg);
@@ -403,7 +403,7 @@ TEST(ShmHugetlbE2eTest, SysvAndMemfdHugePages) {
   EXPECT_EQ((*jm)["swapped"], nullptr);  // hugetlbfs: not shmem, never swapped
 
   // The text table's HUGE_PAGES column of the segment.
-  RunResult text = RunCommand({MEMSTATS_BINARY, "--units", "B", "shm"});
+  RunResult text = RunCommand({MemstatsBinary(), "--units", "B", "shm"});
   ASSERT_EQ(text.exit_code, 0) << text.Describe();
   const std::string key =
       absl::StrFormat("0x%08x", static_cast<uint32_t>(SysvLine(seg)["key"]));
@@ -422,7 +422,7 @@ TEST(ShmHugetlbE2eTest, SysvAndMemfdHugePages) {
   EXPECT_TRUE(found) << text.out;
 
   // memstats groups: the child's hugetlb pages, apart from RSS.
-  json groups = RunJson({MEMSTATS_BINARY, "--json", "--filter",
+  json groups = RunJson({MemstatsBinary(), "--json", "--filter",
                          absl::StrCat("pid(", c, ")"), "groups",
                          "--split-uid"});
   ASSERT_FALSE(HasFailure());

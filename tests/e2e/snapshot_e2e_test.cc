@@ -96,7 +96,7 @@ SmapsPss ReadSmapsPss(int pid) {
 
 // Scans with 2 threads whatever the machine has (the TSan run checks them).
 RunResult Memstats(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {MEMSTATS_BINARY, "--threads", "2"};
+  std::vector<std::string> argv = {MemstatsBinary(), "--threads", "2"};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
 }

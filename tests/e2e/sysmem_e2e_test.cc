@@ -102,7 +102,7 @@ class SysMemTest : public ::testing::Test {
     const std::string p = std::to_string(h.parent()),
                       c = std::to_string(h.child());
     RunResult r =
-        RunCommand({MEMSTATS_BINARY, "--filter", "descendants(" + p + ")",
+        RunCommand({MemstatsBinary(), "--filter", "descendants(" + p + ")",
                     "groups", "--split-pids", p + "," + c, "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.Describe();
     json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
@@ -318,7 +318,7 @@ TEST_F(SysMemTest, KsmMergedPagesCountOnceInRss) {
   // The KSM column on request (--ksm), in bytes: the table's last column.
   const std::string p = std::to_string(h.parent()),
                     ch = std::to_string(h.child());
-  RunResult text = RunCommand({MEMSTATS_BINARY, "--units", "B", "--filter",
+  RunResult text = RunCommand({MemstatsBinary(), "--units", "B", "--filter",
                                "descendants(" + p + ")", "groups",
                                "--split-pids", p + "," + ch, "--ksm"});
   ASSERT_EQ(text.exit_code, 0) << text.Describe();

@@ -84,7 +84,7 @@ TEST(SystemE2e, HelperLayoutAndMeminfo) {
       << "helper did not start: '" << helper.ready_line() << "'";
 
   const auto before = ReadMeminfo();
-  RunResult r = RunCommand({MEMSTATS_BINARY, "system", "--json"});
+  RunResult r = RunCommand({MemstatsBinary(), "system", "--json"});
   const auto after = ReadMeminfo();
   struct rusage ru {};
   ASSERT_EQ(getrusage(RUSAGE_CHILDREN, &ru), 0);

@@ -60,7 +60,7 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
   for (int attempt = 1; std::chrono::steady_clock::now() < deadline;
        ++attempt) {
     const std::vector<std::string> before = helper.ThreadSyscalls();
-    RunResult run = RunCommand({MEMSTATS_BINARY, "--threads", "2", "--json",
+    RunResult run = RunCommand({MemstatsBinary(), "--threads", "2", "--json",
                                 "top", "-g", "pid", pid});
     const std::vector<std::string> after = helper.ThreadSyscalls();
     ASSERT_EQ(run.exit_code, 0) << run.Describe();
@@ -112,7 +112,7 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
   EXPECT_EQ(g["hugetlb"], 0);
 
   // The exe key of the same process, from the text table.
-  RunResult t = RunCommand({MEMSTATS_BINARY, "--threads", "2", "top",
+  RunResult t = RunCommand({MemstatsBinary(), "--threads", "2", "top",
                             "--columns", "shSYSV,count", "-u", "KiB", pid});
   ASSERT_EQ(t.exit_code, 0) << t.Describe();
   EXPECT_NE(t.out.find("\nmemstats_profile_helper    2048      1\n"),
@@ -125,14 +125,14 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
 TEST(TopE2eTest, LeavesItselfOutUnlessAsked) {
   const std::string filter = "ppid(" + std::to_string(getpid()) + ")";
   RunResult without = RunCommand(
-      {MEMSTATS_BINARY, "--json", "--filter", filter, "top", "-g", "pid"});
+      {MemstatsBinary(), "--json", "--filter", filter, "top", "-g", "pid"});
   ASSERT_EQ(without.exit_code, 0) << without.Describe();
   auto j = nlohmann::json::parse(without.out);
   EXPECT_EQ(j["groups"].size(), 0u) << without.out;
   EXPECT_EQ(j["processes"]["contributing"], 0);
   EXPECT_EQ(j["processes"]["self_excluded"], true);
 
-  RunResult with = RunCommand({MEMSTATS_BINARY, "--json", "--filter", filter,
+  RunResult with = RunCommand({MemstatsBinary(), "--json", "--filter", filter,
                                "top", "-g", "pid", "--self"});
   ASSERT_EQ(with.exit_code, 0) << with.Describe();
   j = nlohmann::json::parse(with.out);
@@ -147,7 +147,7 @@ TEST(TopE2eTest, LeavesItselfOutUnlessAsked) {
 TEST(TopE2eTest, GroupsLeaveItselfOutUnlessAsked) {
   const std::string filter = "ppid(" + std::to_string(getpid()) + ")";
   RunResult without =
-      RunCommand({MEMSTATS_BINARY, "--json", "--filter", filter, "groups",
+      RunCommand({MemstatsBinary(), "--json", "--filter", filter, "groups",
                   "--split-comm"});
   ASSERT_EQ(without.exit_code, 0) << without.Describe();
   auto j = nlohmann::json::parse(without.out);
@@ -155,7 +155,7 @@ TEST(TopE2eTest, GroupsLeaveItselfOutUnlessAsked) {
   EXPECT_EQ(j["scan"]["self_excluded"], true);
   EXPECT_EQ(j["splits"][0]["groups"].size(), 0u);
 
-  RunResult with = RunCommand({MEMSTATS_BINARY, "--json", "--self", "--filter",
+  RunResult with = RunCommand({MemstatsBinary(), "--json", "--self", "--filter",
                                filter, "groups", "--split-comm"});
   ASSERT_EQ(with.exit_code, 0) << with.Describe();
   j = nlohmann::json::parse(with.out);
@@ -206,11 +206,11 @@ TEST(TopE2eTest, MemfdExecutableNamedByArgv0) {
   EXPECT_EQ(target, "/memfd:memstats-e2e-payload (deleted)");
   const std::string filter = "pid(" + std::to_string(child) + ")";
 
-  RunResult g = RunCommand({MEMSTATS_BINARY, "--json", "--filter", filter,
+  RunResult g = RunCommand({MemstatsBinary(), "--json", "--filter", filter,
                             "groups", "--split-exe"});
   RunResult t = RunCommand(
-      {MEMSTATS_BINARY, "--json", "--filter", filter, "top", "-g", "exe"});
-  RunResult by_name = RunCommand({MEMSTATS_BINARY, "--json", "--filter",
+      {MemstatsBinary(), "--json", "--filter", filter, "top", "-g", "exe"});
+  RunResult by_name = RunCommand({MemstatsBinary(), "--json", "--filter",
                                   filter, "top", "sleep (memfd)"});
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
