@@ -51,6 +51,13 @@ TSAN_TARGETS=(scanner_fault_test fault_render_test scanner_fixture_test segment_
               sampler_test serve_test memstats)
 TSAN_TESTS='(^|/)(FaultRenderTest|PfnCapTest|ScannerFaultTest|ReadSmapsRollupsTest|ScannerFixture|LiveProcSourceFixture|SegmentStoreTest|AccountingTest|P1P2Test|RandomAccountingTest|GroupsGolden|GroupsJson|BadInput|Help|MemLimit|MemLimitMidScan|UnprivilegedTest|TopCliTest|TopLoopTest|TopTableTest|SnapshotGolden|SnapshotJson|E2eTest|TopE2eTest|SnapshotLiveTest|ChurnTest|ScannerEntriesTest|ScheduleTest|ProcessTreeTest|SampleLoopTest|WatchCliTest|WatchLiveTest|RunE2eTest|ExporterTest|ServeCli)[./]'
 TSAN_CHURN_RUNS=5
+# Left out of the TSan run: a test of timing, not of threads. It needs
+# the samples at 1 s and 2 s to miss an allocation that lives 20 ms at
+# 1.5 s; a TSan-built memstats's sample of the command's tree takes about
+# half a second, so on a busy machine the one started at 1 s can still be
+# reading pagemap at 1.5 s and see part of it. run's threads are the
+# other RunE2eTest tests'.
+TSAN_EXCLUDE='^RunE2eTest\.AShortPeakIsCaughtByTheCgroupNotBySampling$'
 
 # Left out of the ASan run (they run in scripts/test.sh's normal step):
 # MappingLiveTest.FindsTheStackOfAWaitingThread compares the test process's
@@ -171,7 +178,7 @@ run_tsan() {
     cmake --build "$dir" -j "$JOBS" --target "${TSAN_TARGETS[@]}" && build_normal &&
     MEMSTATS_CHURN_RUNS="$TSAN_CHURN_RUNS" MEMSTATS_CHURN_SCOPE=helper \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
-    run_both "$dir" "$logs/tsan.log" -R "$TSAN_TESTS"
+    run_both "$dir" "$logs/tsan.log" -R "$TSAN_TESTS" -E "$TSAN_EXCLUDE"
   tsan_status=$?
   tsan_time=$((SECONDS - start))
 }
