@@ -19,6 +19,12 @@ ALLOWED_TAGS=(
   # and BIND_NOW are on (packaging/CMakeLists.txt links with -z now).
   hardening-no-fortify-functions
 )
+# spelling-error-in-binary for these words only: not strings of memstats
+# but pieces of them the compiler laid out next to other bytes. clang
+# compares a path with "/dev/zero (deleted)" 16 bytes at a time, and the
+# 16-byte constant "/dev/zero (delet" is followed in .rodata by a string
+# starting with S ("deletS"). A misspelling in a real message still fails.
+COMPILER_FRAGMENTS=(deletS)
 
 scripts/install_packages.sh lintian man-db
 deb=$(scripts/package.sh | tail -n 1)
@@ -30,11 +36,15 @@ failed=0
 # -I: info tags too; lintian warns about running as root, on stderr only.
 lintian_out=$(lintian -I --tag-display-limit 0 "$deb" 2>/dev/null || true)
 if [ -n "$lintian_out" ]; then printf '%s\n' "$lintian_out"; fi
-while read -r severity _ tag _; do
+while read -r severity _ tag word _; do
   [ -n "${severity:-}" ] || continue
   case "$severity" in
     E:) echo "package_test.sh: lintian error: $tag" >&2; failed=1 ;;
     W: | I:)
+      if [ "$tag" = spelling-error-in-binary ] &&
+        printf '%s\n' "${COMPILER_FRAGMENTS[@]}" | grep -qxF -- "$word"; then
+        continue
+      fi
       if ! printf '%s\n' "${ALLOWED_TAGS[@]}" | grep -qxF -- "$tag"; then
         echo "package_test.sh: lintian tag not fixed nor explained: $tag" >&2
         failed=1
