@@ -92,12 +92,44 @@ TEST(CaptureFile, NotACapture) {
 TEST(CaptureFile, NewerVersionIsRefusedByName) {
   const std::string newer =
       Edit(*SerializeCapture(Sample()),
-           "UPDATE meta SET value = '2' WHERE key = 'version'");
+           "UPDATE meta SET value = '3' WHERE key = 'version'");
   auto s = ParseCapture(newer, "db01.msnap").status();
   EXPECT_TRUE(absl::IsFailedPrecondition(s));
   EXPECT_EQ(s.message(),
             "db01.msnap: written by a newer memstats (capture format version "
-            "2; this one reads version 1)");
+            "3; this one reads version 2)");
+}
+
+// Version 1 laid out page runs and the checksum otherwise.
+TEST(CaptureFile, OlderVersionIsRefusedByName) {
+  const std::string older =
+      Edit(*SerializeCapture(Sample()),
+           "UPDATE meta SET value = '1' WHERE key = 'version'");
+  auto s = ParseCapture(older, "db01.msnap").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(s));
+  EXPECT_EQ(s.message(),
+            "db01.msnap: written by an older memstats (capture format version "
+            "1; this one reads version 2)");
+}
+
+TEST(CaptureFile, ManyProcessesDecodeSideBySide) {
+  CaptureData d = Sample();
+  for (int pid = 100; pid < 164; ++pid) {
+    CapturedProcess& p = d.processes[pid];
+    p.covered = {{0, 4096}};
+    for (uint64_t i = 0; i < 100; ++i) {
+      p.pagemap.push_back(
+          {3 * i, 2, (uint64_t{1} << 63) | (1000 * pid + 5 * i)});
+    }
+  }
+  auto bytes = SerializeCapture(d);
+  ASSERT_OK(bytes);
+  auto back = ParseCapture(*bytes, "x", ParseOptions{.threads = 4});
+  ASSERT_OK(back);
+  for (const auto& [pid, p] : d.processes) {
+    EXPECT_EQ(back->processes.at(pid).covered, p.covered) << pid;
+    EXPECT_EQ(back->processes.at(pid).pagemap, p.pagemap) << pid;
+  }
 }
 
 TEST(CaptureFile, ChangedContentFailsTheChecksum) {

@@ -176,7 +176,13 @@ TEST(CaptureCli, BadCapturesAreRefusedByName) {
            "UPDATE meta SET value = '7' WHERE key = 'version'");
   cases.push_back({"newer",
                    "written by a newer memstats (capture format version 7; "
-                   "this one reads version 1)"});
+                   "this one reads version 2)"});
+  WriteFile(dir.File("older"), bytes);
+  EditFile(dir.File("older"),
+           "UPDATE meta SET value = '1' WHERE key = 'version'");
+  cases.push_back({"older",
+                   "written by an older memstats (capture format version 1; "
+                   "this one reads version 2)"});
   WriteFile(dir.File("empty"), "");
   cases.push_back({"empty", "not a memstats capture (not an SQLite database)"});
 
