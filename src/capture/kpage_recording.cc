@@ -1,18 +1,16 @@
 #include "capture/kpage_recording.h"
 
 #include <algorithm>
-#include <bit>
 #include <span>
 
 #include "scan/parallel.h"
+#include "scan/pfn_bitmap.h"
 
 namespace memstats::capture {
 namespace {
 
-// A span holds at most kMaxSpan entries (32 KiB) and crosses gaps of at
-// most kMaxGap unreferenced PFNs: a short gap costs less than a pread.
-constexpr uint64_t kMaxSpan = 4096;
-constexpr uint64_t kMaxGap = 16;
+using scan::kKpageMaxSpan;
+
 // Bitmap words per slice read by one task.
 constexpr uint64_t kSliceWords = 4096;
 
@@ -41,15 +39,10 @@ absl::Status ReadSpan(scan::ProcSource& source, uint64_t first,
 absl::Status ReadBitmapSlice(scan::ProcSource& source,
                              const ReferencedPfns& pfns, uint64_t begin,
                              uint64_t stop, std::vector<KpageRun>& runs) {
-  std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
+  std::vector<uint64_t> flags(kKpageMaxSpan), counts(kKpageMaxSpan);
   for (uint64_t p = pfns.NextInBitmap(begin); p < stop;
        p = pfns.NextInBitmap(p)) {
-    uint64_t last = p;  // the span's last referenced PFN
-    for (uint64_t q = pfns.NextInBitmap(p + 1);
-         q < stop && q - last <= kMaxGap + 1 && q - p < kMaxSpan;
-         q = pfns.NextInBitmap(q + 1)) {
-      last = q;
-    }
+    const uint64_t last = scan::KpageSpanLast(pfns.bits(), p, stop);
     const uint64_t n = last - p + 1;
     std::span<uint64_t> f(flags.data(), n), c(counts.data(), n);
     if (absl::Status s = ReadSpan(source, p, f, c); !s.ok()) return s;
@@ -82,17 +75,6 @@ void ReferencedPfns::Add(uint64_t first, uint64_t end) {
   }
 }
 
-uint64_t ReferencedPfns::NextInBitmap(uint64_t pfn) const {
-  uint64_t w = pfn >> 6;
-  if (w >= bits_.size()) return UINT64_MAX;
-  uint64_t word = bits_[w] & (~uint64_t{0} << (pfn & 63));
-  while (word == 0) {
-    if (++w >= bits_.size()) return UINT64_MAX;
-    word = bits_[w];
-  }
-  return (w << 6) + static_cast<uint64_t>(std::countr_zero(word));
-}
-
 std::vector<VpnRange> ReferencedPfns::FarRanges() const {
   std::vector<VpnRange> ranges = far_;
   MergeRanges(ranges);
@@ -115,10 +97,10 @@ absl::StatusOr<std::vector<KpageRun>> ReadKpageRuns(
     if (!status[i].ok()) return status[i];
     for (const KpageRun& k : parts[i]) Append(runs, k);
   }
-  std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
+  std::vector<uint64_t> flags(kKpageMaxSpan), counts(kKpageMaxSpan);
   for (const VpnRange& r : pfns.FarRanges()) {
-    for (uint64_t first = r.first; first < r.end; first += kMaxSpan) {
-      const uint64_t n = std::min(kMaxSpan, r.end - first);
+    for (uint64_t first = r.first; first < r.end; first += kKpageMaxSpan) {
+      const uint64_t n = std::min(kKpageMaxSpan, r.end - first);
       std::span<uint64_t> f(flags.data(), n), c(counts.data(), n);
       if (absl::Status s = ReadSpan(source, first, f, c); !s.ok()) return s;
       for (uint64_t k = 0; k < n; ++k) Append(runs, {first + k, 1, f[k], c[k]});

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "capture/capture_data.h"
+#include "scan/pfn_bitmap.h"
 #include "scan/proc_source.h"
 
 namespace memstats::capture {
@@ -29,10 +30,13 @@ class ReferencedPfns {
   void Add(uint64_t first, uint64_t end);
 
   // The smallest PFN of the bitmap at or after `pfn`, or UINT64_MAX.
-  uint64_t NextInBitmap(uint64_t pfn) const;
+  uint64_t NextInBitmap(uint64_t pfn) const {
+    return scan::NextSetPfn(bits_, pfn);
+  }
   bool InBitmap(uint64_t pfn) const {
     return (pfn >> 6) < bits_.size() && ((bits_[pfn >> 6] >> (pfn & 63)) & 1);
   }
+  const std::vector<uint64_t>& bits() const { return bits_; }
   // One past the bitmap's highest possible PFN.
   uint64_t bitmap_end() const { return bits_.size() * 64; }
   // The ranges at or above the limit, sorted and merged.
