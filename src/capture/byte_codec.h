@@ -45,9 +45,16 @@ class ByteReader {
     return false;
   }
   bool String(std::string& s) {
+    std::string_view v;
+    if (!View(v)) return false;
+    s.assign(v);
+    return true;
+  }
+  // A string as String() reads it, as a view of the input.
+  bool View(std::string_view& v) {
     uint64_t n = 0;
     if (!Varint(n) || n > in_.size() - pos_) return false;
-    s.assign(in_.substr(pos_, n));
+    v = in_.substr(pos_, n);
     pos_ += n;
     return true;
   }

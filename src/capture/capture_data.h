@@ -18,10 +18,11 @@
 
 namespace memstats::capture {
 
-// The name and version in a capture's meta table. A reader refuses a
-// version above kFormatVersion (written by a newer memstats).
+// The name and version in a capture's meta table. A reader refuses any
+// other version. 2: the checksum covers the compressed blobs, and each
+// process's page runs carry their length (decoded side by side).
 inline constexpr char kFormatName[] = "memstats-capture";
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = 2;
 
 // One answer of the live source: its text, or the error it gave (code and
 // message), replayed as the same Status.

@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -18,6 +20,8 @@
 #include "absl/strings/str_split.h"
 #include "capture/byte_codec.h"
 #include "history/sqlite.h"
+#include "scan/parallel.h"
+#include "tbb/task_arena.h"
 
 namespace memstats::capture {
 namespace {
@@ -134,86 +138,116 @@ bool DecodeProcesses(std::string_view bytes, CaptureData& d) {
   return r.AtEnd();
 }
 
-// pagemap: count, then per process: pid; covered ranges as (gap from the
-// previous end, length); runs as (gap from the previous run's end, count,
-// entry flags (bits 55-63), zigzag difference of the low 55 bits from
-// what continuing the previous run would give).
+// pagemap: count, then per process: pid and the length in bytes of the
+// rest (so that processes decode side by side): covered ranges as (gap
+// from the previous end, length); runs as (gap from the previous run's
+// end, count, entry flags (bits 55-63), zigzag difference of the low 55
+// bits from what continuing the previous run would give).
 constexpr uint64_t kLowBits = (uint64_t{1} << 55) - 1;
+
+std::string EncodeProcessPagemap(const CapturedProcess& p) {
+  ByteWriter w;
+  w.Varint(p.covered.size());
+  uint64_t at = 0;
+  for (const VpnRange& c : p.covered) {
+    w.Varint(c.first - at);
+    w.Varint(c.end - c.first);
+    at = c.end;
+  }
+  w.Varint(p.pagemap.size());
+  at = 0;
+  uint64_t next = 0;
+  for (const PagemapRun& r : p.pagemap) {
+    w.Varint(r.vpn - at);
+    w.Varint(r.count);
+    w.Varint(r.entry >> 55);
+    const uint64_t low = r.entry & kLowBits;
+    w.Varint(ZigZag(static_cast<int64_t>(low - next)));
+    at = r.vpn + r.count;
+    next = low + PagemapStep(r.entry) * r.count;
+  }
+  return std::move(w.bytes());
+}
 
 std::string EncodePagemap(const CaptureData& d) {
   ByteWriter w;
   w.Varint(d.processes.size());
   for (const auto& [pid, p] : d.processes) {
     w.Varint(static_cast<uint64_t>(pid));
-    w.Varint(p.covered.size());
-    uint64_t at = 0;
-    for (const VpnRange& c : p.covered) {
-      w.Varint(c.first - at);
-      w.Varint(c.end - c.first);
-      at = c.end;
-    }
-    w.Varint(p.pagemap.size());
-    at = 0;
-    uint64_t next = 0;
-    for (const PagemapRun& r : p.pagemap) {
-      w.Varint(r.vpn - at);
-      w.Varint(r.count);
-      w.Varint(r.entry >> 55);
-      const uint64_t low = r.entry & kLowBits;
-      w.Varint(ZigZag(static_cast<int64_t>(low - next)));
-      at = r.vpn + r.count;
-      next = low + PagemapStep(r.entry) * r.count;
-    }
+    w.String(EncodeProcessPagemap(p));
   }
   return std::move(w.bytes());
 }
 
+bool DecodeProcessPagemap(std::string_view bytes, CapturedProcess& p) {
+  ByteReader r(bytes);
+  uint64_t covered = 0, runs = 0;
+  if (!r.Count(covered)) return false;
+  uint64_t at = 0;
+  for (uint64_t k = 0; k < covered; ++k) {
+    uint64_t gap = 0, len = 0;
+    if (!r.Varint(gap) || !r.Varint(len) || gap > ~at - len ||
+        at + gap + len < at) {
+      return false;
+    }
+    p.covered.push_back({at + gap, at + gap + len});
+    at += gap + len;
+  }
+  if (!r.Count(runs)) return false;
+  p.pagemap.reserve(runs);
+  at = 0;
+  uint64_t next = 0;
+  for (uint64_t k = 0; k < runs; ++k) {
+    uint64_t gap = 0, count = 0, flags = 0, delta = 0;
+    if (!r.Varint(gap) || !r.Varint(count) || !r.Varint(flags) ||
+        !r.Varint(delta) || flags >= 512 || count == 0 ||
+        gap > (uint64_t{1} << 52) || count > (uint64_t{1} << 52)) {
+      return false;
+    }
+    const uint64_t low =
+        (next + static_cast<uint64_t>(UnZigZag(delta))) & kLowBits;
+    const uint64_t entry = (flags << 55) | low;
+    PagemapRun run{at + gap, count, entry};
+    // A run's entries stay in their 55 bits, and runs ascend.
+    const uint64_t step = PagemapStep(entry);
+    if (entry == 0 || (step != 0 && (kLowBits - low) / step < count - 1)) {
+      return false;
+    }
+    p.pagemap.push_back(run);
+    at = run.vpn + count;
+    next = low + step * count;
+  }
+  return r.AtEnd();
+}
+
+// Each process's part is decoded on its own, side by side on the calling
+// thread's oneTBB arena.
 bool DecodePagemap(std::string_view bytes, CaptureData& d) {
   ByteReader r(bytes);
   uint64_t n = 0;
   if (!r.Count(n)) return false;
+  std::vector<std::pair<CapturedProcess*, std::string_view>> parts;
+  uint64_t last_pid = 0;
   for (uint64_t i = 0; i < n; ++i) {
-    uint64_t pid = 0, covered = 0, runs = 0;
-    if (!r.Varint(pid) || !r.Count(covered)) return false;
+    uint64_t pid = 0;
+    std::string_view part;
+    // Ascending pids: no process is decoded twice at once.
+    if (!r.Varint(pid) || !r.View(part) || (i > 0 && pid <= last_pid)) {
+      return false;
+    }
+    last_pid = pid;
     auto it = d.processes.find(static_cast<int>(pid));
     if (pid > INT32_MAX || it == d.processes.end()) return false;
-    CapturedProcess& p = it->second;
-    uint64_t at = 0;
-    for (uint64_t k = 0; k < covered; ++k) {
-      uint64_t gap = 0, len = 0;
-      if (!r.Varint(gap) || !r.Varint(len) || gap > ~at - len ||
-          at + gap + len < at) {
-        return false;
-      }
-      p.covered.push_back({at + gap, at + gap + len});
-      at += gap + len;
-    }
-    if (!r.Count(runs)) return false;
-    p.pagemap.reserve(runs);
-    at = 0;
-    uint64_t next = 0;
-    for (uint64_t k = 0; k < runs; ++k) {
-      uint64_t gap = 0, count = 0, flags = 0, delta = 0;
-      if (!r.Varint(gap) || !r.Varint(count) || !r.Varint(flags) ||
-          !r.Varint(delta) || flags >= 512 || count == 0 ||
-          gap > (uint64_t{1} << 52) || count > (uint64_t{1} << 52)) {
-        return false;
-      }
-      const uint64_t low =
-          (next + static_cast<uint64_t>(UnZigZag(delta))) & kLowBits;
-      const uint64_t entry = (flags << 55) | low;
-      PagemapRun run{at + gap, count, entry};
-      // A run's entries stay in their 55 bits, and runs ascend.
-      const uint64_t step = PagemapStep(entry);
-      if (entry == 0 || (step != 0 && (kLowBits - low) / step < count - 1)) {
-        return false;
-      }
-      p.pagemap.push_back(run);
-      at = run.vpn + count;
-      next = low + step * count;
-    }
+    parts.emplace_back(&it->second, part);
   }
-  return r.AtEnd();
+  if (!r.AtEnd()) return false;
+  std::atomic<bool> ok{true};
+  scan::ParallelFor(size_t{0}, parts.size(), [&](size_t i) {
+    if (!DecodeProcessPagemap(parts[i].second, *parts[i].first)) {
+      ok.store(false, std::memory_order_relaxed);
+    }
+  });
+  return ok.load();
 }
 
 // kpages: status answer, count, runs as (gap, count, flags, mapcount).
@@ -308,8 +342,9 @@ absl::StatusOr<std::string> Compress(std::string_view raw) {
 constexpr const char* kBlobs[] = {"system", "users", "processes", "pagemap",
                                   "kpages"};
 
-// FNV-1a 64 over every meta row but the checksum and every blob, each as
-// name, NUL, value, NUL, in name order.
+// FNV-1a 64 over every meta row but the checksum and every blob as stored
+// (compressed: zstd's frame checksums cover what they decompress to), each
+// as name, NUL, value, NUL, in name order.
 uint64_t ContentChecksum(const std::map<std::string, std::string>& meta,
                          const std::map<std::string, std::string>& raw) {
   uint64_t sum = kFnvBasis;
@@ -350,7 +385,13 @@ absl::StatusOr<std::string> SerializeCapture(const CaptureData& d) {
       {"env_values", absl::StrJoin(i.env_values, "\n")},
   };
   std::map<std::string, std::string> meta_map(meta.begin(), meta.end());
-  const uint64_t sum = ContentChecksum(meta_map, raw);
+  std::map<std::string, std::string> stored;
+  for (const char* name : kBlobs) {
+    auto z = Compress(raw[name]);
+    if (!z.ok()) return z.status();
+    stored[name] = std::move(*z);
+  }
+  const uint64_t sum = ContentChecksum(meta_map, stored);
   auto put_meta = SqliteStmt::Prepare(*db, "INSERT INTO meta VALUES(?,?)");
   if (!put_meta.ok()) return put_meta.status();
   meta_map["checksum"] = absl::StrFormat("%016x", sum);
@@ -362,11 +403,9 @@ absl::StatusOr<std::string> SerializeCapture(const CaptureData& d) {
   auto put_blob = SqliteStmt::Prepare(*db, "INSERT INTO blobs VALUES(?,?,?)");
   if (!put_blob.ok()) return put_blob.status();
   for (const char* name : kBlobs) {
-    auto z = Compress(raw[name]);
-    if (!z.ok()) return z.status();
     put_blob->Bind(1, absl::string_view(name));
     put_blob->Bind(2, static_cast<uint64_t>(raw[name].size()));
-    put_blob->BindBlob(3, *z);
+    put_blob->BindBlob(3, stored[name]);
     if (absl::Status s = put_blob->Run(); !s.ok()) return s;
   }
   sqlite3_int64 size = 0;
@@ -433,11 +472,12 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
   if (!absl::SimpleAtoi(meta["version"], &version) || version < 1) {
     return bad(absl::StrCat("bad format version '", meta["version"], "'"));
   }
-  if (version > kFormatVersion) {
+  if (version != kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: written by a newer memstats (capture format version %d; this "
-        "one reads version %d)",
-        name, version, kFormatVersion));
+        "%s: written by %s memstats (capture format version %d; this one "
+        "reads version %d)",
+        name, version > kFormatVersion ? "a newer" : "an older", version,
+        kFormatVersion));
   }
   CaptureData d;
   CaptureInfo& i = d.info;
@@ -455,7 +495,8 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
     i.env_values.emplace_back(v);
   }
 
-  std::map<std::string, std::string> raw;
+  std::map<std::string, std::string> stored;
+  std::map<std::string, uint64_t> raw_sizes;
   {
     auto q = SqliteStmt::Prepare(*db, "SELECT name, raw_size, data FROM blobs");
     if (!q.ok())
@@ -466,41 +507,48 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
         return bad(absl::StrCat("corrupted (", row.status().message(), ")"));
       if (!*row) break;
       const std::string blob_name = q->Text(0);
-      const uint64_t raw_size = q->Uint(1);
-      const std::string z = q->Blob(2);
-      const unsigned long long frame =
-          ZSTD_getFrameContentSize(z.data(), z.size());
-      if (frame == ZSTD_CONTENTSIZE_ERROR ||
-          frame == ZSTD_CONTENTSIZE_UNKNOWN || frame != raw_size ||
-          raw_size > z.size() * kMaxRatio + (1 << 20)) {
-        return bad(absl::StrCat("corrupted (blob ", blob_name, ")"));
-      }
-      std::string out(raw_size, '\0');
-      const size_t n =
-          ZSTD_decompress(out.data(), out.size(), z.data(), z.size());
-      if (ZSTD_isError(n) || n != raw_size) {
-        return bad(absl::StrCat(
-            "corrupted (blob ", blob_name, ": ",
-            ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short", ")"));
-      }
-      raw[blob_name] = std::move(out);
+      raw_sizes[blob_name] = q->Uint(1);
+      stored[blob_name] = q->Blob(2);
     }
   }
   for (const char* blob : kBlobs) {
-    if (!raw.contains(blob)) {
+    if (!stored.contains(blob)) {
       return bad(absl::StrCat("truncated or corrupted (no ", blob, " blob)"));
     }
   }
   if (options.verify_checksum &&
       meta["checksum"] !=
-          absl::StrFormat("%016x", ContentChecksum(meta, raw))) {
+          absl::StrFormat("%016x", ContentChecksum(meta, stored))) {
     return bad("corrupted (checksum mismatch)");
   }
-  if (!DecodeSystem(raw["system"], d) || !DecodeUsers(raw["users"], d) ||
-      !DecodeProcesses(raw["processes"], d) ||
-      !DecodePagemap(raw["pagemap"], d) || !DecodeKpages(raw["kpages"], d)) {
-    return bad("corrupted (bad blob content)");
+  std::map<std::string, std::string> raw;
+  for (const auto& [blob_name, z] : stored) {
+    const uint64_t raw_size = raw_sizes[blob_name];
+    const unsigned long long frame =
+        ZSTD_getFrameContentSize(z.data(), z.size());
+    if (frame == ZSTD_CONTENTSIZE_ERROR || frame == ZSTD_CONTENTSIZE_UNKNOWN ||
+        frame != raw_size || raw_size > z.size() * kMaxRatio + (1 << 20)) {
+      return bad(absl::StrCat("corrupted (blob ", blob_name, ")"));
+    }
+    std::string out(raw_size, '\0');
+    const size_t n =
+        ZSTD_decompress(out.data(), out.size(), z.data(), z.size());
+    if (ZSTD_isError(n) || n != raw_size) {
+      return bad(absl::StrCat("corrupted (blob ", blob_name, ": ",
+                              ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short",
+                              ")"));
+    }
+    raw[blob_name] = std::move(out);
   }
+  bool decoded = false;
+  tbb::task_arena arena(std::max(1, options.threads));
+  arena.execute([&] {
+    decoded = DecodeSystem(raw["system"], d) && DecodeUsers(raw["users"], d) &&
+              DecodeProcesses(raw["processes"], d) &&
+              DecodePagemap(raw["pagemap"], d) &&
+              DecodeKpages(raw["kpages"], d);
+  });
+  if (!decoded) return bad("corrupted (bad blob content)");
   // What the replay relies on: numeric lists, sorted covered ranges.
   if (d.pids.code == absl::StatusCode::kOk && !SplitIds(d.pids.data)) {
     return bad("corrupted (bad pid list)");
@@ -517,7 +565,8 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
   return d;
 }
 
-absl::StatusOr<CaptureData> ReadCaptureFile(const std::string& path) {
+absl::StatusOr<CaptureData> ReadCaptureFile(const std::string& path,
+                                            int threads) {
   auto err = [&path](std::string_view why) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", absl::string_view(why.data(), why.size())));
@@ -543,7 +592,7 @@ absl::StatusOr<CaptureData> ReadCaptureFile(const std::string& path) {
   }
   ::close(fd);
   bytes.resize(got);
-  return ParseCapture(bytes, path);
+  return ParseCapture(bytes, path, ParseOptions{.threads = threads});
 }
 
 }  // namespace memstats::capture

@@ -7,9 +7,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "capture/kpage_recording.h"
 #include "scan/pagemap.h"
 #include "scan/parallel.h"
 #include "scan/parsers.h"
+#include "scan/physical_ram.h"
 #include "scan/scanner.h"
 #include "scan/unlinked.h"
 
@@ -338,65 +340,31 @@ void RecordingSource::CompleteProcesses() {
 }
 
 void RecordingSource::RecordKpages() {
-  // The referenced PFNs as [first, end) ranges: every present run, and the
-  // PFN under migration of a non-present run that names one; PFN 0 too.
-  std::vector<std::pair<uint64_t, uint64_t>> ranges{{0, 1}};
+  // The referenced PFNs: every present run, and the PFN under migration of
+  // a non-present run that names one; PFN 0 too.
+  ReferencedPfns pfns(scan::PfnLimit(*live_));
+  pfns.Add(0, 1);
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [pid, slot] : slots_) {
       std::lock_guard<std::mutex> sl(slot->mu);
       for (const PagemapRun& r : slot->process.pagemap) {
         if (scan::PmIsPresent(r.entry)) {
-          ranges.emplace_back(scan::PmPfn(r.entry),
-                              scan::PmPfn(r.entry) + r.count);
+          pfns.Add(scan::PmPfn(r.entry), scan::PmPfn(r.entry) + r.count);
         } else if (scan::PmIsSwapped(r.entry) &&
                    scan::PmSwapEntryKind(r.entry) ==
                        scan::SwapEntryKind::kPage) {
-          ranges.emplace_back(scan::PmSwapOffset(r.entry),
-                              scan::PmSwapOffset(r.entry) + r.count);
+          pfns.Add(scan::PmSwapOffset(r.entry),
+                   scan::PmSwapOffset(r.entry) + r.count);
         }
       }
     }
   }
-  std::sort(ranges.begin(), ranges.end());
-  std::vector<uint64_t> pfns;  // the first PFN of each span to read
-  std::vector<uint64_t> ends;
-  for (const auto& [first, end] : ranges) {
-    if (!ends.empty() && first <= ends.back()) {
-      ends.back() = std::max(ends.back(), end);
-    } else {
-      pfns.push_back(first);
-      ends.push_back(end);
-    }
-  }
-  kpage_status_ = Answer{};
-  kpages_.clear();
-  constexpr uint64_t kMaxSpan = 4096;
-  std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
-  for (size_t i = 0; i < pfns.size(); ++i) {
-    for (uint64_t first = pfns[i]; first < ends[i]; first += kMaxSpan) {
-      const uint64_t n = std::min(kMaxSpan, ends[i] - first);
-      std::span<uint64_t> f(flags.data(), n), c(counts.data(), n);
-      absl::Status s = live_->ReadKpageflags(first, f);
-      if (s.ok()) s = live_->ReadKpagecount(first, c);
-      if (!s.ok()) {
-        kpage_status_ = Answer{s.code(), std::string{s.message()}};
-        kpages_.clear();
-        return;
-      }
-      for (uint64_t k = 0; k < n; ++k) {
-        if (!kpages_.empty()) {
-          KpageRun& r = kpages_.back();
-          if (r.pfn + r.count == first + k && r.flags == f[k] &&
-              r.mapcount == c[k]) {
-            ++r.count;
-            continue;
-          }
-        }
-        kpages_.push_back({first + k, 1, f[k], c[k]});
-      }
-    }
-  }
+  auto runs = ReadKpageRuns(*live_, pfns);
+  kpage_status_ = runs.ok() ? Answer{}
+                            : Answer{runs.status().code(),
+                                     std::string{runs.status().message()}};
+  kpages_ = runs.ok() ? std::move(*runs) : std::vector<KpageRun>{};
 }
 
 void RecordingSource::RecordSystemFiles(const std::vector<std::string>& names) {
@@ -416,9 +384,14 @@ CaptureData RecordingSource::Finish(CaptureInfo info) {
   for (auto& [pid, slot] : slots_) {
     CapturedProcess& p = slot->process;
     MergeRanges(p.covered);
-    std::sort(
-        p.pagemap.begin(), p.pagemap.end(),
-        [](const PagemapRun& a, const PagemapRun& b) { return a.vpn < b.vpn; });
+    // The scanner reads each process's pages in ascending order: sorted
+    // already, unless a caller read out of order.
+    auto by_vpn = [](const PagemapRun& a, const PagemapRun& b) {
+      return a.vpn < b.vpn;
+    };
+    if (!std::is_sorted(p.pagemap.begin(), p.pagemap.end(), by_vpn)) {
+      std::sort(p.pagemap.begin(), p.pagemap.end(), by_vpn);
+    }
     d.processes[pid] = std::move(p);
   }
   slots_.clear();

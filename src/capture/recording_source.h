@@ -51,7 +51,8 @@ class RecordingSource : public scan::ProcSource {
   // calling thread's oneTBB arena.
   void CompleteProcesses();
   // After the scan: kpageflags and kpagecount of every PFN that a recorded
-  // pagemap entry references, and of PFN 0 (commands probe it).
+  // pagemap entry references, and of PFN 0 (commands probe it). Reads on
+  // the calling thread's oneTBB arena.
   void RecordKpages();
   // Reads and keeps each of these system files (errors kept as answers).
   void RecordSystemFiles(const std::vector<std::string>& names);

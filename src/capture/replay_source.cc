@@ -81,17 +81,23 @@ class ReplayHandle : public scan::ProcHandle {
       return NotCaptured(absl::StrCat("pagemap pages ", first_vpn, "-",
                                       first_vpn + out.size()));
     }
-    std::fill(out.begin(), out.end(), 0);
+    // Zeros only where no run is: most of a populated range is runs.
     const uint64_t end = first_vpn + out.size();
+    uint64_t at = first_vpn;  // entries before it are written
     auto it = FirstRunEndingAfter(first_vpn);
     for (; it != p_.pagemap.end() && it->vpn < end; ++it) {
       const uint64_t step = PagemapStep(it->entry);
       const uint64_t from = std::max(it->vpn, first_vpn);
       const uint64_t to = std::min(it->vpn + it->count, end);
+      std::fill(out.begin() + static_cast<ptrdiff_t>(at - first_vpn),
+                out.begin() + static_cast<ptrdiff_t>(from - first_vpn), 0);
       for (uint64_t v = from; v < to; ++v) {
         out[v - first_vpn] = it->entry + step * (v - it->vpn);
       }
+      at = to;
     }
+    std::fill(out.begin() + static_cast<ptrdiff_t>(at - first_vpn), out.end(),
+              0);
     return absl::OkStatus();
   }
 

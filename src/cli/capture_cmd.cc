@@ -93,9 +93,11 @@ int RunCapture(const GlobalOptions& global, const CaptureArgs& a) {
 
   {
     tbb::task_arena arena(ctx.threads);
-    arena.execute([&recorder] { recorder.CompleteProcesses(); });
+    arena.execute([&recorder] {
+      recorder.CompleteProcesses();
+      recorder.RecordKpages();
+    });
   }
-  recorder.RecordKpages();
   recorder.RecordSystemFiles(SystemFiles());
 
   capture::CaptureInfo info;

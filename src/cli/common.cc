@@ -336,7 +336,7 @@ Context MakeContext(const GlobalOptions& opts) {
     if (opts.procfs_root != "/proc") {
       throw UsageError("--from and --procfs-root: give one source, not both");
     }
-    auto data = capture::ReadCaptureFile(opts.from);
+    auto data = capture::ReadCaptureFile(opts.from, ctx.threads);
     if (!data.ok()) throw UsageError(std::string{data.status().message()});
     ctx.source = capture::NewReplaySource(std::move(*data), opts.from);
   } else {

@@ -4,6 +4,7 @@
 
 #include "scan/pagemap.h"
 #include "scan/parallel.h"
+#include "scan/pfn_bitmap.h"
 #include "tbb/task_arena.h"
 
 namespace memstats::sets {
@@ -25,30 +26,11 @@ PageKind KindFromFlags(uint64_t kpageflags) {
 
 namespace {
 
-// The kernel builds every kpageflags/kpagecount entry it returns (tens of
-// ns each), so reads cover referenced PFNs only: a span runs from a
-// referenced PFN to the last referenced one before a gap longer than
-// kMaxGap unreferenced PFNs (a short gap costs less than another pread), and
-// holds at most kMaxSpan entries (32 KiB).
-constexpr uint64_t kMaxSpan = 4096;
-constexpr uint64_t kMaxGap = 16;
-
 bool Charge(scan::MemoryBudget* budget, uint64_t bytes) {
   return budget == nullptr || budget->TryCharge(bytes);
 }
 
 }  // namespace
-
-uint64_t PageCatalog::NextReferenced(uint64_t pfn) const {
-  uint64_t w = pfn >> 6;
-  if (w >= bits_.size()) return UINT64_MAX;
-  uint64_t word = bits_[w] & (~uint64_t{0} << (pfn & 63));
-  while (word == 0) {
-    if (++w >= bits_.size()) return UINT64_MAX;
-    word = bits_[w];
-  }
-  return (w << 6) + static_cast<uint64_t>(std::countr_zero(word));
-}
 
 absl::StatusOr<PageCatalog> PageCatalog::Build(
     const std::vector<scan::ProcessRecord>& records,
@@ -115,16 +97,11 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     const uint64_t begin = slice * slice_words * 64;
     const uint64_t stop =
         std::min(max_pfn + 1, (slice + 1) * slice_words * 64);  // exclusive
-    std::vector<uint64_t> flags(kMaxSpan), counts(kMaxSpan);
-    for (uint64_t p = c.NextReferenced(begin); p < stop;
-         p = c.NextReferenced(p)) {
-      uint64_t last = p;  // last referenced PFN of the span
-      for (uint64_t q = c.NextReferenced(p + 1);
-           q < stop && q - last <= kMaxGap + 1 && q - p < kMaxSpan;
-           q = c.NextReferenced(q + 1)) {
-        last = q;
-      }
-      const uint64_t span = last - p + 1;
+    std::vector<uint64_t> flags(scan::kKpageMaxSpan),
+        counts(scan::kKpageMaxSpan);
+    for (uint64_t p = scan::NextSetPfn(c.bits_, begin); p < stop;
+         p = scan::NextSetPfn(c.bits_, p)) {
+      const uint64_t span = scan::KpageSpanLast(c.bits_, p, stop) - p + 1;
       std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
       absl::Status st = source.ReadKpageflags(p, f);
       if (st.ok()) st = source.ReadKpagecount(p, n);
@@ -158,9 +135,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     }
   };
   tbb::task_arena arena(std::max(1, threads));
-  arena.execute([&] {
-    scan::ParallelFor(uint64_t{0}, slices, read_slice);
-  });
+  arena.execute([&] { scan::ParallelFor(uint64_t{0}, slices, read_slice); });
   for (uint64_t i = 0; i < slices; ++i) {
     if (!status[i].ok()) return status[i];
     c.zero_pages_ += zero[i];

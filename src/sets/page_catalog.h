@@ -58,8 +58,8 @@ PageKind KindFromFlags(uint64_t kpageflags);
 class PageCatalog {
  public:
   // Reads kpageflags and kpagecount for every distinct PFN in `records`,
-  // in ranges, on `threads` threads. Fails with the ProcSource's error (e.g. PermissionDenied
-  // without root) or ResourceExhausted when `budget` refuses.
+  // in ranges, on `threads` threads. Fails with the ProcSource's error (e.g.
+  // PermissionDenied without root) or ResourceExhausted when `budget` refuses.
   static absl::StatusOr<PageCatalog> Build(
       const std::vector<scan::ProcessRecord>& records,
       const scan::SegmentStore& segments, scan::ProcSource& source,
@@ -109,8 +109,6 @@ class PageCatalog {
   bool Referenced(uint64_t pfn) const {
     return (bits_[pfn >> 6] >> (pfn & 63)) & 1;
   }
-  // The first referenced PFN >= pfn, or UINT64_MAX.
-  uint64_t NextReferenced(uint64_t pfn) const;
 
   static constexpr uint8_t kKindMask = 0x7;
   static constexpr uint8_t kOutsideBit = 0x80;
@@ -118,9 +116,9 @@ class PageCatalog {
   static constexpr uint8_t kKsmBit = 0x20;
   static constexpr uint8_t kSwapCacheBit = 0x10;
 
-  std::vector<uint64_t> bits_;  // bit p set: PFN p is referenced
-  std::vector<uint32_t> rank_;  // set bits in bits_[0..w)
-  std::vector<uint8_t> info_;   // per distinct page: kind | flag bits
+  std::vector<uint64_t> bits_;       // bit p set: PFN p is referenced
+  std::vector<uint32_t> rank_;       // set bits in bits_[0..w)
+  std::vector<uint8_t> info_;        // per distinct page: kind | flag bits
   std::vector<uint32_t> pss_share_;  // per distinct page
   std::vector<uint32_t> refs_;       // per distinct page
   uint64_t zero_pages_ = 0;

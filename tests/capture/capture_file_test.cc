@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
 
@@ -89,15 +90,42 @@ TEST(CaptureFile, NotACapture) {
             "rec.db: not a memstats capture (no meta table)");
 }
 
-TEST(CaptureFile, NewerVersionIsRefusedByName) {
-  const std::string newer =
-      Edit(*SerializeCapture(Sample()),
-           "UPDATE meta SET value = '2' WHERE key = 'version'");
-  auto s = ParseCapture(newer, "db01.msnap").status();
-  EXPECT_TRUE(absl::IsFailedPrecondition(s));
-  EXPECT_EQ(s.message(),
-            "db01.msnap: written by a newer memstats (capture format version "
-            "2; this one reads version 1)");
+// Version 1 laid out page runs and the checksum otherwise.
+TEST(CaptureFile, OtherVersionsAreRefusedByName) {
+  const std::string bytes = *SerializeCapture(Sample());
+  for (const auto& [version, by] :
+       {std::pair{3, "a newer"}, std::pair{1, "an older"}}) {
+    const std::string other =
+        Edit(bytes, absl::StrCat("UPDATE meta SET value = '", version,
+                                 "' WHERE key = 'version'")
+                        .c_str());
+    auto s = ParseCapture(other, "db01.msnap").status();
+    EXPECT_TRUE(absl::IsFailedPrecondition(s));
+    EXPECT_EQ(s.message(),
+              absl::StrCat("db01.msnap: written by ", by,
+                           " memstats (capture format version ", version,
+                           "; this one reads version 2)"));
+  }
+}
+
+TEST(CaptureFile, ManyProcessesDecodeSideBySide) {
+  CaptureData d = Sample();
+  for (int pid = 100; pid < 164; ++pid) {
+    CapturedProcess& p = d.processes[pid];
+    p.covered = {{0, 4096}};
+    for (uint64_t i = 0; i < 100; ++i) {
+      p.pagemap.push_back(
+          {3 * i, 2, (uint64_t{1} << 63) | (1000 * pid + 5 * i)});
+    }
+  }
+  auto bytes = SerializeCapture(d);
+  ASSERT_OK(bytes);
+  auto back = ParseCapture(*bytes, "x", ParseOptions{.threads = 4});
+  ASSERT_OK(back);
+  for (const auto& [pid, p] : d.processes) {
+    EXPECT_EQ(back->processes.at(pid).covered, p.covered) << pid;
+    EXPECT_EQ(back->processes.at(pid).pagemap, p.pagemap) << pid;
+  }
 }
 
 TEST(CaptureFile, ChangedContentFailsTheChecksum) {

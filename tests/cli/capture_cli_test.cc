@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <regex>
 #include <ostream>
+#include <regex>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "cli/run_memstats.h"
 #include "gtest/gtest.h"
 #include "history/history_test_util.h"
@@ -171,12 +173,17 @@ TEST(CaptureCli, BadCapturesAreRefusedByName) {
   WriteFile(dir.File("notes.txt"), "not a capture\n");
   cases.push_back(
       {"notes.txt", "not a memstats capture (not an SQLite database)"});
-  WriteFile(dir.File("newer"), bytes);
-  EditFile(dir.File("newer"),
-           "UPDATE meta SET value = '7' WHERE key = 'version'");
-  cases.push_back({"newer",
-                   "written by a newer memstats (capture format version 7; "
-                   "this one reads version 1)"});
+  for (const auto& [name, version, by] : {std::tuple{"newer", 7, "a newer"},
+                                          std::tuple{"older", 1, "an older"}}) {
+    WriteFile(dir.File(name), bytes);
+    EditFile(dir.File(name), absl::StrCat("UPDATE meta SET value = '", version,
+                                          "' WHERE key = 'version'")
+                                 .c_str());
+    cases.push_back(
+        {name,
+         absl::StrCat("written by ", by, " memstats (capture format version ",
+                      version, "; this one reads version 2)")});
+  }
   WriteFile(dir.File("empty"), "");
   cases.push_back({"empty", "not a memstats capture (not an SQLite database)"});
 
