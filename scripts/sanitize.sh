@@ -56,8 +56,14 @@ TSAN_CHURN_RUNS=5
 # 1.5 s; a TSan-built memstats's sample of the command's tree takes about
 # half a second, so on a busy machine the one started at 1 s can still be
 # reading pagemap at 1.5 s and see part of it. run's threads are the
-# other RunE2eTest tests'.
-TSAN_EXCLUDE='^RunE2eTest\.AShortPeakIsCaughtByTheCgroupNotBySampling$'
+# other RunE2eTest tests'. And top's SIGINT in the middle of a loop round:
+# on 2026-12-05 a TSan-built memstats never ran its handler for that
+# SIGINT (TSan defers asynchronous signals to delivery points of its own;
+# this one was never delivered) and went on printing rounds for 8 minutes; a
+# second SIGINT ended it. Its loop and signals are plain code, run by the
+# normal and ASan steps; TSan keeps the signal tests of watch, run and
+# serve, which passed.
+TSAN_EXCLUDE='^(RunE2eTest\.AShortPeakIsCaughtByTheCgroupNotBySampling|TopCliTest\.SigintEndsTheLoopAfterAWholeRound)$'
 
 # Left out of the ASan run (they run in scripts/test.sh's normal step):
 # MappingLiveTest.FindsTheStackOfAWaitingThread compares the test process's

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <regex>
 #include <string>
 #include <vector>
@@ -234,7 +235,12 @@ TEST(TopCliTest, SigintEndsTheLoopAfterAWholeRound) {
   std::string text;
   bool signalled = false;
   pollfd pfd = {out[0], POLLIN, 0};
-  while (poll(&pfd, 1, 30000) > 0) {
+  // A memstats that never stops prints rounds forever: give up after 60 s
+  // (WaitOrKill below then fails the test).
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         poll(&pfd, 1, 30000) > 0) {
     char buf[4096];
     ssize_t got = read(out[0], buf, sizeof buf);
     if (got <= 0) break;
