@@ -58,6 +58,26 @@ inline const char* MemstatsBinary() {
 }
 #endif
 
+// How much slower than a normal build the memstats under test runs:
+// MEMSTATS_TEST_SLOWDOWN, a whole factor that scripts/sanitize.sh sets for
+// its sanitized binaries (1 when unset or not a number >= 1). Tests whose
+// helper must hold memory until the sampler has seen it scale the hold by
+// it, so a slow binary still gets its samples in.
+inline int TestSlowdown() {
+  const char* text = std::getenv("MEMSTATS_TEST_SLOWDOWN");
+  if (text == nullptr) return 1;
+  char* end = nullptr;
+  const long factor = std::strtol(text, &end, 10);
+  return (end != text && *end == '\0' && factor >= 1 && factor <= 100)
+             ? static_cast<int>(factor)
+             : 1;
+}
+
+// `ms` milliseconds times TestSlowdown(), as a command-line argument.
+inline std::string SlowedMs(int ms) {
+  return std::to_string(ms * TestSlowdown());
+}
+
 // This process's environment, as "KEY=value" strings.
 inline std::vector<std::string> CurrentEnvironment() {
   std::vector<std::string> env;

@@ -82,7 +82,7 @@ class RunE2eTest : public ::testing::Test {
 };
 
 TEST_F(RunE2eTest, PeakOfAKnownAllocationWithTheCgroup) {
-  RunResult r = Run({}, {"--mib", "300", "--hold-ms", "1500"});
+  RunResult r = Run({}, {"--mib", "300", "--hold-ms", SlowedMs(1500)});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   nlohmann::json j = Report();
   for (const char* what : {"rss", "pss", "uss"}) {
@@ -109,7 +109,8 @@ TEST_F(RunE2eTest, PeakOfAKnownAllocationWithTheCgroup) {
 }
 
 TEST_F(RunE2eTest, PeakOfAKnownAllocationWithoutTheCgroup) {
-  RunResult r = Run({"--no-cgroup"}, {"--mib", "300", "--hold-ms", "1500"});
+  RunResult r =
+      Run({"--no-cgroup"}, {"--mib", "300", "--hold-ms", SlowedMs(1500)});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   nlohmann::json j = Report();
   const uint64_t rss = j["peak"]["rss"]["bytes"];
@@ -145,8 +146,8 @@ TEST_F(RunE2eTest, AShortPeakIsCaughtByTheCgroupNotBySampling) {
 
 TEST_F(RunE2eTest, TheWholeTreeWithR) {
   // Three processes (the command and two children) of 50 MiB each.
-  const std::vector<std::string> helper = {"--mib", "50", "--hold-ms", "1500",
-                                           "--children", "2"};
+  const std::vector<std::string> helper = {"--mib", "50", "--hold-ms",
+                                           SlowedMs(1500), "--children", "2"};
   ASSERT_EQ(Run({"-r"}, helper).exit_code, 0);
   nlohmann::json tree = Report();
   const uint64_t rss = tree["peak"]["rss"]["bytes"];
