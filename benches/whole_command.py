@@ -24,7 +24,8 @@ Scenarios: shared200 (200 processes, each mapping ~1.2 GB of shared
 anonymous, SysV, file and copy-on-write memory), sparse (20 processes that
 each reserve 64 GiB and touch 256 MiB) and dense (20 processes that each
 touch 256 MiB: what sparse must cost), big8g (60 processes sharing 8 GB; slow
-to set up, run it by name).
+to set up, run it by name), small1000 (1000 processes of 1 MiB private:
+the fixed cost per process) and private50 (50 processes x 300 MiB private).
 """
 import argparse
 import os
@@ -39,6 +40,11 @@ SCENARIOS = {
     "dense": dict(children=19, child_private=256),
     "big8g": dict(children=59, shared=4096, sysv=2048, file=1024, cow=1024,
                   child_private=8),
+    # 1000 small processes (1 MiB private each): the per-process cost.
+    "small1000": dict(children=999, child_private=1),
+    # closer to life on a private-heavy host: 50 processes with 300 MiB of
+    # private memory each, beside the shared libraries they map.
+    "private50": dict(children=49, child_private=300),
     # shared200's layout with 20 processes: quicker to set up.
     "shared20": dict(children=19, shared=400, sysv=300, file=300, cow=200,
                      child_private=8),

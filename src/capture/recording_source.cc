@@ -271,6 +271,21 @@ void RecordingSource::CompleteProcesses() {
       }
     }
   }
+  // The scan read fd links (every process's) only because some process
+  // maps an unlinked object; then a replay with a filter reads them of
+  // any process, so those it could not read here are tried again. When
+  // it did not, no replay will read them either.
+  bool holders_read = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [pid, slot] : slots_) {
+      std::lock_guard<std::mutex> sl(slot->mu);
+      if (slot->process.answers.contains("fds")) {
+        holders_read = true;
+        break;
+      }
+    }
+  }
   const scan::TmpfsDevices tmpfs = scan::ReadTmpfsDevices(*this);
   std::mutex keys_mu;
   std::set<scan::ShmemKey> known;  // objects with a usage answer
@@ -297,7 +312,7 @@ void RecordingSource::CompleteProcesses() {
     // What the scan reads of a process a filter leaves out (does it hold
     // unlinked shared memory?), for one whose memory files failed here:
     // a replay with a filter reads them.
-    if (missing("fds")) {
+    if (holders_read && missing("fds")) {
       std::vector<scan::UnlinkedObject> held;
       scan::ReadUnlinkedHolds(**h, held);
     }

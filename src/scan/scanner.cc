@@ -122,11 +122,9 @@ class ProcessReader {
       if (environ.ok()) id.env = ParseEnviron(*environ, options_.env_keys);
     }
 
-    if (!keep_(id, parents_)) {
-      // Left out, but it may still hold an object a scanned group maps.
-      if (options_.shm_holders) ReadUnlinkedHolds(h, rec.unlinked);
-      return Outcome::kFiltered;
-    }
+    // Left out. Whether it holds an object a scanned group maps is read
+    // after the scan, when some scanned process maps one (ReadHolders).
+    if (!keep_(id, parents_)) return Outcome::kFiltered;
 
     auto maps_text = h.ReadFile("maps");
     if (!maps_text.ok()) return FailureOutcome(maps_text.status());
@@ -139,7 +137,6 @@ class ProcessReader {
       UnlinkedCollector objects(rec.unlinked);
       object_of.reserve(maps->size());
       for (const MapEntry& m : *maps) object_of.push_back(objects.AddMapping(m));
-      objects.AddFds(h);
     }
     rec.shmem_maps = ShmemMapRefs(*maps, tmpfs_devices_);
 
@@ -416,6 +413,39 @@ class ProcessReader {
 
 thread_local ProcessReader::Window ProcessReader::window_;
 
+// ScanOptions::shm_holders, after the scan: when a scanned process maps an
+// unlinked object, the open fds of every scanned process (added to its
+// record's objects) and the maps and fds of every process `keep` left out
+// (into held_outside[i]). Otherwise nothing is read: no group can free an
+// object no scanned process maps, and a process's fds cost a readlink
+// each (a database holds thousands).
+void ReadHolders(ProcSource& source, const std::vector<int>& pids,
+                 const std::vector<Outcome>& outcomes,
+                 std::vector<ProcessRecord>& records,
+                 std::vector<std::vector<UnlinkedObject>>& held_outside,
+                 tbb::task_arena& arena) {
+  bool any_mapped = false;
+  for (size_t i = 0; i < pids.size() && !any_mapped; ++i) {
+    any_mapped = outcomes[i] == Outcome::kRecord && !records[i].unlinked.empty();
+  }
+  if (!any_mapped) return;
+  arena.execute([&] {
+    ParallelFor(size_t{0}, pids.size(), [&](size_t i) {
+      if (outcomes[i] != Outcome::kRecord && outcomes[i] != Outcome::kFiltered) {
+        return;
+      }
+      // A process that exited since it was read holds nothing any more.
+      auto h = source.OpenProcess(pids[i]);
+      if (!h.ok()) return;
+      if (outcomes[i] == Outcome::kRecord) {
+        UnlinkedCollector(records[i].unlinked).AddFds(**h);
+      } else {
+        ReadUnlinkedHolds(**h, held_outside[i]);
+      }
+    });
+  });
+}
+
 // pid -> ppid for every listed process, from stat (cheap). Processes that
 // vanish here simply have no entry.
 ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
@@ -579,9 +609,6 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
       pfn_swap.fetch_add(counts.pfn_swap, std::memory_order_relaxed);
       markers.fetch_add(counts.markers, std::memory_order_relaxed);
       if (over) exhausted.store(true);
-      if (outcomes[i] == Outcome::kFiltered) {
-        held_outside[i] = std::move(records[i].unlinked);
-      }
       if (outcomes[i] != Outcome::kRecord) {
         if (options.budget != nullptr) {
           options.budget->Release(
@@ -601,6 +628,10 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
         "memory limit of %d MiB reached after reading %d of %d processes; "
         "no numbers were printed. Raise --mem-limit or narrow --filter",
         limit_mib, done.load(), pids.size()));
+  }
+
+  if (options.shm_holders) {
+    ReadHolders(source, pids, outcomes, records, held_outside, arena);
   }
 
   for (size_t i = 0; i < pids.size(); ++i) {

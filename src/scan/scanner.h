@@ -73,7 +73,9 @@ struct ScanOptions {
   // Who holds unlinked shared memory (memfds, deleted tmpfs files): each
   // scanned process's ProcessRecord::unlinked and unlinked_maps, and for
   // the processes `keep` rejects, ScanResult::unlinked_held_outside (their
-  // maps and fd links are read too). Reads every fd link of every process.
+  // maps and fd links are read too). The fd links of every process are
+  // read after the scan, and only when a scanned process maps an unlinked
+  // object: otherwise there is nothing a holder could keep alive.
   bool shm_holders = false;
   MemoryBudget* budget = nullptr;             // may be null: no cap
   // Called from the scan threads as processes finish; must be thread-safe.

@@ -38,6 +38,13 @@ bool SameUnlinkedObject(const UnlinkedObject& a, const UnlinkedObject& b) {
          (a.inode == b.inode || a.inode == 0 || b.inode == 0);
 }
 
+UnlinkedCollector::UnlinkedCollector(std::vector<UnlinkedObject>& out)
+    : out_(out) {
+  for (size_t i = 0; i < out_.size(); ++i) {
+    by_inode_[out_[i].inode].push_back(static_cast<int>(i));
+  }
+}
+
 int UnlinkedCollector::Add(UnlinkedObject o) {
   std::vector<int>& same = by_inode_[o.inode];
   for (int i : same) {

@@ -32,10 +32,11 @@ bool IsUnlinkedMapping(const MapEntry& m);
 // (kernels before 5.14) or it does not parse.
 uint64_t ParseFdinfoInode(std::string_view text);
 
-// Collects one process's unlinked objects, without duplicates, into `out`.
+// Collects one process's unlinked objects, without duplicates, into `out`
+// (which may hold some already: they keep their indices).
 class UnlinkedCollector {
  public:
-  explicit UnlinkedCollector(std::vector<UnlinkedObject>& out) : out_(out) {}
+  explicit UnlinkedCollector(std::vector<UnlinkedObject>& out);
   // Index in `out` of m's object (added when new), or -1 when m is not a
   // mapping of an unlinked object.
   int AddMapping(const MapEntry& m);
