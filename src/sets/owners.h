@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "scan/huge_page_allocator.h"
 #include "sets/page_catalog.h"
 
 namespace memstats::sets::internal {
@@ -64,7 +65,7 @@ class Owners {
   size_t size() const { return owner_.size(); }
 
  private:
-  std::vector<uint32_t> owner_;
+  scan::HugeVector<uint32_t> owner_;  // huge pages: one per page seen
 };
 
 }  // namespace memstats::sets::internal

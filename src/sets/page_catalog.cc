@@ -74,7 +74,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   if (!Charge(budget, uint64_t{total} * 9)) {
     return absl::ResourceExhaustedError("memory limit (page catalog)");
   }
-  std::vector<uint32_t>& refs = c.refs_;
+  scan::HugeVector<uint32_t>& refs = c.refs_;
   refs.assign(total, 0);
   segments.ForEach([&](uint32_t id) {
     if (uses[id] == 0) return;

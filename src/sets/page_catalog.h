@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "scan/huge_page_allocator.h"
 #include "scan/memory_budget.h"
 #include "scan/proc_source.h"
 #include "scan/process_record.h"
@@ -116,11 +117,12 @@ class PageCatalog {
   static constexpr uint8_t kKsmBit = 0x20;
   static constexpr uint8_t kSwapCacheBit = 0x10;
 
-  std::vector<uint64_t> bits_;       // bit p set: PFN p is referenced
-  std::vector<uint32_t> rank_;       // set bits in bits_[0..w)
-  std::vector<uint8_t> info_;        // per distinct page: kind | flag bits
-  std::vector<uint32_t> pss_share_;  // per distinct page
-  std::vector<uint32_t> refs_;       // per distinct page
+  // In huge pages where the kernel allows (scan/huge_page_allocator.h).
+  scan::HugeVector<uint64_t> bits_;       // bit p set: PFN p is referenced
+  scan::HugeVector<uint32_t> rank_;       // set bits in bits_[0..w)
+  scan::HugeVector<uint8_t> info_;        // per distinct page: kind | flags
+  scan::HugeVector<uint32_t> pss_share_;  // per distinct page
+  scan::HugeVector<uint32_t> refs_;       // per distinct page
   uint64_t zero_pages_ = 0;
   uint64_t invalid_pfns_ = 0;
   uint64_t ksm_pages_ = 0;
