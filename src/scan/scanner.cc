@@ -260,6 +260,7 @@ class ProcessReader {
     // same part of an object falls in the same window in every process.
     Window& w = window_;
     w.runs.clear();
+    w.exclusive = true;
     w.key_delta = m.inode != 0 ? (m.offset >> kPageShift) - vpn : 0;
     w.end = vpn;
     bool scan = false;
@@ -307,6 +308,8 @@ class ProcessReader {
   // a virtual page number to its key (object page or address page).
   struct Window {
     std::vector<PfnRun> runs;
+    // Every page in runs was present with PM_MMAP_EXCLUSIVE set.
+    bool exclusive = true;
     uint64_t end = 0;
     uint64_t key_delta = 0;
   };
@@ -314,9 +317,13 @@ class ProcessReader {
   // Stores the window's runs as a segment of the record.
   absl::Status Flush(ProcessRecord& rec) {
     Window& w = window_;
-    if (w.runs.empty()) return absl::OkStatus();
-    const uint32_t id = store_.Intern(w.runs);
+    if (w.runs.empty()) {
+      w.exclusive = true;
+      return absl::OkStatus();
+    }
+    const uint32_t id = store_.Intern(w.runs, w.exclusive);
     w.runs.clear();
+    w.exclusive = true;
     if (id == SegmentStore::kFailed ||
         !Reserve(rec.segments, 1, options_.budget)) {
       return Exhausted();
@@ -368,6 +375,7 @@ class ProcessReader {
         }
         if (PmIsPresent(e)) {
           ++used;
+          if (!(e & kPmExclusive)) w.exclusive = false;
           AddPage(PmPfn(e), limit, counts);
         } else if (PmIsSwapped(e)) {
           ++used;
@@ -381,6 +389,7 @@ class ProcessReader {
               // and the offset is its PFN. Without CAP_SYS_ADMIN the
               // offset reads 0, as a present entry's PFN does.
               ++counts.pfn_swap;
+              w.exclusive = false;  // no such bit for these
               AddPage(PmSwapOffset(e), limit, counts);
               break;
             case SwapEntryKind::kMarker:

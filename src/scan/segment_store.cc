@@ -6,7 +6,7 @@
 
 namespace memstats::scan {
 
-uint32_t SegmentStore::Intern(std::span<const PfnRun> runs) {
+uint32_t SegmentStore::Intern(std::span<const PfnRun> runs, bool exclusive) {
   // Two cheap accumulators the compiler can keep in registers; a collision
   // only costs a comparison, since equal hashes are checked run by run.
   uint64_t a = 0, b = 0;
@@ -22,6 +22,9 @@ uint32_t SegmentStore::Intern(std::span<const PfnRun> runs) {
   for (uint32_t id : ids) {
     const std::vector<PfnRun>& seg = shard.segments[id >> kShardBits];
     if (std::equal(seg.begin(), seg.end(), runs.begin(), runs.end())) {
+      // The same pages read again (another process, another mapping):
+      // whatever the first read said, they are not mapped once any more.
+      shard.exclusive[id >> kShardBits] = 0;
       return id;
     }
   }
@@ -35,6 +38,7 @@ uint32_t SegmentStore::Intern(std::span<const PfnRun> runs) {
       (static_cast<uint32_t>(shard.segments.size()) << kShardBits) |
       shard_index;
   shard.segments.emplace_back(runs.begin(), runs.end());
+  shard.exclusive.push_back(exclusive ? 1 : 0);
   shard.bytes += bytes;
   ids.push_back(id);
   return id;

@@ -39,7 +39,18 @@ class SegmentStore {
 
   // Returns the id of the segment equal to `runs` (REQUIRES: not empty),
   // adding it when new; kFailed when the memory budget refuses a new one.
-  uint32_t Intern(std::span<const PfnRun> runs);
+  // `exclusive`: pagemap marked every page of the runs exclusively mapped
+  // (PM_MMAP_EXCLUSIVE, bit 56); the segment stays exclusive only while
+  // every Intern() of it says so.
+  uint32_t Intern(std::span<const PfnRun> runs, bool exclusive = false);
+
+  // Whether every page of segment `id` was read exclusively mapped: the
+  // kernel saw one page-table reference to it in the whole system (see
+  // PageCatalog, which then needs no kpagecount for it).
+  bool exclusive(uint32_t id) const {
+    const Shard& s = shards_[id & kShardMask];
+    return s.exclusive[id >> kShardBits] != 0;
+  }
 
   std::span<const PfnRun> Get(uint32_t id) const {
     const Shard& s = shards_[id & kShardMask];
@@ -71,6 +82,7 @@ class SegmentStore {
     // content hash -> ids with that hash
     absl::flat_hash_map<uint64_t, absl::InlinedVector<uint32_t, 1>> by_hash;
     std::vector<std::vector<PfnRun>> segments;
+    std::vector<uint8_t> exclusive;  // per segment
     uint64_t bytes = 0;
   };
 

@@ -32,6 +32,15 @@ bool Charge(scan::MemoryBudget* budget, uint64_t bytes) {
 
 }  // namespace
 
+bool PageCatalog::AllReadExclusive(uint64_t from, uint64_t to) const {
+  for (uint64_t p = from; p < to; ++p) {
+    if (Referenced(p) && !(info_[IndexOf(p)] & kReadExclusiveBit)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<PageCatalog> PageCatalog::Build(
     const std::vector<scan::ProcessRecord>& records,
     const scan::SegmentStore& segments, scan::ProcSource& source,
@@ -76,15 +85,19 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   }
   scan::HugeVector<uint32_t>& refs = c.refs_;
   refs.assign(total, 0);
+  c.info_.assign(total, 0);
   segments.ForEach([&](uint32_t id) {
     if (uses[id] == 0) return;
+    const bool exclusive = segments.exclusive(id);
     for (const auto& run : segments.Get(id)) {
       uint32_t base = c.IndexOf(run.pfn);
-      for (uint64_t k = 0; k < run.count; ++k) refs[base + k] += uses[id];
+      for (uint64_t k = 0; k < run.count; ++k) {
+        refs[base + k] += uses[id];
+        if (exclusive) c.info_[base + k] = kReadExclusiveBit;
+      }
     }
   });
 
-  c.info_.assign(total, 0);
   c.pss_share_.assign(total, 0);
   // The PFN space is cut into slices read side by side; a span never
   // crosses a slice's end.
@@ -104,7 +117,15 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
       const uint64_t span = scan::KpageSpanLast(c.bits_, p, stop) - p + 1;
       std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
       absl::Status st = source.ReadKpageflags(p, f);
-      if (st.ok()) st = source.ReadKpagecount(p, n);
+      if (st.ok()) {
+        if (c.AllReadExclusive(p, p + span)) {
+          // One page-table reference each in the whole system, the one
+          // the scan saw: the mapcount kpagecount would give.
+          std::fill(n.begin(), n.end(), 1);
+        } else {
+          st = source.ReadKpagecount(p, n);
+        }
+      }
       if (!st.ok()) {
         status[slice] = st;
         return;

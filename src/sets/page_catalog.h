@@ -19,7 +19,17 @@
 //  - for an anonymous page, whether it is also in the swap cache
 //    (KPF_SWAPCACHE);
 //  - whether a process outside the scanned set maps it: /proc/kpagecount
-//    (the page's mapcount) exceeds the references the scan saw;
+//    (the page's mapcount) exceeds the references the scan saw. A page
+//    pagemap marked exclusively mapped (PM_MMAP_EXCLUSIVE, bit 56) in
+//    every reference the scan saw needs no kpagecount read: the kernel
+//    sets the bit when the page's mapcount is 1 (CONFIG_PAGE_MAPCOUNT, the
+//    default: folio_precise_page_mapcount() == 1, the very count
+//    kpagecount reports), or when its folio is mapped by one process only
+//    (CONFIG_NO_PAGE_MAPCOUNT: !folio_maybe_mapped_shared()). Either way
+//    no process outside the scan maps it, and its mapcount is the
+//    references the scan saw (below: at least those), which for a page
+//    read once is 1. Spans where every page is such are not read from
+//    kpagecount;
 //  - how many references to it the scan saw;
 //  - its share of PSS per reference, page_size / mapcount, in fixed point
 //    (kPssShift bits, as the kernel's smaps does). The mapcount used is at
@@ -116,6 +126,12 @@ class PageCatalog {
   static constexpr uint8_t kOnceBit = 0x40;
   static constexpr uint8_t kKsmBit = 0x20;
   static constexpr uint8_t kSwapCacheBit = 0x10;
+  // While Build runs: every reference to the page was read exclusively
+  // mapped (scan::SegmentStore::exclusive). Replaced by the page's info.
+  static constexpr uint8_t kReadExclusiveBit = 0x08;
+
+  // Whether every referenced PFN in [from, to) has kReadExclusiveBit.
+  bool AllReadExclusive(uint64_t from, uint64_t to) const;
 
   // In huge pages where the kernel allows (scan/huge_page_allocator.h).
   scan::HugeVector<uint64_t> bits_;       // bit p set: PFN p is referenced

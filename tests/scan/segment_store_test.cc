@@ -27,6 +27,26 @@ TEST(SegmentStoreTest, EqualRunsShareOneSegment) {
   EXPECT_GT(store.id_limit(), std::max(ia, ib));
 }
 
+// A segment is exclusive while every read of it said so: pages read a
+// second time (another process, another mapping) are not mapped once.
+TEST(SegmentStoreTest, ExclusiveOnlyWhileEveryInternSaysSo) {
+  SegmentStore store;
+  const std::vector<PfnRun> once = {{100, 3}};
+  const std::vector<PfnRun> twice = {{200, 2}};
+  const std::vector<PfnRun> plain = {{300, 1}};
+  const uint32_t a = store.Intern(once, true);
+  const uint32_t b = store.Intern(twice, true);
+  const uint32_t c = store.Intern(plain);
+  EXPECT_TRUE(store.exclusive(a));
+  EXPECT_TRUE(store.exclusive(b));
+  EXPECT_FALSE(store.exclusive(c));
+  EXPECT_EQ(store.Intern(twice, true), b);
+  EXPECT_FALSE(store.exclusive(b));
+  EXPECT_EQ(store.Intern(plain, true), c);
+  EXPECT_FALSE(store.exclusive(c));
+  EXPECT_TRUE(store.exclusive(a));
+}
+
 TEST(SegmentStoreTest, ConcurrentInternsAgree) {
   SegmentStore store;
   std::vector<std::vector<uint32_t>> ids(4, std::vector<uint32_t>(1000));

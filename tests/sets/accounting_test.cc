@@ -154,6 +154,49 @@ TEST(AccountingTest, PagesMappedTwiceBySingleProcessesCountOnce) {
   EXPECT_EQ(b.groups[1].uss_pages, g2.uss_pages);
 }
 
+// Pages every read of which was exclusively mapped (pagemap bit 56): no
+// kpagecount read, mapcount 1. Their kpagecount here says 5, which a read
+// would have turned into "mapped outside" (out of USS); the pages read
+// exclusive by two processes (the segment interned twice) are read.
+TEST(AccountingTest, ExclusivePagesNeedNoKpagecount) {
+  FakeProcSource src;
+  SetRange(src, 900000, 8, kAnonFlags, 5);
+  SetRange(src, 910000, 4, kAnonFlags, 2);
+  SetRange(src, 920000, 2, kAnonFlags, 2);
+  std::vector<ProcessRecord> recs(3);
+  for (int i = 0; i < 3; ++i) recs[i].id.pid = 10 + i;
+  const std::vector<PfnRun> alone = {{900000, 8}};
+  const std::vector<PfnRun> plain = {{910000, 4}};
+  const std::vector<PfnRun> both = {{920000, 2}};
+  recs[0].segments = {Store().Intern(alone, true), Store().Intern(plain)};
+  recs[1].segments = {Store().Intern(both, true)};
+  recs[2].segments = {Store().Intern(both, true)};
+  Accounted a = Account(recs, {0, 1, 2}, 3, src);
+  for (const std::string& read : src.reads()) {
+    EXPECT_NE(read, "kpagecount@900000") << read;
+  }
+  const std::vector<std::string> reads = src.reads();
+  EXPECT_NE(std::find(reads.begin(), reads.end(), "kpageflags@900000"),
+            reads.end());
+  EXPECT_NE(std::find(reads.begin(), reads.end(), "kpagecount@910000"),
+            reads.end());
+  EXPECT_NE(std::find(reads.begin(), reads.end(), "kpagecount@920000"),
+            reads.end());
+  // Process 10: 8 + 4 pages, of which the 8 only it maps (the 4 are
+  // mapped twice, once outside).
+  EXPECT_EQ(a.groups[0].rss_pages[0], 12u);
+  EXPECT_EQ(a.groups[0].uss_pages[0], 8u);
+  const uint32_t i = a.catalog.IndexOf(900003);
+  EXPECT_TRUE(a.catalog.mapped_once(i));
+  EXPECT_FALSE(a.catalog.mapped_outside(i));
+  EXPECT_EQ(a.catalog.pss_share(i), scan::kPageSize << kPssShift);
+  // 11 and 12 share theirs: in both RSS, in neither USS.
+  EXPECT_EQ(a.groups[1].rss_pages[0], 2u);
+  EXPECT_EQ(a.groups[1].uss_pages[0], 0u);
+  EXPECT_EQ(a.catalog.pss_share(a.catalog.IndexOf(920000)),
+            (scan::kPageSize << kPssShift) / 2);
+}
+
 TEST(AccountingTest, ZeroPagesAndMissingPagesCountNothing) {
   FakeProcSource src;
   src.SetKpage(5, kZeroFlags, 0);
