@@ -10,6 +10,7 @@ each with 1 and 2 threads on the same processes, and prints the ratios and
 memstats's peak RSS (from wait4 of the child). Needs root. Usage:
 
   sudo benches/whole_command.py [--build build] [--scenario NAME ...]
+                                [--baseline OTHER_BUILD]
   sudo benches/whole_command.py --capture [--scenario NAME ...]
 
 With --capture it times instead, on the whole machine (a capture holds
@@ -151,29 +152,41 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--capture", action="store_true",
                     help="time capture and --from against groups instead")
+    ap.add_argument("--baseline", metavar="BUILD",
+                    help="also time BUILD/src/cli/memstats, interleaved on "
+                    "the same processes (an older build, to show a change)")
     a = ap.parse_args()
     floor = os.path.join(a.build, "benches/pagemap_floor")
     memstats = os.path.join(a.build, "src/cli/memstats")
     if a.capture:
         capture_table(a, memstats)
         return
+    base = a.baseline and os.path.join(a.baseline, "src/cli/memstats")
+    extra = " baseline s | baseline ratio | baseline peak RSS MiB |" if base else ""
     print("| scenario | threads | refs | floor s | floor+scan s | memstats s "
-          "| ratio | memstats peak RSS MiB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| ratio | memstats peak RSS MiB |" + extra)
+    print("| --- " * (11 if base else 8) + "|")
     for name in a.scenario or DEFAULT:
         helper, pids = start_helper(a.build, SCENARIOS[name])
         try:
             for threads in (1, 2):
                 t = ["--threads", str(threads)]
-                (f, _, out), (fs, _, _), (m, rss, _) = interleaved(
-                    [[floor] + t + pids, [floor, "--scan"] + t + pids,
-                     [memstats, "--filter", "descendants(%s)" % pids[0]] + t +
-                     ["groups", "--split-uid", "--split-env",
-                      "MEMSTATS_E2E_ROLE", "--split-comm", "--json"]],
-                    a.repeat)
+                groups = (["--filter", "descendants(%s)" % pids[0]] + t +
+                          ["groups", "--split-uid", "--split-env",
+                           "MEMSTATS_E2E_ROLE", "--split-comm", "--json"])
+                commands = [[floor] + t + pids, [floor, "--scan"] + t + pids,
+                            [memstats] + groups]
+                if base:
+                    commands.append([base] + groups)
+                results = interleaved(commands, a.repeat)
+                (f, _, out), (fs, _, _), (m, rss, _) = results[:3]
                 refs = out.decode().split()[0].split("=")[1]
-                print("| %s | %d | %s | %.3f | %.3f | %.3f | %.2f | %.1f |" %
-                      (name, threads, refs, f, fs, m, m / f, rss), flush=True)
+                row = "| %s | %d | %s | %.3f | %.3f | %.3f | %.2f | %.1f |" % (
+                    name, threads, refs, f, fs, m, m / f, rss)
+                if base:
+                    b, brss, _ = results[3]
+                    row += " %.3f | %.2f | %.1f |" % (b, b / f, brss)
+                print(row, flush=True)
         finally:
             helper.stdin.close()
             helper.wait()

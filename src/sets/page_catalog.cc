@@ -80,11 +80,11 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   }
 
   // References per distinct page, to compare with the kernel's mapcount.
-  if (!Charge(budget, uint64_t{total} * 9)) {
+  if (!Charge(budget, uint64_t{total} * 5)) {
     return absl::ResourceExhaustedError("memory limit (page catalog)");
   }
-  scan::HugeVector<uint32_t>& refs = c.refs_;
-  refs.assign(total, 0);
+  PageCounts& refs = c.refs_;
+  refs.Assign(total);
   c.info_.assign(total, 0);
   segments.ForEach([&](uint32_t id) {
     if (uses[id] == 0) return;
@@ -92,13 +92,13 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     for (const auto& run : segments.Get(id)) {
       uint32_t base = c.IndexOf(run.pfn);
       for (uint64_t k = 0; k < run.count; ++k) {
-        refs[base + k] += uses[id];
+        refs.Add(static_cast<uint32_t>(base + k), uses[id]);
         if (exclusive) c.info_[base + k] = kReadExclusiveBit;
       }
     }
   });
 
-  c.pss_share_.assign(total, 0);
+  c.mapcount_.Assign(total);
   // The PFN space is cut into slices read side by side; a span never
   // crosses a slice's end.
   const uint64_t slices = std::max<uint64_t>(
@@ -106,6 +106,8 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   const uint64_t slice_words = (words + slices - 1) / slices;
   std::vector<absl::Status> status(slices);
   std::vector<uint64_t> zero(slices, 0), invalid(slices, 0), ksm(slices, 0);
+  // (index, mapcount) of pages whose mapcount does not fit in 16 bits.
+  std::vector<std::vector<std::pair<uint32_t, uint64_t>>> big(slices);
   auto read_slice = [&](uint64_t slice) {
     const uint64_t begin = slice * slice_words * 64;
     const uint64_t stop =
@@ -138,8 +140,9 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
           ++(scan::KpfHas(f[k], scan::kKpfNoPage) ? invalid : zero)[slice];
         }
         uint8_t info = static_cast<uint8_t>(kind);
-        if (n[k] > refs[idx]) info |= kOutsideBit;
-        const uint64_t mapcount = std::max<uint64_t>(n[k], refs[idx]);
+        const uint64_t seen = refs.Get(idx);
+        if (n[k] > seen) info |= kOutsideBit;
+        const uint64_t mapcount = std::max<uint64_t>(n[k], seen);
         if (mapcount == 1) info |= kOnceBit;
         if (kind == PageKind::kAnon && scan::KpfHas(f[k], scan::kKpfKsm)) {
           info |= kKsmBit;
@@ -150,8 +153,9 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
           info |= kSwapCacheBit;
         }
         c.info_[idx] = info;
-        c.pss_share_[idx] =
-            static_cast<uint32_t>((scan::kPageSize << kPssShift) / mapcount);
+        if (!c.mapcount_.SetSmall(idx, mapcount)) {
+          big[slice].emplace_back(idx, mapcount);
+        }
       }
     }
   };
@@ -162,6 +166,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     c.zero_pages_ += zero[i];
     c.invalid_pfns_ += invalid[i];
     c.ksm_pages_ += ksm[i];
+    for (const auto& [idx, count] : big[i]) c.mapcount_.Set(idx, count);
   }
   return c;
 }

@@ -5,7 +5,8 @@
 // (its index) is its rank in a bitmap over the PFN space, so consecutive
 // PFNs of a run have consecutive indices and no hashing is needed. Memory:
 // 12 bytes per 64 PFNs up to the highest PFN seen (bitmap and rank), plus
-// nine bytes per distinct page. The scanner leaves out PFNs at or past its
+// five bytes per distinct page (its kind and flags, its mapcount and the
+// references seen in 16 bits each, larger counts in a side table). The scanner leaves out PFNs at or past its
 // limit (scan::PfnLimit: the end of RAM, else from MemTotal, never past
 // scan::kMaxPhysPfn), so a garbage PFN cannot size the bitmap.
 //
@@ -40,13 +41,16 @@
 #ifndef MEMSTATS_SETS_PAGE_CATALOG_H_
 #define MEMSTATS_SETS_PAGE_CATALOG_H_
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "scan/huge_page_allocator.h"
 #include "scan/memory_budget.h"
+#include "scan/pagemap.h"
 #include "scan/proc_source.h"
 #include "scan/process_record.h"
 #include "scan/segment_store.h"
@@ -65,6 +69,40 @@ inline constexpr int kPssShift = 12;
 
 // Kind of a page from its kpageflags word.
 PageKind KindFromFlags(uint64_t kpageflags);
+
+// Per-page counts in 16 bits, the rare larger ones (a libc page mapped by
+// more than 65,534 processes) in a side table: 2 bytes a page, not 4.
+class PageCounts {
+ public:
+  static constexpr uint16_t kBig = 0xffff;
+
+  void Assign(size_t n) { small_.assign(n, 0); }
+  uint32_t Get(uint32_t i) const {
+    const uint16_t v = small_[i];
+    return v != kBig ? v : big_.at(i);
+  }
+  // Stores v when it fits in 16 bits; otherwise returns false and leaves
+  // page i for Set. Pages apart may be stored from different threads.
+  bool SetSmall(uint32_t i, uint64_t v) {
+    if (v >= kBig) return false;
+    small_[i] = static_cast<uint16_t>(v);
+    return true;
+  }
+  // Not thread-safe. Values past 2^32 - 1 are kept as 2^32 - 1.
+  void Set(uint32_t i, uint64_t v) {
+    if (SetSmall(i, v)) return;
+    small_[i] = kBig;
+    big_[i] = static_cast<uint32_t>(std::min<uint64_t>(v, 0xffffffffu));
+  }
+  void Add(uint32_t i, uint64_t n) { Set(i, uint64_t{Get(i)} + n); }
+  uint64_t bytes_used() const {
+    return small_.capacity() * 2 + big_.capacity() * 12;
+  }
+
+ private:
+  scan::HugeVector<uint16_t> small_;
+  absl::flat_hash_map<uint32_t, uint32_t> big_;
+};
 
 class PageCatalog {
  public:
@@ -102,10 +140,18 @@ class PageCatalog {
   // An anonymous page that is also in the swap cache (KPF_SWAPCACHE):
   // meminfo counts it in both AnonPages and SwapCached.
   bool anon_in_swap_cache(uint32_t i) const { return info_[i] & kSwapCacheBit; }
+  // The page's mapcount: kpagecount, or the references the scan saw when
+  // more (a page unmapped between the two reads counts once).
+  uint32_t mapcount(uint32_t i) const { return mapcount_.Get(i); }
   // page_size / mapcount << kPssShift.
-  uint32_t pss_share(uint32_t i) const { return pss_share_[i]; }
+  uint32_t pss_share(uint32_t i) const {
+    constexpr uint32_t kWhole = static_cast<uint32_t>(scan::kPageSize)
+                                << kPssShift;
+    const uint32_t n = mapcount(i);
+    return n <= 1 ? kWhole : kWhole / n;
+  }
   // References to page i among the records given to Build.
-  uint32_t references(uint32_t i) const { return refs_[i]; }
+  uint32_t references(uint32_t i) const { return refs_.Get(i); }
 
   // Distinct pages left out: zero pages, and PFNs that name no page.
   uint64_t zero_pages() const { return zero_pages_; }
@@ -113,7 +159,7 @@ class PageCatalog {
 
   uint64_t bytes_used() const {
     return bits_.capacity() * 8 + rank_.capacity() * 4 + info_.capacity() +
-           pss_share_.capacity() * 4 + refs_.capacity() * 4;
+           mapcount_.bytes_used() + refs_.bytes_used();
   }
 
  private:
@@ -137,8 +183,8 @@ class PageCatalog {
   scan::HugeVector<uint64_t> bits_;       // bit p set: PFN p is referenced
   scan::HugeVector<uint32_t> rank_;       // set bits in bits_[0..w)
   scan::HugeVector<uint8_t> info_;        // per distinct page: kind | flags
-  scan::HugeVector<uint32_t> pss_share_;  // per distinct page
-  scan::HugeVector<uint32_t> refs_;       // per distinct page
+  PageCounts mapcount_;                   // per distinct page
+  PageCounts refs_;                       // per distinct page
   uint64_t zero_pages_ = 0;
   uint64_t invalid_pfns_ = 0;
   uint64_t ksm_pages_ = 0;

@@ -197,6 +197,33 @@ TEST(AccountingTest, ExclusivePagesNeedNoKpagecount) {
             (scan::kPageSize << kPssShift) / 2);
 }
 
+// Counts past 16 bits (a page mapped by 70,000 processes) go to the side
+// table and come back whole; PSS shares divide by them.
+TEST(AccountingTest, PageCountsPast16Bits) {
+  PageCounts counts;
+  counts.Assign(3);
+  counts.Add(0, 65534);
+  EXPECT_EQ(counts.Get(0), 65534u);
+  counts.Add(0, 1);
+  EXPECT_EQ(counts.Get(0), 65535u);
+  counts.Add(0, 4465);
+  EXPECT_EQ(counts.Get(0), 70000u);
+  EXPECT_TRUE(counts.SetSmall(1, 7));
+  EXPECT_FALSE(counts.SetSmall(1, 70000));
+  EXPECT_EQ(counts.Get(1), 7u);
+  counts.Set(2, uint64_t{1} << 40);
+  EXPECT_EQ(counts.Get(2), 0xffffffffu);
+
+  FakeProcSource src;
+  SetRange(src, 930000, 2, kFileFlags, 70000);
+  std::vector<ProcessRecord> recs = {Rec(20, {{930000, 2}})};
+  Accounted a = Account(recs, {0}, 1, src);
+  const uint32_t i = a.catalog.IndexOf(930001);
+  EXPECT_EQ(a.catalog.mapcount(i), 70000u);
+  EXPECT_EQ(a.catalog.pss_share(i), (scan::kPageSize << kPssShift) / 70000);
+  EXPECT_TRUE(a.catalog.mapped_outside(i));
+}
+
 TEST(AccountingTest, ZeroPagesAndMissingPagesCountNothing) {
   FakeProcSource src;
   src.SetKpage(5, kZeroFlags, 0);

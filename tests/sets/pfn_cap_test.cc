@@ -41,7 +41,7 @@ absl::StatusOr<scan::ScanResult> ScanAll(FakeProcSource& src) {
 // No iomem, no meminfo, no budget: a PFN of 2^50 would ask for a 128 TiB
 // bitmap. It is beyond 52 bits of physical address, counted and left out;
 // the bitmap covers PFN 100 only: 2 words (8 bytes of bits and 4 of rank
-// each) and 9 bytes for the one page: 33 bytes.
+// each) and 5 bytes for the one page: 29 bytes.
 TEST(PfnCapTest, GarbagePfnNeverSizesTheBitmapWithoutABudget) {
   FakeProcSource src;
   AddProcess(src, {100, uint64_t{1} << 50});
@@ -53,14 +53,14 @@ TEST(PfnCapTest, GarbagePfnNeverSizesTheBitmapWithoutABudget) {
                               /*budget=*/nullptr);
   ASSERT_OK(c);
   EXPECT_EQ(c->size(), 1u);
-  EXPECT_EQ(c->bytes_used(), 33u);
+  EXPECT_EQ(c->bytes_used(), 29u);
   EXPECT_EQ(c->kind(c->IndexOf(100)), PageKind::kAnon);
 }
 
 // MemTotal 1 GiB (262144 pages): limit 2 * 262144 + 1048576 = 0x180000.
 // PFN 0x17ffff is kept, 0x180000 and 0x10000000 are not. Bitmap: 0x17ffff /
-// 64 + 1 = 24576 words of 12 bytes, plus 9 bytes for each of the 2 pages:
-// 294930 bytes.
+// 64 + 1 = 24576 words of 12 bytes, plus 5 bytes for each of the 2 pages:
+// 294922 bytes.
 TEST(PfnCapTest, WithoutIomemTheCapComesFromMemTotal) {
   FakeProcSource src;
   src.SetSystemFile("meminfo", "MemTotal:        1048576 kB\n");
@@ -74,7 +74,7 @@ TEST(PfnCapTest, WithoutIomemTheCapComesFromMemTotal) {
                               /*budget=*/nullptr);
   ASSERT_OK(c);
   EXPECT_EQ(c->size(), 2u);
-  EXPECT_EQ(c->bytes_used(), 294930u);
+  EXPECT_EQ(c->bytes_used(), 294922u);
   EXPECT_EQ(c->IndexOf(0x17ffff), 1u);
 }
 
