@@ -97,6 +97,17 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
         }
       }
     });
+    once_only_.assign(segments.id_limit(), 0);
+    once_only_pages_.assign(segments.id_limit(), {});
+    scan::ParallelFor(size_t{0}, ids.size(), [&](size_t n) {
+      const SegmentMeasure& m = seg[ids[n]];
+      if (m.once != m.refs) return;
+      once_only_[ids[n]] = 1;
+      for (int k = 0; k < kNumKinds; ++k) {
+        // At most a window's pages (scan::kWindowPages).
+        once_only_pages_[ids[n]][k] = static_cast<uint16_t>(m.refs[k]);
+      }
+    });
     scan::ParallelFor(size_t{0}, records.size(), [&](size_t r) {
       std::array<uint64_t, 3> pss_fixed{};
       Measured& m = measured_[r];
@@ -215,13 +226,26 @@ void Accountant::CountPages(const std::vector<uint32_t>& group_of,
     const uint32_t g = group_of[r];
     GroupTotals& t = out[g];
     const auto& segments = records_[r].segments;
+    // Pages mapped once in all the system: in this group's RSS and USS,
+    // and no other group's; their owner words stay untouched (no owner).
+    auto once_only = [&](uint32_t id) {
+      if (!once_only_[id]) return false;
+      for (int k = 0; k < kNumKinds; ++k) {
+        t.rss_pages[k] += once_only_pages_[id][k];
+        t.uss_pages[k] += once_only_pages_[id][k];
+      }
+      return true;
+    };
     if (distinct[r]) {
       auto once = [&](uint32_t i) { return owners.VisitOnce(i, g); };
-      for (uint32_t id : segments) add_segment(id, t, once);
+      for (uint32_t id : segments) {
+        if (!once_only(id)) add_segment(id, t, once);
+      }
       continue;
     }
     auto visit = [&](uint32_t i) { return owners.Visit(i, g); };
     for (uint32_t id : segments) {
+      if (once_only(id)) continue;
       // The group's earlier processes brought these pages in already.
       if (segment_owners.Visit(id, g)) add_segment(id, t, visit);
     }

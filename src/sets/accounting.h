@@ -250,6 +250,12 @@ class Accountant {
   absl::flat_hash_map<scan::ShmemKey, uint64_t> shmem_swap_;  // bytes
   std::vector<Measured> measured_;
   std::vector<uint8_t> segment_has_ksm_;  // by segment id; empty: no KSM
+  // By segment id: whether every page of the segment is mapped once in
+  // all the system (PageCatalog::mapped_once), and then its pages by
+  // kind. Such a segment's pages are in its one process's group's RSS and
+  // USS, whatever the split: a split adds them up without visiting a page.
+  std::vector<uint8_t> once_only_;
+  std::vector<std::array<uint16_t, kNumKinds>> once_only_pages_;
 };
 
 // One split with a one-off Accountant (tests, benchmarks).

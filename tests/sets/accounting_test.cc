@@ -382,6 +382,10 @@ struct RandomCase {
   uint64_t max_run;     // runs of 1 to max_run pages
   int dup_percent;      // segments that map one of their pages twice
   bool disjoint = false;  // a record's runs in distinct 64-page blocks
+  // Each record also maps a segment of pages of its own (past the shared
+  // PFNs): mapped once in all the system unless some of them are mapped
+  // outside, which the split adds up without visiting them.
+  bool private_pages = false;
 };
 
 std::ostream& operator<<(std::ostream& os, const RandomCase& c) {
@@ -463,6 +467,14 @@ TEST_P(RandomAccountingTest, AgreesWithNaiveSets) {
         for (uint64_t p = run.pfn; p < run.pfn + run.count; ++p) ++refs[p];
       }
       rec.segments.push_back(Store().Intern(runs));
+    }
+    if (c.private_pages) {
+      const std::vector<PfnRun> own = {
+          {kPfns + 64 * static_cast<uint64_t>(pid), 1 + rng() % 60}};
+      for (uint64_t p = own[0].pfn; p < own[0].pfn + own[0].count; ++p) {
+        ++refs[p];
+      }
+      rec.segments.push_back(Store().Intern(own));
     }
     for (int k = rng() % 3; k > 0; --k) rec.swap.push_back(rng() % 3000);
     std::sort(rec.swap.begin(), rec.swap.end());
@@ -572,7 +584,11 @@ INSTANTIATE_TEST_SUITE_P(
         // Singles sharing pages with groups of several processes.
         RandomCase{"SinglesAndGroups", 5, 500, 64, 0, true},
         RandomCase{"SinglesAndGroupsDuplicates", 5, 500, 64, 3},
-        RandomCase{"ManySmallGroups", 400, 200, 64, 1, true}),
+        RandomCase{"ManySmallGroups", 400, 200, 64, 1, true},
+        // Pages of their own beside the shared ones, in groups and alone.
+        RandomCase{"PrivatePagesTenGroups", 10, 0, 8, 5, false, true},
+        RandomCase{"PrivatePagesSinglesAndGroups", 5, 500, 64, 3, false,
+                   true}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
