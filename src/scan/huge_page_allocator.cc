@@ -28,6 +28,12 @@ void* MapHugePages(size_t bytes) {
   return p;
 }
 
+void* MapZeroedPages(size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
 void UnmapHugePages(void* p, size_t bytes) {
   const size_t length = (bytes + 4095) & ~size_t{4095};
   ::munmap(p, length);

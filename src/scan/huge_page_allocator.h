@@ -59,6 +59,35 @@ struct HugePageAllocator {
 template <typename T>
 using HugeVector = std::vector<T, HugePageAllocator<T>>;
 
+// bytes > 0: anonymous memory the kernel zeroes page by page on first
+// touch (no huge-page advice), or nullptr when mmap fails.
+void* MapZeroedPages(size_t bytes);
+
+// A fixed-size array of zeroed T, mapped so that only the 4 KiB pages
+// touched take memory: for per-item words a walk may visit sparsely.
+template <typename T>
+class ZeroedArray {
+ public:
+  explicit ZeroedArray(size_t n) : n_(n) {
+    if (n_ == 0) return;
+    data_ = static_cast<T*>(MapZeroedPages(n_ * sizeof(T)));
+    if (data_ == nullptr) throw std::bad_alloc();
+  }
+  ~ZeroedArray() {
+    if (data_ != nullptr) UnmapHugePages(data_, n_ * sizeof(T));
+  }
+  ZeroedArray(const ZeroedArray&) = delete;
+  ZeroedArray& operator=(const ZeroedArray&) = delete;
+
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  size_t size() const { return n_; }
+
+ private:
+  size_t n_ = 0;
+  T* data_ = nullptr;
+};
+
 }  // namespace memstats::scan
 
 #endif  // MEMSTATS_SCAN_HUGE_PAGE_ALLOCATOR_H_

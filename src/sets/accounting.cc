@@ -209,15 +209,23 @@ void Accountant::CountPages(const std::vector<uint32_t>& group_of,
     return;
   }
 
-  Owners owners(*pages_);
+  Owners owners(pages_->size());
   Owners segment_owners(segments_.id_limit());
+  // The segments whose pages were visited, each once: where USS is read
+  // back (the owner words of other pages were never touched).
+  std::vector<uint8_t> walked(segments_.id_limit(), 0);
+  std::vector<uint32_t> walked_ids;
   // Counts the pages of segment `id` that `visit` says are new to `t`.
   auto add_segment = [&](uint32_t id, GroupTotals& t, auto visit) {
+    if (!walked[id]) {
+      walked[id] = 1;
+      walked_ids.push_back(id);
+    }
     for (const scan::PfnRun& run : segments_.Get(id)) {
       const uint32_t base = pages_->IndexOf(run.pfn);
       for (uint32_t i = base; i < base + run.count; ++i) {
         if (!visit(i)) continue;
-        const uint32_t kind = owners.tag(i);
+        const auto kind = static_cast<uint32_t>(pages_->kind(i));
         if (kind < kNumKinds) ++t.rss_pages[kind];
       }
     }
@@ -250,13 +258,20 @@ void Accountant::CountPages(const std::vector<uint32_t>& group_of,
       if (segment_owners.Visit(id, g)) add_segment(id, t, visit);
     }
   }
-  for (uint32_t i = 0; i < owners.size(); ++i) {
-    const uint32_t g = owners.SoleOwner(i);
-    const PageKind kind = pages_->kind(i);
-    if (g == kNone || kind == PageKind::kIgnored || pages_->mapped_outside(i)) {
-      continue;
+  // Each visited page once (a page in two walked segments is marked done
+  // after the first): in its sole owner's USS unless mapped outside.
+  for (uint32_t id : walked_ids) {
+    for (const scan::PfnRun& run : segments_.Get(id)) {
+      const uint32_t base = pages_->IndexOf(run.pfn);
+      for (uint32_t i = base; i < base + run.count; ++i) {
+        const uint32_t g = owners.SoleOwner(i);
+        if (g == kNone) continue;
+        owners.MarkDone(i);
+        const PageKind kind = pages_->kind(i);
+        if (kind == PageKind::kIgnored || pages_->mapped_outside(i)) continue;
+        ++out[g].uss_pages[static_cast<int>(kind)];
+      }
     }
-    ++out[g].uss_pages[static_cast<int>(kind)];
   }
 }
 

@@ -2,44 +2,34 @@
 #ifndef MEMSTATS_SETS_OWNERS_H_
 #define MEMSTATS_SETS_OWNERS_H_
 
+#include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "scan/huge_page_allocator.h"
-#include "sets/page_catalog.h"
 
 namespace memstats::sets::internal {
 
-// Per-item word (item: a page, a segment or a swap entry): bits 0-27 the
-// last group that referenced it (kNone: none yet), bit 31 set once a second
-// group has, bits 28-30 a tag fixed at construction (a page's kind), so
-// that a group's first visit of a page costs one memory access.
+// Groups are numbered below kNone; kNone stands for "no group".
 constexpr uint32_t kNone = 0x0fffffff;
-constexpr uint32_t kGroupMask = 0x0fffffff;
-constexpr uint32_t kTagShift = 28;
-constexpr uint32_t kTagMask = 0x70000000;
-constexpr uint32_t kShared = 0x80000000;
-// Groups are numbered below kNone.
 constexpr uint32_t kMaxGroups = kNone;
 
+// Per-item word (item: a page, a segment or a swap entry): 0 while no
+// group has referenced it; otherwise bits 0-27 hold the last group that
+// did, plus one, and bit 31 is set once a second group has. The words
+// start as untouched zero memory (scan::ZeroedArray): items a split never
+// visits (pages mapped once in all the system, which accounting adds up a
+// segment at a time) cost it no memory.
 class Owners {
  public:
-  explicit Owners(size_t n) : owner_(n, kNone) {}
-  // Tagged with each page's kind.
-  explicit Owners(const PageCatalog& pages) : owner_(pages.size()) {
-    for (uint32_t i = 0; i < owner_.size(); ++i) {
-      owner_[i] = (static_cast<uint32_t>(pages.kind(i)) << kTagShift) | kNone;
-    }
-  }
+  explicit Owners(size_t n) : owner_(n) {}
 
   // Notes that `group` references item i. Returns true the first time the
   // group does (the item joins the group's RSS).
-  bool Visit(uint32_t i, uint32_t group) {
+  bool Visit(size_t i, uint32_t group) {
     const uint32_t o = owner_[i];
     const uint32_t last = o & kGroupMask;
-    if (last == group) return false;
-    owner_[i] = (o & (kTagMask | kShared)) | group |
-                (last == kNone ? 0 : kShared);
+    if (last == group + 1) return false;
+    owner_[i] = (o & kShared) | (group + 1) | (last == 0 ? 0 : kShared);
     return true;
   }
   // Visit by a group that references item i at most once (a process whose
@@ -47,25 +37,28 @@ class Owners {
   // shared its word stays as it is and the visit only reads it. Always the
   // group's first visit (an ignored page, which counts nowhere, may come
   // twice).
-  bool VisitOnce(uint32_t i, uint32_t group) {
+  bool VisitOnce(size_t i, uint32_t group) {
     const uint32_t o = owner_[i];
-    if ((o & kGroupMask) == kNone) {
-      owner_[i] = (o & ~kGroupMask) | group;
+    if (o == 0) {
+      owner_[i] = group + 1;
     } else if (!(o & kShared)) {
       owner_[i] = o | kShared;
     }
     return true;
   }
-  uint32_t tag(uint32_t i) const { return (owner_[i] & kTagMask) >> kTagShift; }
   // The only group that referenced item i, or kNone.
-  uint32_t SoleOwner(uint32_t i) const {
+  uint32_t SoleOwner(size_t i) const {
     const uint32_t o = owner_[i];
-    return (o & kShared) ? kNone : (o & kGroupMask);
+    return (o == 0 || (o & kShared)) ? kNone : (o & kGroupMask) - 1;
   }
+  // Makes item i nobody's sole item (SoleOwner: kNone) from now on.
+  void MarkDone(size_t i) { owner_[i] |= kShared; }
   size_t size() const { return owner_.size(); }
 
  private:
-  scan::HugeVector<uint32_t> owner_;  // huge pages: one per page seen
+  static constexpr uint32_t kGroupMask = 0x0fffffff;
+  static constexpr uint32_t kShared = 0x80000000;
+  scan::ZeroedArray<uint32_t> owner_;
 };
 
 }  // namespace memstats::sets::internal
