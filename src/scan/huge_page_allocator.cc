@@ -13,19 +13,17 @@ void* MapHugePages(size_t bytes) {
   void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
+  char* const base = static_cast<char*>(raw);
   const auto start = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t aligned =
-      (start + kHugePageBytes - 1) & ~(uintptr_t{kHugePageBytes} - 1);
-  const uintptr_t end = start + span;
-  const uintptr_t used_end = (aligned + bytes + 4095) & ~uintptr_t{4095};
-  if (aligned > start) ::munmap(raw, aligned - start);
-  if (end > used_end) {
-    ::munmap(reinterpret_cast<void*>(used_end), end - used_end);
-  }
-  void* p = reinterpret_cast<void*>(aligned);
+  const size_t head = (kHugePageBytes - start % kHugePageBytes) % kHugePageBytes;
+  const size_t used = (bytes + 4095) & ~size_t{4095};
+  const size_t tail = span - head - used;
+  char* const aligned = base + head;
+  if (head > 0) ::munmap(base, head);
+  if (tail > 0) ::munmap(aligned + used, tail);
   // Advice only: without THP the memory is used in 4 KiB pages.
-  (void)::madvise(p, bytes, MADV_HUGEPAGE);
-  return p;
+  (void)::madvise(aligned, bytes, MADV_HUGEPAGE);
+  return aligned;
 }
 
 void* MapZeroedPages(size_t bytes) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "fake_proc_source.h"
 #include "gtest/gtest.h"
+#include "scan/huge_page_allocator.h"
 #include "scan/pagemap.h"
 #include "scan/scanner.h"
 #include "test_util.h"
@@ -45,6 +46,25 @@ TEST(SegmentStoreTest, ExclusiveOnlyWhileEveryInternSaysSo) {
   EXPECT_EQ(store.Intern(plain, true), c);
   EXPECT_FALSE(store.exclusive(c));
   EXPECT_TRUE(store.exclusive(a));
+}
+
+// The scan's large arrays: at a 2 MiB boundary from 2 MiB up (where THP
+// can back them), plain memory below; zeroed arrays read 0 until written.
+TEST(HugePageAllocatorTest, LargeArraysAreHugePageAligned) {
+  HugeVector<uint32_t> big(kHugePageBytes / 4 + 1000, 7);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(big.data()) % kHugePageBytes, 0u);
+  EXPECT_EQ(big.back(), 7u);
+  big.resize(big.size() * 2, 9);  // reallocates, keeps the contents
+  EXPECT_EQ(big[10], 7u);
+  EXPECT_EQ(big.back(), 9u);
+  HugeVector<uint8_t> small(100, 1);
+  EXPECT_EQ(small[99], 1);
+  ZeroedArray<uint32_t> zeroed(3 << 20);
+  EXPECT_EQ(zeroed.size(), size_t{3} << 20);
+  EXPECT_EQ(zeroed[12345], 0u);
+  zeroed[12345] = 5;
+  EXPECT_EQ(zeroed[12345], 5u);
+  EXPECT_EQ(zeroed[(3 << 20) - 1], 0u);
 }
 
 TEST(SegmentStoreTest, ConcurrentInternsAgree) {
