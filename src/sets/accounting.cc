@@ -79,6 +79,8 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
   measured_.resize(records.size());
   if (pages_->ksm_pages() > 0) segment_has_ksm_.assign(segments.id_limit(), 0);
   tbb::task_arena arena(std::max(1, threads));
+  once_only_.assign(segments.id_limit(), 0);
+  once_only_pages_.assign(segments.id_limit(), {});
   arena.execute([&] {
     scan::ParallelFor(size_t{0}, ids.size(), [&](size_t n) {
       SegmentMeasure& m = seg[ids[n]];
@@ -96,11 +98,6 @@ Accountant::Accountant(const std::vector<scan::ProcessRecord>& records,
           if (kind < 3) m.pss_fixed[kind] += pages_->pss_share(i);
         }
       }
-    });
-    once_only_.assign(segments.id_limit(), 0);
-    once_only_pages_.assign(segments.id_limit(), {});
-    scan::ParallelFor(size_t{0}, ids.size(), [&](size_t n) {
-      const SegmentMeasure& m = seg[ids[n]];
       if (m.once != m.refs) return;
       once_only_[ids[n]] = 1;
       for (int k = 0; k < kNumKinds; ++k) {

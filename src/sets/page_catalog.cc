@@ -32,11 +32,9 @@ bool Charge(scan::MemoryBudget* budget, uint64_t bytes) {
 
 }  // namespace
 
-bool PageCatalog::AllReadExclusive(uint64_t from, uint64_t to) const {
-  for (uint64_t p = from; p < to; ++p) {
-    if (Referenced(p) && !(info_[IndexOf(p)] & kReadExclusiveBit)) {
-      return false;
-    }
+bool PageCatalog::AllReadExclusive(uint32_t first, uint32_t end) const {
+  for (uint32_t i = first; i < end; ++i) {
+    if (!(info_[i] & kReadExclusiveBit)) return false;
   }
   return true;
 }
@@ -120,7 +118,9 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
       std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
       absl::Status st = source.ReadKpageflags(p, f);
       if (st.ok()) {
-        if (c.AllReadExclusive(p, p + span)) {
+        // A span starts and ends at referenced PFNs, whose pages are
+        // indices first..last of the catalog.
+        if (c.AllReadExclusive(c.IndexOf(p), c.IndexOf(p + span - 1) + 1)) {
           // One page-table reference each in the whole system, the one
           // the scan saw: the mapcount kpagecount would give.
           std::fill(n.begin(), n.end(), 1);

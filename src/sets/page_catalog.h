@@ -176,8 +176,8 @@ class PageCatalog {
   // mapped (scan::SegmentStore::exclusive). Replaced by the page's info.
   static constexpr uint8_t kReadExclusiveBit = 0x08;
 
-  // Whether every referenced PFN in [from, to) has kReadExclusiveBit.
-  bool AllReadExclusive(uint64_t from, uint64_t to) const;
+  // Whether every page of indices [first, end) has kReadExclusiveBit.
+  bool AllReadExclusive(uint32_t first, uint32_t end) const;
 
   // In huge pages where the kernel allows (scan/huge_page_allocator.h).
   scan::HugeVector<uint64_t> bits_;       // bit p set: PFN p is referenced

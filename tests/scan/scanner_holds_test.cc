@@ -61,20 +61,31 @@ TEST(ScannerHoldsTest, MappingsFdsAndSysvVmas) {
   EXPECT_TRUE(r->unlinked_held_outside.empty());
 }
 
+// Process 11, which the scans below leave out: it maps the objects of
+// kMaps and holds a memfd open (fd 7, inode 90).
+void AddOutsider(FakeProcSource& src) {
+  FakeProcSource::Process& out = AddProcess(src, 11, {}, "outsider");
+  out.files["maps"] = kMaps;
+  out.fds = {{7, "/memfd:kept (deleted)"}};
+  out.files["fdinfo/7"] = "ino:\t90\n";
+}
+
+// A scan with shm_holders that keeps process 10 only.
+absl::StatusOr<ScanResult> ScanKeepingPid10(FakeProcSource& src) {
+  ScanOptions o = Options();
+  o.shm_holders = true;
+  return Scan(src, o, [](const ProcessIdentity& id, const ParentMap&) {
+    return id.pid == 10;
+  });
+}
+
 TEST(ScannerHoldsTest, FilteredOutProcessesHoldOutside) {
   FakeProcSource src;
   // The scanned process maps the memfd: what others hold matters.
   AddProcess(src, 10, {100, 101, 200, 201, 300, 301, 400, 401}).files["maps"] =
       kMaps;
-  FakeProcSource::Process& out = AddProcess(src, 11, {}, "outsider");
-  out.files["maps"] = kMaps;
-  out.fds = {{7, "/memfd:kept (deleted)"}};
-  out.files["fdinfo/7"] = "ino:\t90\n";
-  ScanOptions o = Options();
-  o.shm_holders = true;
-  auto r = Scan(src, o, [](const ProcessIdentity& id, const ParentMap&) {
-    return id.pid == 10;
-  });
+  AddOutsider(src);
+  auto r = ScanKeepingPid10(src);
   ASSERT_OK(r);
   ASSERT_EQ(r->processes.size(), 1u);
   EXPECT_EQ(r->stats.filtered_out, 1u);
@@ -90,14 +101,8 @@ TEST(ScannerHoldsTest, NothingIsReadWhenNoScannedProcessMapsAnObject) {
   FakeProcSource src;
   FakeProcSource::Process& in = AddProcess(src, 10, {100});
   in.fds = {{3, "/memfd:other (deleted)"}};
-  FakeProcSource::Process& out = AddProcess(src, 11, {}, "outsider");
-  out.files["maps"] = kMaps;
-  out.fds = {{7, "/memfd:kept (deleted)"}};
-  ScanOptions o = Options();
-  o.shm_holders = true;
-  auto r = Scan(src, o, [](const ProcessIdentity& id, const ParentMap&) {
-    return id.pid == 10;
-  });
+  AddOutsider(src);
+  auto r = ScanKeepingPid10(src);
   ASSERT_OK(r);
   ASSERT_EQ(r->processes.size(), 1u);
   EXPECT_TRUE(r->processes[0].unlinked.empty());
