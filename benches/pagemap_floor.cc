@@ -3,10 +3,12 @@
 // ones, nothing more, with N threads. memstats's time is reported as a ratio
 // to this, measured in the same script on the same processes.
 //
-//   pagemap_floor [--threads N] [--scan] PID...
+//   pagemap_floor [--threads N] [--scan | --smaps | --rollup] PID...
 //
 // --scan uses the PAGEMAP_SCAN ioctl (Linux 6.7+) to find present ranges
-// first and reads only those.
+// first and reads only those. --smaps reads each process's /proc/PID/smaps
+// whole instead (the floor of memstats top and snapshot, which need every
+// mapping's Pss) and counts the bytes read; --rollup reads smaps_rollup.
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -110,17 +112,36 @@ uint64_t ReadProcess(int pid, bool scan) {
   return present;
 }
 
+// Reads /proc/PID/<name> to its end; returns the bytes read.
+uint64_t ReadWhole(int pid, const char* name) {
+  int fd = open(("/proc/" + std::to_string(pid) + "/" + name).c_str(),
+                O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  std::vector<char> buf(1 << 16);
+  uint64_t bytes = 0;
+  for (ssize_t got; (got = read(fd, buf.data(), buf.size())) > 0;) {
+    bytes += static_cast<uint64_t>(got);
+  }
+  close(fd);
+  return bytes;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int threads = 1;
   bool scan = false;
+  const char* whole = nullptr;  // --smaps, --rollup: the file to read
   std::vector<int> pids;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
       threads = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--scan")) {
       scan = true;
+    } else if (!std::strcmp(argv[i], "--smaps")) {
+      whole = "smaps";
+    } else if (!std::strcmp(argv[i], "--rollup")) {
+      whole = "smaps_rollup";
     } else {
       pids.push_back(std::atoi(argv[i]));
     }
@@ -132,12 +153,14 @@ int main(int argc, char** argv) {
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
       for (size_t i; (i = next.fetch_add(1)) < pids.size();) {
-        total += ReadProcess(pids[i], scan);
+        total += whole ? ReadWhole(pids[i], whole)
+                       : ReadProcess(pids[i], scan);
       }
     });
   }
   for (auto& t : pool) t.join();
   double secs = std::chrono::duration<double>(
                     std::chrono::steady_clock::now() - t0).count();
-  std::printf("present=%" PRIu64 " seconds=%.3f\n", total.load(), secs);
+  std::printf("%s=%" PRIu64 " seconds=%.3f\n", whole ? "bytes" : "present",
+              total.load(), secs);
 }

@@ -12,12 +12,20 @@ memstats's peak RSS (from wait4 of the child). Needs root. Usage:
   sudo benches/whole_command.py [--build build] [--scenario NAME ...]
                                 [--baseline OTHER_BUILD]
   sudo benches/whole_command.py --capture [--scenario NAME ...]
+  sudo benches/whole_command.py --top [--scenario NAME ...]
 
 With --capture it times instead, on the whole machine (a capture holds
 every process), `memstats groups`, `memstats capture -o FILE` and
 `memstats --from FILE groups` with the same splitters, and prints the
 capture's cost as a ratio to the groups scan, the replay's, and the
 capture's size per present page (the pages of every process captured).
+
+With --top it times `memstats top` and `memstats snapshot` of the
+workload's processes against their floor: reading every process's smaps
+once (pagemap_floor --smaps; and --rollup, smaps_rollup once, for
+comparison), top with the pss column (smaps_rollup read too, as every
+top did before 2026-12-05), and the cost of a loop round with -k (`top -l ... -k 100`:
+rounds 2 to 4, from the time of 4 rounds less the time of 1).
 shared200 (or the quicker shared20) is the shared-heavy workload, dense
 the private-heavy one.
 
@@ -133,6 +141,39 @@ def capture_table(a, memstats):
                 os.remove(path)
 
 
+def top_table(a, memstats, floor):
+    """top and snapshot against one smaps read of the same processes."""
+    print("| scenario | threads | smaps s | rollup s | top s | top/smaps "
+          "| top with pss s | top with pss/smaps "
+          "| snapshot s | snapshot/smaps | -k round s | -k round/smaps |")
+    print("| --- " * 12 + "|")
+    for name in a.scenario or ["shared200"]:
+        helper, pids = start_helper(a.build, SCENARIOS[name])
+        try:
+            for threads in (1, 2):
+                t = ["--threads", str(threads)]
+                f = ["--filter", "descendants(%s)" % pids[0]] + t
+                loop = [memstats] + f + ["top", "--json", "-l", "0.001",
+                                         "-k", "100", "--rounds"]
+                commands = [[floor, "--smaps"] + t + pids,
+                            [floor, "--rollup"] + t + pids,
+                            [memstats] + f + ["top", "--json"],
+                            [memstats] + f + ["top", "--json", "--columns",
+                                              "ptotal,pss"],
+                            [memstats] + f + ["snapshot", "--json"],
+                            loop + ["1"], loop + ["4"]]
+                (s, _, _), (r, _, _), (tp, _, _), (tw, _, _), (sn, _, _), (
+                    l1, _, _), (l4, _, _) = interleaved(commands, a.repeat)
+                k = max(l4 - l1, 0) / 3
+                print("| %s | %d | %.3f | %.3f | %.3f | %.2f | %.3f | %.2f "
+                      "| %.3f | %.2f | %.3f | %.2f |" % (
+                          name, threads, s, r, tp, tp / s, tw, tw / s, sn,
+                          sn / s, k, k / s), flush=True)
+        finally:
+            helper.stdin.close()
+            helper.wait()
+
+
 def interleaved(commands, repeat):
     """Runs the commands in turn, `repeat` rounds, so that drift in the
     machine's speed (this is a VM) falls on all of them alike. Returns per
@@ -152,6 +193,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--capture", action="store_true",
                     help="time capture and --from against groups instead")
+    ap.add_argument("--top", action="store_true",
+                    help="time top and snapshot against one smaps read")
     ap.add_argument("--baseline", metavar="BUILD",
                     help="also time BUILD/src/cli/memstats, interleaved on "
                     "the same processes (an older build, to show a change)")
@@ -160,6 +203,9 @@ def main():
     memstats = os.path.join(a.build, "src/cli/memstats")
     if a.capture:
         capture_table(a, memstats)
+        return
+    if a.top:
+        top_table(a, memstats, floor)
         return
     base = a.baseline and os.path.join(a.baseline, "src/cli/memstats")
     extra = " baseline s | baseline ratio | baseline peak RSS MiB |" if base else ""

@@ -138,8 +138,10 @@ void RegisterTopCommand(CLI::App& app, GlobalOptions& global, RunFn& run) {
                   "PSS; fold the rest into one 'others' row")
       ->option_text("PCT");
   sub->add_option("--columns", a->columns,
-                  "Columns in order, e.g. pss,anon,count (default: pswap,"
-                  "shSYSV,shOth,stack,text,data,anon,ptotal,pss,count)")
+                  "Columns in order, e.g. ptotal,anon,count (default: pswap,"
+                  "shSYSV,shOth,stack,text,data,anon,ptotal,count; pss "
+                  "(smaps_rollup, a second page-table walk) and hugetlb on "
+                  "request)")
       ->option_text("C,C,...");
   sub->add_option("--sort", a->sort,
                   "Sort by this column, largest first, or 'name' (default "

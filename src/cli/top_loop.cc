@@ -1,5 +1,6 @@
 #include "cli/top_loop.h"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <variant>
@@ -45,17 +46,32 @@ void FillCounts(const scan::ScanStats& st, TopRound& round) {
 }
 
 // One scan through RunScan with its own budget. read_pages is always off:
-// top needs no page tables.
+// top needs no page tables. With `detail`, every process's full smaps is
+// read, and its sum stands for smaps_rollup unless `rollup` asks for the
+// rollup too (a second walk of the page tables); without, smaps_rollup
+// only.
 std::variant<scan::ScanResult, int> ScanOnce(Context& ctx, bool detail,
+                                             bool rollup,
                                              const scan::KeepFn& keep) {
   std::unique_ptr<scan::MemoryBudget> budget = NewBudget(ctx);
   scan::ScanOptions options;
   options.read_pages = false;
   options.read_smaps = true;
+  options.rollup_from_smaps = !rollup;
   options.mapping_detail = detail
                                ? scan::ScanOptions::MappingDetail::kCategories
                                : scan::ScanOptions::MappingDetail::kNone;
   return RunScan(ctx, options, keep, *budget);
+}
+
+// Whether top needs smaps_rollup beside the full smaps: for the pss column
+// (shown or sorted by), and with -k, whose later rounds compare each
+// group's rollup figure with the previous round's (the sum of the
+// mappings' Pss, each rounded down to a KiB, is not the same figure).
+bool NeedsRollup(const TopOptions& opts) {
+  return opts.k_kib.has_value() || opts.sort == profile::TopColumn::kPss ||
+         std::find(opts.columns.begin(), opts.columns.end(),
+                   profile::TopColumn::kPss) != opts.columns.end();
 }
 
 class TopRunner {
@@ -112,7 +128,8 @@ class TopRunner {
       return Wanted(p);
     };
     const bool cheap = n > 1 && opts_.k_kib.has_value();
-    auto first = ScanOnce(ctx_, !cheap, base);
+    round.rollup_read = NeedsRollup(opts_);
+    auto first = ScanOnce(ctx_, !cheap, round.rollup_read, base);
     if (int* code = std::get_if<int>(&first)) return *code;
     scan::ScanResult& all = std::get<scan::ScanResult>(first);
     if (n == 1) {
@@ -145,9 +162,20 @@ class TopRunner {
                                   const scan::ParentMap&) {
           return pids.contains(p.pid) && Wanted(p);
         };
-        auto detail = ScanOnce(ctx_, true, keep);
+        // The rollup figures came from the first scan.
+        auto detail = ScanOnce(ctx_, true, false, keep);
         if (int* code = std::get_if<int>(&detail)) return *code;
         scan::ScanResult& d = std::get<scan::ScanResult>(detail);
+        // pss is the rollup's, from the first scan (that decided the
+        // change), not the sum of this scan's mappings.
+        absl::flat_hash_map<int, const scan::SmapsTotals*> rollups;
+        for (const scan::ProcessRecord& rec : all.processes) {
+          rollups[rec.id.pid] = &rec.smaps;
+        }
+        for (scan::ProcessRecord& rec : d.processes) {
+          auto it = rollups.find(rec.id.pid);
+          if (it != rollups.end()) rec.smaps = *it->second;
+        }
         sets::Grouping dg =
             splitters::Split(*splitter_, d.processes, d.parents);
         rows = Rows(d, dg);

@@ -73,8 +73,7 @@ std::optional<TopColumn> ParseTopColumn(std::string_view name) {
 std::vector<TopColumn> DefaultTopColumns() {
   return {TopColumn::kPswap, TopColumn::kShSysv, TopColumn::kShOth,
           TopColumn::kStack, TopColumn::kText,   TopColumn::kData,
-          TopColumn::kAnon,  TopColumn::kPtotal, TopColumn::kPss,
-          TopColumn::kCount};
+          TopColumn::kAnon,  TopColumn::kPtotal, TopColumn::kCount};
 }
 
 uint64_t TopFigures::Get(TopColumn c) const {

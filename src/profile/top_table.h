@@ -14,7 +14,8 @@
 //   shOth   = other shared memory (shared anonymous, /dev/shm, memfd) +
 //             shared writable file mappings
 //   ptotal  = stack + data + text + anon + shSYSV + shOth
-//   pss     = smaps_rollup Pss (read separately: shows agreement)
+//   pss     = smaps_rollup Pss, read apart on request (a second walk of
+//             the page tables): shows agreement with ptotal
 //   pswap   = SwapPss of every mapping (never part of ptotal or pss)
 //   hugetlb = hugetlb bytes (the kernel leaves them out of Pss; not in
 //             ptotal)
@@ -51,7 +52,8 @@ enum class TopColumn : uint8_t {
 std::string_view TopColumnName(TopColumn c);
 // The inverse of TopColumnName; nullopt for anything else.
 std::optional<TopColumn> ParseTopColumn(std::string_view name);
-// pswap shSYSV shOth stack text data anon ptotal pss count.
+// pswap shSYSV shOth stack text data anon ptotal count (pss and hugetlb
+// on request).
 std::vector<TopColumn> DefaultTopColumns();
 
 // Bytes per column (kCount is not a figure).
@@ -65,7 +67,8 @@ struct TopFigures {
 };
 
 // One process's figures from its usage rows (ScanOptions::mapping_detail)
-// and its smaps_rollup (pss).
+// and its ProcessRecord::smaps (pss: smaps_rollup's when it was read, else
+// the sum of the mappings', which is ptotal).
 TopFigures ProcessFigures(const scan::ProcessRecord& rec);
 
 // One row of the table.
@@ -121,6 +124,9 @@ struct TopRound {
   size_t unreadable = 0;
   size_t vanished = 0;
   bool self_excluded = false;  // memstats's own process was left out
+  // smaps_rollup was read, so TopFigures::pss is its Pss (JSON shows pss
+  // only then, null otherwise).
+  bool rollup_read = false;
   std::vector<TopGroup> rows;      // in display order
   std::optional<TopGroup> others;  // groups folded below --top-pct
   TopGroup total;                  // rows + others

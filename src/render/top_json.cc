@@ -14,7 +14,7 @@ ordered_json Optional(const std::optional<uint64_t>& v) {
   return v ? ordered_json(*v) : ordered_json(nullptr);
 }
 
-ordered_json GroupJson(const TopGroup& g, bool by_pid) {
+ordered_json GroupJson(const TopGroup& g, bool by_pid, bool rollup_read) {
   ordered_json j;
   j["key"] = g.key;
   if (by_pid && !g.name.empty()) j["command"] = g.name;
@@ -26,6 +26,8 @@ ordered_json GroupJson(const TopGroup& g, bool by_pid) {
         TopColumn::kHugetlb, TopColumn::kPtotal, TopColumn::kPss}) {
     j[std::string(TopColumnName(c))] = g.figures.Get(c);
   }
+  // pss is smaps_rollup's, read only when asked for (--columns pss, -k).
+  if (!rollup_read) j["pss"] = nullptr;
   j["new"] = g.is_new;
   j["gone"] = g.gone;
   j["change"] = g.change ? ordered_json(*g.change) : ordered_json(nullptr);
@@ -51,16 +53,16 @@ void RenderTopJson(const profile::TopRound& r, std::ostream& out) {
                     {"vanished", r.vanished},
                     {"self_excluded", r.self_excluded}};
   ordered_json groups = ordered_json::array();
-  for (const TopGroup& g : r.rows) groups.push_back(GroupJson(g, by_pid));
+  for (const TopGroup& g : r.rows) groups.push_back(GroupJson(g, by_pid, r.rollup_read));
   j["groups"] = std::move(groups);
   if (r.others) {
-    ordered_json o = GroupJson(*r.others, false);
+    ordered_json o = GroupJson(*r.others, false, r.rollup_read);
     o["groups"] = r.others->folded_groups;
     j["others"] = std::move(o);
   } else {
     j["others"] = nullptr;
   }
-  j["total"] = GroupJson(r.total, false);
+  j["total"] = GroupJson(r.total, false, r.rollup_read);
   out << j.dump(-1, ' ', false, ordered_json::error_handler_t::replace) << "\n";
 }
 

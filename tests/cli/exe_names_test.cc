@@ -37,10 +37,10 @@ TEST(ExeNamesTest, TopGroupsByExe) {
   EXPECT_EQ(doc["groups"][0]["key"], "binary_backend (memfd)");
   EXPECT_EQ(doc["groups"][0]["processes"], 2);
   // Pss 2096 + 1696 kB (the fixture's docstring).
-  EXPECT_EQ(doc["groups"][0]["pss"], KB(2096 + 1696));
+  EXPECT_EQ(doc["groups"][0]["ptotal"], KB(2096 + 1696));
   EXPECT_EQ(doc["groups"][1]["key"], "worker (deleted)");
   EXPECT_EQ(doc["groups"][1]["processes"], 1);
-  EXPECT_EQ(doc["groups"][1]["pss"], KB(1382));
+  EXPECT_EQ(doc["groups"][1]["ptotal"], KB(1382));
   // The memfd binary's pages are its code and data, not shared memory.
   EXPECT_EQ(doc["groups"][0]["shOth"], 0);
   EXPECT_EQ(doc["processes"]["self_excluded"], false);

@@ -50,13 +50,13 @@ TEST(TopCliTest, DefaultGroupsByExeKey) {
   EXPECT_EQ(
       MaskClock(r.out),
       R"(HH:MM:SS  MemTotal 15.6G  MemAvailable 11.4G  Dirty 2.0M  5 of 5 processes
-exe                   pswap  shSYSV   shOth   stack  text   data     anon  ptotal    pss  procs
-python3->backup.py  1000.0K    2.0M  512.0K  172.0K  2.0M   5.1M    19.6M   29.4M  29.4M      1
-nginx                    0B      0B    2.5M  264.0K  2.2M   5.0M  1000.0K   11.0M  11.0M      2
-python3                  0B      0B      0B  132.0K  2.0M   1.0M       0B    3.2M   3.2M      1
-bash                  48.0K      0B      0B  124.0K  1.4M   1.2M       0B    2.8M   2.8M      1
------------------------------------------------------------------------------------------------
-TOTAL                  1.0M    2.0M    3.0M  692.0K  7.7M  12.4M    20.5M   46.3M  46.3M      5
+exe                   pswap  shSYSV   shOth   stack  text   data     anon  ptotal  procs
+python3->backup.py  1000.0K    2.0M  512.0K  172.0K  2.0M   5.1M    19.6M   29.4M      1
+nginx                    0B      0B    2.5M  264.0K  2.2M   5.0M  1000.0K   11.0M      2
+python3                  0B      0B      0B  132.0K  2.0M   1.0M       0B    3.2M      1
+bash                  48.0K      0B      0B  124.0K  1.4M   1.2M       0B    2.8M      1
+----------------------------------------------------------------------------------------
+TOTAL                  1.0M    2.0M    3.0M  692.0K  7.7M  12.4M    20.5M   46.3M      5
 )");
 }
 
@@ -68,13 +68,13 @@ TEST(TopCliTest, TopPctFoldsTheSmallestGroupsInKiB) {
   EXPECT_EQ(
       MaskClock(r.out),
       R"(HH:MM:SS  MemTotal 16384000 KiB  MemAvailable 12000000 KiB  Dirty 2048 KiB  5 of 5 processes
-exe                 pswap  shSYSV  shOth  stack  text   data   anon  ptotal    pss  procs
-python3->backup.py   1000    2048    512    172  2074   5264  20036   30106  30106      1
-nginx                   0       0   2560    264  2248   5144   1000   11216  11216      2
-python3                 0       0      0    132  2074   1064      0    3270   3270      1
-others (1 group)       48       0      0    124  1466   1256      0    2846   2846      1
------------------------------------------------------------------------------------------
-TOTAL                1048    2048   3072    692  7862  12728  21036   47438  47438      5
+exe                 pswap  shSYSV  shOth  stack  text   data   anon  ptotal  procs
+python3->backup.py   1000    2048    512    172  2074   5264  20036   30106      1
+nginx                   0       0   2560    264  2248   5144   1000   11216      2
+python3                 0       0      0    132  2074   1064      0    3270      1
+others (1 group)       48       0      0    124  1466   1256      0    2846      1
+----------------------------------------------------------------------------------
+TOTAL                1048    2048   3072    692  7862  12728  21036   47438      5
 )");
 }
 
@@ -84,12 +84,12 @@ TEST(TopCliTest, ByPidWithSelectors) {
   EXPECT_EQ(
       MaskClock(r.out),
       R"(HH:MM:SS  MemTotal 16384000 KiB  MemAvailable 12000000 KiB  Dirty 2048 KiB  3 of 5 processes
-command  pswap  shSYSV  shOth  stack  text  data  anon  ptotal    pss  pid
-nginx        0       0   1280    132  1122  3072  1000    6606   6606  201
-nginx        0       0   1280    132  1126  2072     0    4610   4610  200
-python3      0       0      0    132  2074  1064     0    3270   3270  400
---------------------------------------------------------------------------
-TOTAL        0       0   2560    396  4322  6208  1000   14486  14486    3
+command  pswap  shSYSV  shOth  stack  text  data  anon  ptotal  pid
+nginx        0       0   1280    132  1122  3072  1000    6606  201
+nginx        0       0   1280    132  1126  2072     0    4610  200
+python3      0       0      0    132  2074  1064     0    3270  400
+-------------------------------------------------------------------
+TOTAL        0       0   2560    396  4322  6208  1000   14486    3
 )");
 }
 
@@ -147,7 +147,8 @@ TEST(TopCliTest, JsonInBytes) {
   EXPECT_EQ(root["key"], "0");
   EXPECT_EQ(root["processes"], 3);
   EXPECT_EQ(root["ptotal"], 10726 * 1024);
-  EXPECT_EQ(root["pss"], 10726 * 1024);
+  // smaps_rollup is read only for the pss column (or -k).
+  EXPECT_EQ(root["pss"], nullptr);
   EXPECT_EQ(root["pswap"], 48 * 1024);
   EXPECT_EQ(root["hugetlb"], 4096 * 1024);
   EXPECT_EQ(root["text"], 4666 * 1024);
@@ -155,6 +156,13 @@ TEST(TopCliTest, JsonInBytes) {
   EXPECT_EQ(j["total"]["ptotal"], 47438 * 1024);
   EXPECT_EQ(j["total"]["pswap"], 1048 * 1024);
   EXPECT_EQ(j["others"], nullptr);
+
+  RunResult with_pss =
+      RunOnProfile({"--json", "top", "-g", "uid", "--columns", "ptotal,pss"});
+  ASSERT_EQ(with_pss.exit_code, 0) << with_pss.Describe();
+  auto k = nlohmann::json::parse(with_pss.out);
+  EXPECT_EQ(k["groups"][1]["pss"], 10726 * 1024);
+  EXPECT_EQ(k["total"]["pss"], 47438 * 1024);
 }
 
 // Scanning on two threads changes nothing but the time of the round (the

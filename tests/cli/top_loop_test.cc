@@ -247,6 +247,69 @@ TEST_F(TopLoopTest, WithoutKEveryRoundShowsEveryGroup) {
             "00:00:02\tTOTAL\t1744896\t0\t1744896\t3\t+4096\n");
 }
 
+// The rollup Pss of pid 10 raised by 1 KiB over its mappings' sum: the
+// kernel rounds each mapping's Pss down to a KiB in smaps and only the
+// total in smaps_rollup, so the two may differ by up to a KiB a mapping.
+void RaiseRollupPss(FakeProcSource::Process& p, uint64_t kib) {
+  p.files["smaps_rollup"] = absl::StrFormat(
+      "00400000-7f0004000000 ---p 00000000 00:00 0 [rollup]\n"
+      "Rss:             %8d kB\nPss:             %8d kB\n", kib, kib + 1);
+}
+
+// Without the pss column and without -k, a round reads each process's
+// smaps once and no smaps_rollup (one walk of its page tables, not two),
+// and JSON's pss is null.
+TEST_F(TopLoopTest, WithoutThePssColumnNoRollupIsRead) {
+  opts_.columns = profile::DefaultTopColumns();
+  opts_.loop_seconds.reset();
+  opts_.rounds.reset();
+  ctx_.opts.json = true;
+  RaiseRollupPss(fake_->Add(10), 1000);
+  ASSERT_EQ(Run({}), kExitOk);
+  EXPECT_EQ(smaps_reads_[0],
+            (std::vector<std::string>{"10/smaps", "20/smaps", "30/smaps"}));
+  for (const std::string& r : fake_->reads()) {
+    EXPECT_FALSE(r.ends_with("smaps_rollup")) << r;
+  }
+  auto j = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(j["groups"].size(), 3u);
+  EXPECT_EQ(j["groups"][0]["key"], "alpha");
+  EXPECT_EQ(j["groups"][0]["ptotal"], 1000 * 1024);
+  EXPECT_EQ(j["groups"][0]["pss"], nullptr);
+  EXPECT_EQ(j["total"]["pss"], nullptr);
+}
+
+// With the pss column the rollup is read beside smaps and pss is its Pss,
+// also in a -k round, where the shown groups' smaps is read again after
+// the rollups that decided the change: pss stays that rollup's.
+TEST_F(TopLoopTest, ThePssColumnIsTheRollupsAlsoInKRounds) {
+  opts_.k_kib = 0;
+  opts_.rounds = 2;
+  ctx_.opts.json = true;
+  RaiseRollupPss(fake_->Add(10), 1000);
+  ASSERT_EQ(Run({[this] {
+              SetMemory(fake_->Add(10), 1100, 0);
+              RaiseRollupPss(fake_->Add(10), 1100);
+            }}),
+            kExitOk);
+  std::istringstream lines(out_.str());
+  std::vector<nlohmann::json> docs;
+  for (std::string line; std::getline(lines, line);) {
+    docs.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0]["groups"][0]["key"], "alpha");
+  EXPECT_EQ(docs[0]["groups"][0]["ptotal"], 1000 * 1024);
+  EXPECT_EQ(docs[0]["groups"][0]["pss"], 1001 * 1024);
+  // Round 2 (-k 0 shows every group): alpha's smaps read again.
+  EXPECT_EQ(smaps_reads_[1],
+            (std::vector<std::string>{"10/smaps", "20/smaps", "30/smaps"}));
+  EXPECT_EQ(docs[1]["groups"][0]["key"], "alpha");
+  EXPECT_EQ(docs[1]["groups"][0]["ptotal"], 1100 * 1024);
+  EXPECT_EQ(docs[1]["groups"][0]["pss"], 1101 * 1024);
+  EXPECT_EQ(docs[1]["groups"][0]["change"], 100 * 1024);
+}
+
 TEST_F(TopLoopTest, StopRequestEndsAfterAWholeRound) {
   TopEnv env;
   env.out = &out_;

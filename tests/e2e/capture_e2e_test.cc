@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -41,10 +42,17 @@ RunResult Memstats(const std::vector<std::string>& args) {
 // What the comparison leaves out: the time the command took, top's clock
 // and meminfo line (the machine's free memory moves all the time), the
 // counts of the other processes on the machine (other builds start and
-// end), and the PSS figures that hold libc's pages (shared with every
-// process on the machine, so they move whenever one starts or ends);
-// everything else about the helper's processes stays, RSS, USS, anon,
-// shmem, SysV and swap to the byte.
+// end), and the figures that hold the shared libraries' pages, which
+// every process on the machine maps, memstats itself included (it leaves
+// itself out of the groups, so its mappings are "outside"): their PSS moves
+// whenever a process starts or ends, and a library page only the helper's
+// parent maps leaves the parent's USS while `memstats capture`, whose code
+// touches other library pages than `memstats groups`, maps it too (seen:
+// the parent's file_uss 8 KiB live, 4 KiB in the capture). So file USS and
+// smaps' Private sum are left out, and `uss` is compared without its file
+// part; everything else about the helper's processes stays, RSS, anon and
+// shmem USS, SysV and swap to the byte. Snapshot's rows are ordered by
+// their PSS, which is left out, so they are compared in label order.
 void Erase(json& j) {
   static const char* const kMoving[] = {
       "seconds",  "time",           "meminfo",       "filtered_out",
@@ -52,12 +60,21 @@ void Erase(json& j) {
       "unreadable", "unreadable_pids",
       // The PSS of the libraries' page cache, which every process on the
       // machine that maps libc shares: it moves with the other builds.
-      "pss", "pss_file", "text", "ptotal", "percent"};
+      "pss", "pss_file", "text", "ptotal", "percent",
+      // Library pages only the helper maps, unless memstats maps them too.
+      "file_uss", "file_uss_kept", "private_sum"};
   if (j.is_object()) {
+    if (j.contains("uss") && j.contains("file_uss")) {
+      j["uss"] = j["uss"].get<uint64_t>() - j["file_uss"].get<uint64_t>();
+    }
     for (const char* k : kMoving) j.erase(k);
     for (auto& [k, v] : j.items()) Erase(v);
   } else if (j.is_array()) {
     for (json& v : j) Erase(v);
+    std::stable_sort(j.begin(), j.end(), [](const json& a, const json& b) {
+      return a.is_object() && b.is_object() && a.contains("label") &&
+             b.contains("label") && a["label"] < b["label"];
+    });
   }
 }
 

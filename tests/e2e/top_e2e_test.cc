@@ -61,7 +61,8 @@ TEST(TopE2eTest, KnownHeapStackAndSharedMemory) {
        ++attempt) {
     const std::vector<std::string> before = helper.ThreadSyscalls();
     RunResult run = RunCommand({MemstatsBinary(), "--threads", "2", "--json",
-                                "top", "-g", "pid", pid});
+                                "top", "-g", "pid", pid, "--columns",
+                                "ptotal,pss"});  // pss: smaps_rollup
     const std::vector<std::string> after = helper.ThreadSyscalls();
     ASSERT_EQ(run.exit_code, 0) << run.Describe();
     ASSERT_EQ(before.size(), 2u);
