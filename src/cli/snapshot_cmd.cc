@@ -211,6 +211,9 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
   scan::ScanOptions options;
   options.read_pages = false;
   options.read_smaps = false;
+  // Snapshot's numbers all come from the full smaps; its sum stands for
+  // smaps_rollup, which would make the kernel walk the page tables twice.
+  options.rollup_from_smaps = true;
   options.mapping_detail = mask.path || mask.binary
                                ? scan::ScanOptions::MappingDetail::kFiles
                                : scan::ScanOptions::MappingDetail::kCategories;

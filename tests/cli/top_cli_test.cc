@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
@@ -163,6 +164,46 @@ TEST(TopCliTest, JsonInBytes) {
   auto k = nlohmann::json::parse(with_pss.out);
   EXPECT_EQ(k["groups"][1]["pss"], 10726 * 1024);
   EXPECT_EQ(k["total"]["pss"], 47438 * 1024);
+}
+
+// top (without the pss column) and snapshot need one walk of each
+// process's page tables: the sum of its smaps stands for smaps_rollup. On
+// a copy of the fixture without any smaps_rollup (a read of it would fail
+// and count the process vanished), both print what they print on the
+// fixture itself.
+TEST(TopCliTest, TopAndSnapshotReadNoSmapsRollup) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/memstats_no_rollup.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const fs::path copy = fs::path(tmpl) / "profile";
+  fs::copy(kProfile, copy,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  int removed = 0;
+  for (const auto& e : fs::recursive_directory_iterator(copy)) {
+    if (e.path().filename() == "smaps_rollup") {
+      fs::remove(e.path());
+      ++removed;
+    }
+  }
+  EXPECT_EQ(removed, 6);  // the five processes' and kernel thread 2's
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"top", "-g", "pid"}, {"--json", "top"}, {"--json", "snapshot"}}) {
+    std::vector<std::string> on_copy = {"--procfs-root", copy.string(),
+                                        "--threads", "1"};
+    on_copy.insert(on_copy.end(), args.begin(), args.end());
+    RunResult a = RunOnProfile(args);
+    RunResult b = RunMemstats(on_copy);
+    ASSERT_EQ(b.exit_code, 0) << b.Describe();
+    EXPECT_EQ(b.err, "");
+    auto masked = [](const std::string& out) {
+      // The clock, and snapshot's scan time.
+      static const std::regex kSeconds("\"seconds\": *[0-9.e-]+");
+      return std::regex_replace(MaskClock(out), kSeconds, "\"seconds\": 0");
+    };
+    EXPECT_EQ(masked(b.out), masked(a.out)) << args.back();
+  }
+  fs::remove_all(tmpl);
 }
 
 // Scanning on two threads changes nothing but the time of the round (the
