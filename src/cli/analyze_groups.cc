@@ -25,8 +25,12 @@ absl::StatusOr<GroupsResult> AnalyzeGroups(
   uint64_t probe = 0;
   options.read_smaps =
       !ctx.source->ReadKpageflags(0, std::span<uint64_t>(&probe, 1)).ok();
+  // Only the identity files the splitters look at (the filter's are
+  // added by ScanSelected), and the command line for --list-processes.
+  options.identity = ctx.opts.list_processes ? scan::kIdCmdline : 0;
   for (const auto& s : splits) {
     for (const auto& k : s->EnvKeys()) options.env_keys.insert(k);
+    options.identity |= s->IdentityFiles();
   }
   options.shm_holders = true;  // FREED: who holds memfds, deleted files
   absl::StatusOr<scan::ScanResult> result = ScanSelected(

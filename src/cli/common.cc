@@ -399,6 +399,7 @@ absl::StatusOr<scan::ScanResult> ScanSelected(Context& ctx,
   options.budget = &budget;
   options.pfn_limit = scan::PfnLimit(*ctx.source);
   for (const auto& k : ctx.filter.EnvKeys()) options.env_keys.insert(k);
+  options.identity |= ctx.filter.IdentityFiles();
   if (absl::Status s = ctx.source->CheckEnvKeys(options.env_keys); !s.ok()) {
     return s;
   }

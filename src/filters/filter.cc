@@ -330,6 +330,10 @@ bool Filter::Matches(const scan::ProcessIdentity& p,
   return root_ == nullptr || root_->Matches(p, parents);
 }
 
+uint8_t Filter::IdentityFiles() const {
+  return root_ == nullptr ? 0 : root_->IdentityFiles();
+}
+
 absl::flat_hash_set<std::string> Filter::EnvKeys() const {
   absl::flat_hash_set<std::string> keys;
   if (root_ != nullptr) root_->CollectEnvKeys(&keys);

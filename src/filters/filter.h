@@ -72,6 +72,11 @@ class Filter {
   // scanner reads only those from /proc/PID/environ.
   absl::flat_hash_set<std::string> EnvKeys() const;
 
+  // The identity files (scan::IdentityFile bits) the expression looks at:
+  // cmdline(), exe() (the exe link, and the command line for a script's
+  // name) and cgroup(). The scanner reads only those.
+  uint8_t IdentityFiles() const;
+
   // Canonical text, e.g. "and(uid(0),not(comm(bash)))"; Parse(ToString())
   // gives an equal filter. Used as a group name by --split-custom.
   std::string ToString() const;

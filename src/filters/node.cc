@@ -257,6 +257,25 @@ bool Node::Matches(const scan::ProcessIdentity& p,
   return false;
 }
 
+uint8_t Node::IdentityFiles() const {
+  uint8_t files = 0;
+  switch (kind) {
+    case Kind::kCmdline:
+      files = scan::kIdCmdline;
+      break;
+    case Kind::kExe:
+      files = scan::kIdExe | scan::kIdCmdline;  // ParseExeName reads both
+      break;
+    case Kind::kCgroup:
+      files = scan::kIdCgroup;
+      break;
+    default:
+      break;
+  }
+  for (const Node& child : children) files |= child.IdentityFiles();
+  return files;
+}
+
 void Node::CollectEnvKeys(absl::flat_hash_set<std::string>* keys) const {
   if (kind == Kind::kEnvK || kind == Kind::kEnvKv) keys->insert(args[0]);
   for (const Node& child : children) child.CollectEnvKeys(keys);

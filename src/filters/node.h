@@ -43,6 +43,7 @@ class Node {
 
   bool Matches(const scan::ProcessIdentity& p, const ParentMap& parents) const;
   void CollectEnvKeys(absl::flat_hash_set<std::string>* keys) const;
+  uint8_t IdentityFiles() const;  // see Filter::IdentityFiles
   // Appends the canonical text, e.g. and(uid(0),comm("a b")).
   void AppendTo(std::string* out) const;
 

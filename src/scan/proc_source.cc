@@ -124,23 +124,42 @@ static_assert(PAGE_IS_FILE == kPageIsFile);
 
 using Fd = UniqueFd;
 
-// Reads a whole file. Files in /proc report size 0, so read until EOF.
-absl::StatusOr<std::string> ReadAll(int fd, std::string_view what) {
+// Reads a whole file. Files in /proc report size 0, so read until EOF, or,
+// with `short_read_ends`, until a read returns less than it was asked for.
+absl::StatusOr<std::string> ReadAll(int fd, std::string_view what,
+                                    bool short_read_ends = false) {
   std::string out;
   size_t len = 0;
   out.resize(4096);
   while (true) {
     if (len == out.size()) out.resize(out.size() * 2);
-    ssize_t n = ::read(fd, out.data() + len, out.size() - len);
+    const size_t want = out.size() - len;
+    ssize_t n = ::read(fd, out.data() + len, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(errno, what);
     }
     if (n == 0) break;
     len += static_cast<size_t>(n);
+    if (short_read_ends && static_cast<size_t>(n) < want) break;
   }
   out.resize(len);
   return out;
+}
+
+// Files of /proc/PID whose first short read is their end, so reading them
+// takes one read(2), not two. The kernel makes each in one go: stat,
+// status, statm, cgroup, smaps_rollup and task/TID/syscall are single-record
+// seq_files (single_open: the whole text is produced before the first
+// read returns any of it), and cmdline and environ copy the argument or
+// environment area until the buffer is full or the area ends. Not so maps
+// and smaps, whose reads stop at a page of text however much is asked. A
+// regular file (a --procfs-root tree) ends at a short read too.
+bool ShortReadEnds(std::string_view name) {
+  if (name.starts_with("task/") && name.ends_with("/syscall")) return true;
+  return name == "stat" || name == "status" || name == "statm" ||
+         name == "cgroup" || name == "smaps_rollup" || name == "cmdline" ||
+         name == "environ";
 }
 
 // O_NOFOLLOW: a --procfs-root tree may sit in a directory others can write;
@@ -150,7 +169,7 @@ absl::StatusOr<std::string> ReadFileAt(int dirfd, std::string_view name,
   std::string path(name);
   Fd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) return ErrnoToStatus(errno, what);
-  return ReadAll(fd.get(), what);
+  return ReadAll(fd.get(), what, ShortReadEnds(name));
 }
 
 // The numeric entries (pids, tids, fds) of the directory `name` under

@@ -15,11 +15,23 @@ namespace memstats::scan {
 // Identity: everything a filter or a splitter may look at. Cheap to read
 // (status, stat, cmdline, exe link, cgroup, and the environment variables
 // that were asked for).
+// The identity files a scan reads beyond stat and status (which give pid,
+// ppid, uid and comm): one bit each, so a caller reads only those its
+// filter, splitters and output look at (ScanOptions::identity).
+enum IdentityFile : uint8_t {
+  kIdCmdline = 1,  // ProcessIdentity::cmdline
+  kIdExe = 2,      // ProcessIdentity::exe
+  kIdCgroup = 4,   // ProcessIdentity::cgroup
+  kIdAll = kIdCmdline | kIdExe | kIdCgroup,
+};
+
 struct ProcessIdentity {
   int pid = 0;
   int ppid = 0;
   uint32_t uid = 0;          // real uid
   std::string comm;          // status Name (at most 15 bytes, may be non-UTF-8)
+  // cmdline, exe and cgroup are empty when the scan was told not to read
+  // them (ScanOptions::identity).
   std::string exe;           // target of /proc/PID/exe, empty if unreadable
   std::vector<std::string> cmdline;  // argv, empty for kernel threads
   std::string cgroup;        // see ParseCgroup

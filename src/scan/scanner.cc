@@ -1,6 +1,7 @@
 #include "scan/scanner.h"
 
 #include <algorithm>
+#include <optional>
 #include <chrono>
 #include <mutex>
 
@@ -79,20 +80,24 @@ class ProcessReader {
         tmpfs_devices_(std::move(tmpfs_devices)) {}
 
   // Reads one process into `rec`, counting its odd pagemap entries in
-  // `counts`. Returns kVanished with budget_exceeded set when the budget ran
-  // out.
-  Outcome Read(int pid, ProcessRecord& rec, EntryCounts& counts,
-               bool& budget_exceeded) {
+  // `counts`. `stat_flags` are the PF_* flags of its stat as ReadParents
+  // read it, or nullopt (stat is read here then). Returns kVanished with
+  // budget_exceeded set when the budget ran out.
+  Outcome Read(int pid, std::optional<uint64_t> stat_flags, ProcessRecord& rec,
+               EntryCounts& counts, bool& budget_exceeded) {
+    if (stat_flags && (*stat_flags & kPfKthread)) return Outcome::kKernelThread;
     auto handle_or = source_.OpenProcess(pid);
     if (!handle_or.ok()) return FailureOutcome(handle_or.status());
     ProcHandle& h = **handle_or;
 
-    auto stat_text = h.ReadFile("stat");
-    if (!stat_text.ok()) return FailureOutcome(stat_text.status());
-    auto stat = ParseStat(*stat_text);
-    // A stat we cannot parse is a process we cannot read, not a crash.
-    if (!stat.ok()) return Outcome::kUnreadable;
-    if (stat->flags & kPfKthread) return Outcome::kKernelThread;
+    if (!stat_flags) {
+      auto stat_text = h.ReadFile("stat");
+      if (!stat_text.ok()) return FailureOutcome(stat_text.status());
+      auto stat = ParseStat(*stat_text);
+      // A stat we cannot parse is a process we cannot read, not a crash.
+      if (!stat.ok()) return Outcome::kUnreadable;
+      if (stat->flags & kPfKthread) return Outcome::kKernelThread;
+    }
 
     auto status_text = h.ReadFile("status");
     if (!status_text.ok()) return FailureOutcome(status_text.status());
@@ -108,15 +113,22 @@ class ProcessReader {
     rec.vm_pte_bytes = status->vm_pte_bytes;
     rec.vm_hwm_bytes = status->vm_hwm_bytes;
 
-    auto cmdline = h.ReadFile("cmdline");
-    if (absl::IsNotFound(cmdline.status())) return Outcome::kVanished;
-    if (cmdline.ok()) id.cmdline = ParseCmdline(*cmdline);
+    const uint8_t wanted = options_.identity;
+    if (wanted & kIdCmdline) {
+      auto cmdline = h.ReadFile("cmdline");
+      if (absl::IsNotFound(cmdline.status())) return Outcome::kVanished;
+      if (cmdline.ok()) id.cmdline = ParseCmdline(*cmdline);
+    }
     // exe is unreadable for zombies and for other users' processes when not
     // root; an empty exe is enough for both.
-    auto exe = h.ReadLink("exe");
-    if (exe.ok()) id.exe = std::move(*exe);
-    auto cgroup = h.ReadFile("cgroup");
-    if (cgroup.ok()) id.cgroup = ParseCgroup(*cgroup);
+    if (wanted & kIdExe) {
+      auto exe = h.ReadLink("exe");
+      if (exe.ok()) id.exe = std::move(*exe);
+    }
+    if (wanted & kIdCgroup) {
+      auto cgroup = h.ReadFile("cgroup");
+      if (cgroup.ok()) id.cgroup = ParseCgroup(*cgroup);
+    }
     if (!options_.env_keys.empty()) {
       auto environ = h.ReadFile("environ");
       if (environ.ok()) id.env = ParseEnviron(*environ, options_.env_keys);
@@ -455,11 +467,15 @@ void ReadHolders(ProcSource& source, const std::vector<int>& pids,
   });
 }
 
-// pid -> ppid for every listed process, from stat (cheap). Processes that
-// vanish here simply have no entry.
+// pid -> ppid for every listed process, from stat (cheap), and each
+// process's PF_* flags in `flags` (nullopt where its stat could not be
+// read or parsed): the scan does not read stat again for them. Processes
+// that vanish here simply have no entry.
 ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
-                      tbb::task_arena& arena) {
+                      tbb::task_arena& arena,
+                      std::vector<std::optional<uint64_t>>& flags) {
   std::vector<int> ppid(pids.size(), -1);
+  flags.assign(pids.size(), std::nullopt);
   arena.execute([&] {
     ParallelFor(size_t{0}, pids.size(), [&](size_t i) {
       auto h = source.OpenProcess(pids[i]);
@@ -467,7 +483,9 @@ ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
       auto text = (*h)->ReadFile("stat");
       if (!text.ok()) return;
       auto stat = ParseStat(*text);
-      if (stat.ok()) ppid[i] = stat->ppid;
+      if (!stat.ok()) return;
+      ppid[i] = stat->ppid;
+      flags[i] = stat->flags;
     });
   });
   ParentMap parents;
@@ -577,7 +595,8 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
   stats.listed = pids.size();
   stats.threads = std::max(1, options.threads);
   tbb::task_arena arena(stats.threads);
-  result.parents = ReadParents(source, pids, arena);
+  std::vector<std::optional<uint64_t>> stat_flags;
+  result.parents = ReadParents(source, pids, arena, stat_flags);
 
   // pagemap offsets and PFNs are in units of the system's page size; a
   // size this code does not decode gives PSS from smaps rather than wrong
@@ -612,7 +631,8 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
       if (exhausted.load(std::memory_order_relaxed)) return;
       EntryCounts counts;
       bool over = false;
-      outcomes[i] = reader.Read(pids[i], records[i], counts, over);
+      outcomes[i] =
+          reader.Read(pids[i], stat_flags[i], records[i], counts, over);
       zero_pfns.fetch_add(counts.zero_pfns, std::memory_order_relaxed);
       bad_pfns.fetch_add(counts.bad_pfns, std::memory_order_relaxed);
       pfn_swap.fetch_add(counts.pfn_swap, std::memory_order_relaxed);

@@ -46,6 +46,10 @@ struct ScanOptions {
   // one bit per PFN below the highest one kept, so this also caps it.
   uint64_t pfn_limit = 0;
   absl::flat_hash_set<std::string> env_keys;  // variables to read
+  // Which of cmdline, exe and cgroup to read (IdentityFile bits); `keep`,
+  // and everything after the scan, sees the others empty. Each costs a
+  // file a process, which is much of a small process's cost.
+  uint8_t identity = kIdAll;
   bool read_pages = true;                     // pagemap (page-level numbers)
   // smaps_rollup for every process. Page-level accounting does not need it
   // (PSS comes from kpagecount): then it is read only for processes with

@@ -17,6 +17,7 @@ class SingleSplitter : public Splitter {
                     const scan::ParentMap&) const override {
     return "all";
   }
+  uint8_t IdentityFiles() const override { return 0; }
 };
 
 class UidSplitter : public Splitter {
@@ -26,6 +27,7 @@ class UidSplitter : public Splitter {
                     const scan::ParentMap&) const override {
     return absl::StrCat(p.uid);
   }
+  uint8_t IdentityFiles() const override { return 0; }
 };
 
 class UserSplitter : public Splitter {
@@ -37,6 +39,7 @@ class UserSplitter : public Splitter {
     std::optional<std::string> n = namer_(p.uid);
     return n ? *n : absl::StrCat(p.uid);
   }
+  uint8_t IdentityFiles() const override { return 0; }
 
  private:
   UidNamer namer_;
@@ -52,6 +55,7 @@ class EnvSplitter : public Splitter {
     return it == p.env.end() ? kUnset : it->second;
   }
   absl::flat_hash_set<std::string> EnvKeys() const override { return {key_}; }
+  uint8_t IdentityFiles() const override { return 0; }
 
  private:
   std::string key_;
@@ -64,6 +68,7 @@ class CommSplitter : public Splitter {
                     const scan::ParentMap&) const override {
     return p.comm;
   }
+  uint8_t IdentityFiles() const override { return 0; }
 };
 
 class ExeSplitter : public Splitter {
@@ -74,6 +79,9 @@ class ExeSplitter : public Splitter {
     return p.exe.empty() ? "(unknown)"
                          : scan::ExeDisplayName(p.exe, p.cmdline);
   }
+  uint8_t IdentityFiles() const override {
+    return scan::kIdExe | scan::kIdCmdline;
+  }
 };
 
 class CgroupSplitter : public Splitter {
@@ -83,6 +91,7 @@ class CgroupSplitter : public Splitter {
                     const scan::ParentMap&) const override {
     return p.cgroup.empty() ? "(unknown)" : p.cgroup;
   }
+  uint8_t IdentityFiles() const override { return scan::kIdCgroup; }
 };
 
 class PidsSplitter : public Splitter {
@@ -95,6 +104,7 @@ class PidsSplitter : public Splitter {
                ? absl::StrCat(p.pid)
                : kOther;
   }
+  uint8_t IdentityFiles() const override { return 0; }
   std::vector<std::string> DeclaredKeys() const override {
     std::vector<std::string> keys;
     for (int pid : pids_) keys.push_back(absl::StrCat(pid));
@@ -124,6 +134,11 @@ class CustomSplitter : public Splitter {
       for (const auto& k : f.EnvKeys()) keys.insert(k);
     }
     return keys;
+  }
+  uint8_t IdentityFiles() const override {
+    uint8_t files = 0;
+    for (const auto& f : filters_) files |= f.IdentityFiles();
+    return files;
   }
   std::vector<std::string> DeclaredKeys() const override {
     std::vector<std::string> keys;

@@ -31,6 +31,9 @@ class Splitter {
                             const scan::ParentMap& parents) const = 0;
   // Environment variables the scanner must read for KeyOf.
   virtual absl::flat_hash_set<std::string> EnvKeys() const { return {}; }
+  // The identity files KeyOf looks at (scan::IdentityFile bits; all of
+  // them unless a splitter says less).
+  virtual uint8_t IdentityFiles() const { return scan::kIdAll; }
   // Keys that come first in reports' group order when RSS ties (custom
   // filters keep their order); empty means none.
   virtual std::vector<std::string> DeclaredKeys() const { return {}; }

@@ -80,6 +80,7 @@ class PidSplitter : public Splitter {
                     const scan::ParentMap&) const override {
     return absl::StrCat(p.pid);
   }
+  uint8_t IdentityFiles() const override { return 0; }
 };
 
 }  // namespace

@@ -454,6 +454,22 @@ TEST(FilterTest, EnvKeys) {
       Keys({"A", "B"}));
 }
 
+// Which identity files the scanner must read for the expression.
+TEST(FilterTest, IdentityFiles) {
+  EXPECT_EQ(Filter().IdentityFiles(), 0);
+  EXPECT_EQ(MustParse("and(uid(0),comm(a),pid(1),descendants(1),env_k(A))")
+                .IdentityFiles(),
+            0);
+  EXPECT_EQ(MustParse("cmdline(x)").IdentityFiles(), scan::kIdCmdline);
+  // exe(): the link, and the command line for a script run by an
+  // interpreter or a binary run from a memfd.
+  EXPECT_EQ(MustParse("exe(nginx)").IdentityFiles(),
+            scan::kIdExe | scan::kIdCmdline);
+  EXPECT_EQ(MustParse("not(or(uid(0),cgroup(/system.slice)))").IdentityFiles(),
+            scan::kIdCgroup);
+  EXPECT_EQ(MustParse("or(cgroup(/a),exe(b))").IdentityFiles(), scan::kIdAll);
+}
+
 TEST(FilterTest, DefaultCopyAndMove) {
   const ParentMap parents;
   Filter none;

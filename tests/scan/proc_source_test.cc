@@ -1,9 +1,16 @@
 // The live ProcSource's task list, on a directory tree shaped like /proc
-// that the test writes (the same code reads /proc itself).
+// that the test writes (the same code reads /proc itself), and its reads
+// of a real process's files, which stop at the first short read for the
+// files the kernel makes in one go.
 #include "scan/proc_source.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -71,6 +78,55 @@ TEST_F(ProcTreeTest, TaskSymlinkIsNotFollowed) {
   // ELOOP: neither vanished nor denied.
   EXPECT_EQ((*handle)->ListTasks().status().code(),
             absl::StatusCode::kInternal);
+}
+
+// A child with a 20,000-byte argument and a 10,000-byte environment
+// variable: its cmdline and environ take several reads of 4 KiB and more,
+// each full until the last; what the source reads equals what a plain read
+// to the end gives, for these and for stat, status and cgroup.
+TEST(LiveProcFilesTest, FilesEndingAtAShortReadAreReadWhole) {
+  // sleep adds up its operands: 30 seconds plus 20,000 zeros.
+  const std::string arg(20000, '0');
+  const std::string var = "MEMSTATS_BIG=" + std::string(10000, 'e');
+  const char* argv[] = {"/bin/sleep", "30", arg.c_str(), nullptr};
+  const char* envp[] = {var.c_str(), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(::posix_spawn(&pid, "/bin/sleep", nullptr, nullptr,
+                          const_cast<char* const*>(argv),
+                          const_cast<char* const*>(envp)),
+            0);
+  auto source = NewLiveProcSource("/proc");
+  ASSERT_OK(source);
+  auto handle = (*source)->OpenProcess(pid);
+  ASSERT_OK(handle);
+  // The exec is done once the cmdline shows the argument.
+  for (int i = 0; i < 200; ++i) {
+    auto c = (*handle)->ReadFile("cmdline");
+    if (c.ok() && c->size() > 20000) break;
+    ::usleep(10 * 1000);
+  }
+  for (const char* name : {"cmdline", "environ", "stat", "status", "cgroup"}) {
+    SCOPED_TRACE(name);
+    std::ifstream in("/proc/" + std::to_string(pid) + "/" + name);
+    std::ostringstream whole;
+    whole << in.rdbuf();
+    auto got = (*handle)->ReadFile(name);
+    ASSERT_OK(got);
+    if (std::string(name) == "stat" || std::string(name) == "status") {
+      // Their times and counters move between two reads; the size of
+      // their text stays within a few bytes.
+      EXPECT_NEAR(static_cast<double>(got->size()),
+                  static_cast<double>(whole.str().size()), 16.0);
+      EXPECT_EQ(got->back(), '\n');
+    } else {
+      EXPECT_EQ(*got, whole.str());
+    }
+  }
+  EXPECT_GT((*handle)->ReadFile("cmdline")->size(), 20000u);
+  EXPECT_GT((*handle)->ReadFile("environ")->size(), 10000u);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
 }
 
 }  // namespace

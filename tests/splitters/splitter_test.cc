@@ -104,6 +104,29 @@ TEST_F(SplitterTest, PidsEachOwnGroupPlusOther) {
          {"pids", {"12", "99", "Other"}, {2, 2, 0}});
 }
 
+// The identity files each splitter needs the scanner to read: none for
+// those that key on stat and status alone.
+TEST_F(SplitterTest, IdentityFiles) {
+  std::vector<std::unique_ptr<Splitter>> none;
+  none.push_back(NewSingleSplitter());
+  none.push_back(NewUidSplitter());
+  none.push_back(NewUserSplitter(
+      [](uint32_t) -> std::optional<std::string> { return "root"; }));
+  none.push_back(NewEnvSplitter("APP"));
+  none.push_back(NewCommSplitter());
+  none.push_back(NewPidsSplitter({1}));
+  for (const auto& s : none) EXPECT_EQ(s->IdentityFiles(), 0) << s->name();
+  EXPECT_EQ(NewExeSplitter()->IdentityFiles(),
+            scan::kIdExe | scan::kIdCmdline);
+  EXPECT_EQ(NewCgroupSplitter()->IdentityFiles(), scan::kIdCgroup);
+  auto a = filters::ParseFilter("cgroup(/a)", Users());
+  auto b = filters::ParseFilter("cmdline(x)", Users());
+  EXPECT_EQ(NewCustomSplitter({std::get<filters::Filter>(a),
+                               std::get<filters::Filter>(b)})
+                ->IdentityFiles(),
+            scan::kIdCgroup | scan::kIdCmdline);
+}
+
 TEST_F(SplitterTest, CustomFirstMatchWins) {
   auto a = filters::ParseFilter("comm(bash)", Users());
   auto b = filters::ParseFilter("descendants(10)", Users());
