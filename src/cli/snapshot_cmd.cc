@@ -214,6 +214,9 @@ int RunSnapshot(const GlobalOptions& global, const SnapshotOptions& o) {
   // Snapshot's numbers all come from the full smaps; its sum stands for
   // smaps_rollup, which would make the kernel walk the page tables twice.
   options.rollup_from_smaps = true;
+  // It shows the command line and tells the executable's own mappings
+  // from libraries' (the exe link); the cgroup it never shows.
+  options.identity = scan::kIdCmdline | scan::kIdExe;
   options.mapping_detail = mask.path || mask.binary
                                ? scan::ScanOptions::MappingDetail::kFiles
                                : scan::ScanOptions::MappingDetail::kCategories;

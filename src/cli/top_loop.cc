@@ -51,10 +51,11 @@ void FillCounts(const scan::ScanStats& st, TopRound& round) {
 // rollup too (a second walk of the page tables); without, smaps_rollup
 // only.
 std::variant<scan::ScanResult, int> ScanOnce(Context& ctx, bool detail,
-                                             bool rollup,
+                                             bool rollup, uint8_t identity,
                                              const scan::KeepFn& keep) {
   std::unique_ptr<scan::MemoryBudget> budget = NewBudget(ctx);
   scan::ScanOptions options;
+  options.identity = identity;
   options.read_pages = false;
   options.read_smaps = true;
   options.rollup_from_smaps = !rollup;
@@ -81,6 +82,10 @@ class TopRunner {
     view_.columns = opts.columns;
     view_.unit = ctx.unit;
     view_.show_change = opts.loop_seconds.has_value();
+    // The splitter's files; the exe link and command line for the
+    // selectors, for -g pid's command name, and for the mappings of the
+    // executable itself (its text and data).
+    identity_ = splitter_->IdentityFiles() | scan::kIdExe | scan::kIdCmdline;
   }
 
   // The rounds run on the sampler's schedule: one every -l seconds from
@@ -129,7 +134,7 @@ class TopRunner {
     };
     const bool cheap = n > 1 && opts_.k_kib.has_value();
     round.rollup_read = NeedsRollup(opts_);
-    auto first = ScanOnce(ctx_, !cheap, round.rollup_read, base);
+    auto first = ScanOnce(ctx_, !cheap, round.rollup_read, identity_, base);
     if (int* code = std::get_if<int>(&first)) return *code;
     scan::ScanResult& all = std::get<scan::ScanResult>(first);
     if (n == 1) {
@@ -163,7 +168,7 @@ class TopRunner {
           return pids.contains(p.pid) && Wanted(p);
         };
         // The rollup figures came from the first scan.
-        auto detail = ScanOnce(ctx_, true, false, keep);
+        auto detail = ScanOnce(ctx_, true, false, identity_, keep);
         if (int* code = std::get_if<int>(&detail)) return *code;
         scan::ScanResult& d = std::get<scan::ScanResult>(detail);
         // pss is the rollup's, from the first scan (that decided the
@@ -229,6 +234,7 @@ class TopRunner {
   std::unique_ptr<splitters::Splitter> splitter_;
   render::TopView view_;
   profile::GroupRollups prev_;
+  uint8_t identity_ = scan::kIdAll;  // scan::IdentityFile bits to read
 };
 
 }  // namespace

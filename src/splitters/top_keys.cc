@@ -44,6 +44,9 @@ class TopExeSplitter : public Splitter {
                     const scan::ParentMap&) const override {
     return TopExeKey(p);
   }
+  uint8_t IdentityFiles() const override {
+    return scan::kIdExe | scan::kIdCmdline;
+  }
 };
 
 class CmdlineSplitter : public Splitter {
@@ -68,6 +71,7 @@ class CmdlineSplitter : public Splitter {
     }
     return key;
   }
+  uint8_t IdentityFiles() const override { return scan::kIdCmdline; }
 
  private:
   size_t max_chars_;

@@ -258,7 +258,7 @@ void RaiseRollupPss(FakeProcSource::Process& p, uint64_t kib) {
 
 // Without the pss column and without -k, a round reads each process's
 // smaps once and no smaps_rollup (one walk of its page tables, not two),
-// and JSON's pss is null.
+// and JSON's pss is null. Grouped by exe, no cgroup file is read.
 TEST_F(TopLoopTest, WithoutThePssColumnNoRollupIsRead) {
   opts_.columns = profile::DefaultTopColumns();
   opts_.loop_seconds.reset();
@@ -268,8 +268,10 @@ TEST_F(TopLoopTest, WithoutThePssColumnNoRollupIsRead) {
   ASSERT_EQ(Run({}), kExitOk);
   EXPECT_EQ(smaps_reads_[0],
             (std::vector<std::string>{"10/smaps", "20/smaps", "30/smaps"}));
+  // Nor the cgroup, which grouping by exe does not look at.
   for (const std::string& r : fake_->reads()) {
     EXPECT_FALSE(r.ends_with("smaps_rollup")) << r;
+    EXPECT_FALSE(r.ends_with("/cgroup")) << r;
   }
   auto j = nlohmann::json::parse(out_.str());
   ASSERT_EQ(j["groups"].size(), 3u);
