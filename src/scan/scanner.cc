@@ -138,26 +138,34 @@ class ProcessReader {
     // after the scan, when some scanned process maps one (ReadHolders).
     if (!keep_(id, parents_)) return Outcome::kFiltered;
 
-    auto maps_text = h.ReadFile("maps");
-    if (!maps_text.ok()) return FailureOutcome(maps_text.status());
-    auto maps = ParseMaps(*maps_text);
-    if (!maps.ok()) return Outcome::kUnreadable;
-    NoteSysvAttachments(*maps, rec);
-    // Per mapping, its unlinked object (index in rec.unlinked) or -1.
-    std::vector<int> object_of;
-    if (options_.shm_holders) {
-      UnlinkedCollector objects(rec.unlinked);
-      object_of.reserve(maps->size());
-      for (const MapEntry& m : *maps) object_of.push_back(objects.AddMapping(m));
-    }
-    rec.shmem_maps = ShmemMapRefs(*maps, tmpfs_devices_);
-
-    if (read_pages_) {
-      Outcome o = ReadPages(h, *maps, object_of, rec, counts, budget_exceeded);
-      if (o != Outcome::kRecord) return o;
-    }
     const bool detail =
         options_.mapping_detail != ScanOptions::MappingDetail::kNone;
+    // maps: the ranges whose pagemap is read, and the shared memory objects
+    // (SysV segments, memfds, tmpfs files) a process maps, which only page
+    // accounting uses. A scan of full smaps without pages (top, snapshot,
+    // watch) has the same mapping lines in smaps and reads no maps.
+    if (read_pages_ || options_.shm_holders || !detail) {
+      auto maps_text = h.ReadFile("maps");
+      if (!maps_text.ok()) return FailureOutcome(maps_text.status());
+      auto maps = ParseMaps(*maps_text);
+      if (!maps.ok()) return Outcome::kUnreadable;
+      NoteSysvAttachments(*maps, rec);
+      // Per mapping, its unlinked object (index in rec.unlinked) or -1.
+      std::vector<int> object_of;
+      if (options_.shm_holders) {
+        UnlinkedCollector objects(rec.unlinked);
+        object_of.reserve(maps->size());
+        for (const MapEntry& m : *maps) {
+          object_of.push_back(objects.AddMapping(m));
+        }
+      }
+      rec.shmem_maps = ShmemMapRefs(*maps, tmpfs_devices_);
+      if (read_pages_) {
+        Outcome o =
+            ReadPages(h, *maps, object_of, rec, counts, budget_exceeded);
+        if (o != Outcome::kRecord) return o;
+      }
+    }
     const bool want_rollup = read_smaps_ || !rec.swap.empty();
     // With the full smaps read anyway, its sum can stand for smaps_rollup:
     // one walk of the page tables instead of two.
