@@ -86,6 +86,7 @@ class TopRunner {
     // selectors, for -g pid's command name, and for the mappings of the
     // executable itself (its text and data).
     identity_ = splitter_->IdentityFiles() | scan::kIdExe | scan::kIdCmdline;
+    rollup_ = NeedsRollup(opts);
   }
 
   // The rounds run on the sampler's schedule: one every -l seconds from
@@ -133,8 +134,8 @@ class TopRunner {
       return Wanted(p);
     };
     const bool cheap = n > 1 && opts_.k_kib.has_value();
-    round.rollup_read = NeedsRollup(opts_);
-    auto first = ScanOnce(ctx_, !cheap, round.rollup_read, identity_, base);
+    round.rollup_read = rollup_;
+    auto first = ScanOnce(ctx_, !cheap, rollup_, identity_, base);
     if (int* code = std::get_if<int>(&first)) return *code;
     scan::ScanResult& all = std::get<scan::ScanResult>(first);
     if (n == 1) {
@@ -235,6 +236,7 @@ class TopRunner {
   render::TopView view_;
   profile::GroupRollups prev_;
   uint8_t identity_ = scan::kIdAll;  // scan::IdentityFile bits to read
+  bool rollup_ = false;  // smaps_rollup read beside smaps (NeedsRollup)
 };
 
 }  // namespace

@@ -53,7 +53,9 @@ void RenderTopJson(const profile::TopRound& r, std::ostream& out) {
                     {"vanished", r.vanished},
                     {"self_excluded", r.self_excluded}};
   ordered_json groups = ordered_json::array();
-  for (const TopGroup& g : r.rows) groups.push_back(GroupJson(g, by_pid, r.rollup_read));
+  for (const TopGroup& g : r.rows) {
+    groups.push_back(GroupJson(g, by_pid, r.rollup_read));
+  }
   j["groups"] = std::move(groups);
   if (r.others) {
     ordered_json o = GroupJson(*r.others, false, r.rollup_read);

@@ -12,9 +12,6 @@
 
 namespace memstats::scan {
 
-// Identity: everything a filter or a splitter may look at. Cheap to read
-// (status, stat, cmdline, exe link, cgroup, and the environment variables
-// that were asked for).
 // The identity files a scan reads beyond stat and status (which give pid,
 // ppid, uid and comm): one bit each, so a caller reads only those its
 // filter, splitters and output look at (ScanOptions::identity).
@@ -25,6 +22,9 @@ enum IdentityFile : uint8_t {
   kIdAll = kIdCmdline | kIdExe | kIdCgroup,
 };
 
+// Identity: everything a filter or a splitter may look at. Cheap to read
+// (status, stat, and of cmdline, exe link, cgroup and the environment
+// variables those that were asked for).
 struct ProcessIdentity {
   int pid = 0;
   int ppid = 0;

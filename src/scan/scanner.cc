@@ -1,9 +1,9 @@
 #include "scan/scanner.h"
 
 #include <algorithm>
-#include <optional>
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
