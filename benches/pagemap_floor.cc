@@ -3,12 +3,16 @@
 // ones, nothing more, with N threads. memstats's time is reported as a ratio
 // to this, measured in the same script on the same processes.
 //
-//   pagemap_floor [--threads N] [--scan | --smaps | --rollup] PID...
+//   pagemap_floor [--threads N] [--scan | --scan-only | --smaps | --rollup]
+//                 PID...
 //
 // --scan uses the PAGEMAP_SCAN ioctl (Linux 6.7+) to find present ranges
-// first and reads only those. --smaps reads each process's /proc/PID/smaps
-// whole instead (the floor of memstats top and snapshot, which need every
-// mapping's Pss) and counts the bytes read; --rollup reads smaps_rollup.
+// first and reads only those. --scan-only stops at the ranges (present or
+// swapped, split where file and anonymous pages meet) and reads no entry:
+// the limit of a scan that takes a shared object's PFNs from a cache.
+// --smaps reads each process's /proc/PID/smaps whole instead (the floor of
+// memstats top and snapshot, which need every mapping's Pss) and counts the
+// bytes read; --rollup reads smaps_rollup.
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -38,8 +42,9 @@ struct pm_scan_arg {
       category_inverted, category_mask, category_anyof_mask, return_mask;
 };
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
-#define PAGE_IS_PRESENT (1 << 1)
-#define PAGE_IS_SWAPPED (1 << 2)
+#define PAGE_IS_FILE (1 << 2)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
 #endif
 
 struct Vma {
@@ -73,7 +78,10 @@ uint64_t CountPresent(int fd, uint64_t start, uint64_t end,
   return present;
 }
 
-uint64_t ReadProcess(int pid, bool scan) {
+enum class Mode { kRead, kScan, kScanOnly };
+
+uint64_t ReadProcess(int pid, Mode mode) {
+  const bool scan = mode != Mode::kRead;
   int fd = open(("/proc/" + std::to_string(pid) + "/pagemap").c_str(),
                 O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
@@ -94,8 +102,17 @@ uint64_t ReadProcess(int pid, bool scan) {
       arg.vec_len = regions.size();
       arg.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
       arg.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+      if (mode == Mode::kScanOnly) arg.return_mask |= PAGE_IS_FILE;
       long n = ioctl(fd, PAGEMAP_SCAN, &arg);
       if (n < 0) break;
+      if (mode == Mode::kScanOnly) {
+        for (long i = 0; i < n; ++i) {
+          present += (regions[i].end - regions[i].start) >> 12;
+        }
+        if (arg.walk_end <= at || arg.walk_end >= v.end) break;
+        at = arg.walk_end;
+        continue;
+      }
       // Ranges at most 64 pages apart are read together, as memstats does.
       for (long i = 0; i < n;) {
         uint64_t from = regions[i].start, to = regions[i].end;
@@ -130,14 +147,16 @@ uint64_t ReadWhole(int pid, const char* name) {
 
 int main(int argc, char** argv) {
   int threads = 1;
-  bool scan = false;
+  Mode mode = Mode::kRead;
   const char* whole = nullptr;  // --smaps, --rollup: the file to read
   std::vector<int> pids;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
       threads = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--scan")) {
-      scan = true;
+      mode = Mode::kScan;
+    } else if (!std::strcmp(argv[i], "--scan-only")) {
+      mode = Mode::kScanOnly;
     } else if (!std::strcmp(argv[i], "--smaps")) {
       whole = "smaps";
     } else if (!std::strcmp(argv[i], "--rollup")) {
@@ -153,14 +172,14 @@ int main(int argc, char** argv) {
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
       for (size_t i; (i = next.fetch_add(1)) < pids.size();) {
-        total += whole ? ReadWhole(pids[i], whole)
-                       : ReadProcess(pids[i], scan);
+        total += whole ? ReadWhole(pids[i], whole) : ReadProcess(pids[i], mode);
       }
     });
   }
   for (auto& t : pool) t.join();
-  double secs = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - t0).count();
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   std::printf("%s=%" PRIu64 " seconds=%.3f\n", whole ? "bytes" : "present",
               total.load(), secs);
 }

@@ -4,7 +4,9 @@
 Starts a workload of known shape with the project's layout helper
 (tests/e2e/layout_helper.cc), then in one run times
   - benches/pagemap_floor (plain pagemap reads; and with --scan, PAGEMAP_SCAN
-    first), the cost floor of page-level accounting, and
+    first), the cost floor of page-level accounting; --scan-only (the
+    PAGEMAP_SCAN ranges alone, no entry read), the limit of a scan that
+    takes shared objects' PFNs from a cache, and
   - memstats groups with three splitters (uid, an env variable, comm),
 each with 1 and 2 threads on the same processes, and prints the ratios and
 memstats's peak RSS (from wait4 of the child). Needs root. Usage:
@@ -209,9 +211,10 @@ def main():
         return
     base = a.baseline and os.path.join(a.baseline, "src/cli/memstats")
     extra = " baseline s | baseline ratio | baseline peak RSS MiB |" if base else ""
-    print("| scenario | threads | refs | floor s | floor+scan s | memstats s "
-          "| ratio | memstats peak RSS MiB |" + extra)
-    print("| --- " * (11 if base else 8) + "|")
+    print("| scenario | threads | refs | floor s | floor+scan s "
+          "| scan-only s | memstats s | ratio | ratio to scan-only "
+          "| memstats peak RSS MiB |" + extra)
+    print("| --- " * (13 if base else 10) + "|")
     for name in a.scenario or DEFAULT:
         helper, pids = start_helper(a.build, SCENARIOS[name])
         try:
@@ -221,16 +224,18 @@ def main():
                           ["groups", "--split-uid", "--split-env",
                            "MEMSTATS_E2E_ROLE", "--split-comm", "--json"])
                 commands = [[floor] + t + pids, [floor, "--scan"] + t + pids,
+                            [floor, "--scan-only"] + t + pids,
                             [memstats] + groups]
                 if base:
                     commands.append([base] + groups)
                 results = interleaved(commands, a.repeat)
-                (f, _, out), (fs, _, _), (m, rss, _) = results[:3]
+                (f, _, out), (fs, _, _), (so, _, _), (m, rss, _) = results[:4]
                 refs = out.decode().split()[0].split("=")[1]
-                row = "| %s | %d | %s | %.3f | %.3f | %.3f | %.2f | %.1f |" % (
-                    name, threads, refs, f, fs, m, m / f, rss)
+                row = ("| %s | %d | %s | %.3f | %.3f | %.3f | %.3f | %.2f "
+                       "| %.2f | %.1f |" % (name, threads, refs, f, fs, so, m,
+                                            m / f, m / so, rss))
                 if base:
-                    b, brss, _ = results[3]
+                    b, brss, _ = results[4]
                     row += " %.3f | %.2f | %.1f |" % (b, b / f, brss)
                 print(row, flush=True)
         finally:

@@ -24,6 +24,7 @@ class FakeProcSource : public scan::ProcSource {
     std::map<std::string, std::string> files;  // "status" -> text
     std::string exe;
     std::map<uint64_t, uint64_t> pagemap;      // vpn -> entry
+    uint64_t pagemap_entries_read = 0;         // by ReadPagemap, in all
     // ListTasks() answers these thread ids; empty means just the pid. A
     // thread's files go into `files` as "task/TID/syscall".
     std::vector<int> tasks;
@@ -154,7 +155,8 @@ class FakeProcSource : public scan::ProcSource {
       return p_->tasks;
     }
     // PAGEMAP_SCAN with memstats's category mask (scan::kScanPresentCategories)
-    // matched against the kernel's categories, as the ioctl matches them.
+    // matched against the kernel's categories, as the ioctl matches them,
+    // ranges cut where the returned categories change.
     absl::Status ScanPresent(uint64_t start, uint64_t end,
                              std::vector<Range>& ranges) override {
       if (!src_->pagemap_scan_) return ProcHandle::ScanPresent(start, end, ranges);
@@ -162,15 +164,15 @@ class FakeProcSource : public scan::ProcSource {
       const uint64_t page = src_->page_size_;
       for (auto it = p_->pagemap.lower_bound(start / page);
            it != p_->pagemap.end() && it->first < end / page; ++it) {
-        if (!(KernelScanCategories(it->second) &
-              scan::kScanPresentCategories)) {
-          continue;
-        }
+        const uint64_t c =
+            KernelScanCategories(it->second) & scan::kScanPresentCategories;
+        if (c == 0) continue;
         const uint64_t a = it->first * page;
-        if (!ranges.empty() && ranges.back().end == a) {
+        if (!ranges.empty() && ranges.back().end == a &&
+            ranges.back().categories == c) {
           ranges.back().end += page;
         } else {
-          ranges.push_back({a, a + page});
+          ranges.push_back({a, a + page, c});
         }
       }
       return absl::OkStatus();
@@ -188,6 +190,7 @@ class FakeProcSource : public scan::ProcSource {
     }
     absl::Status ReadPagemap(uint64_t vpn, std::span<uint64_t> out) override {
       if (absl::Status s = Touch("pagemap"); !s.ok()) return s;
+      p_->pagemap_entries_read += out.size();
       for (size_t i = 0; i < out.size(); ++i) {
         auto it = p_->pagemap.find(vpn + i);
         out[i] = it == p_->pagemap.end() ? 0 : it->second;

@@ -85,6 +85,9 @@ int RunCapture(const GlobalOptions& global, const CaptureArgs& a) {
   // as answers rather than dropping the process from the capture.
   options.read_smaps = false;
   options.shm_holders = true;
+  // Every window's entries are read, so that the capture can answer any
+  // process's pagemap (a replay on other threads reads in another order).
+  options.object_pages = false;
   for (const std::string& key : a.env) options.env_keys.insert(key);
   auto scanned = RunScan(ctx, options, nullptr, *budget);
   if (int* code = std::get_if<int>(&scanned)) return *code;

@@ -81,6 +81,7 @@ json GroupsJson(const sets::Report& report) {
   scan["migration_entries_as_pages"] = s.pfn_swap_entries;
   scan["pte_markers_excluded"] = s.pte_markers;
   scan["shmem_swap_unknown_objects"] = s.shmem_objects_unknown;
+  scan["shared_windows_reused"] = s.object_windows_reused;
   doc["scan"] = std::move(scan);
   json splits = json::array();
   for (const sets::SplitReport& split : report.splits) {

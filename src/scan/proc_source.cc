@@ -305,7 +305,8 @@ class LiveProcHandle : public ProcHandle {
         return ErrnoToStatus(errno, absl::StrCat(what_, "/pagemap"));
       }
       for (long i = 0; i < n; ++i) {
-        ranges.push_back({regions[i].start, regions[i].end});
+        ranges.push_back(
+            {regions[i].start, regions[i].end, regions[i].categories});
       }
       if (arg.walk_end <= start || arg.walk_end >= end) break;
       start = arg.walk_end;

@@ -62,11 +62,15 @@ class ProcHandle {
   }
 
   // Finds present or swapped pages in [start, end) with the PAGEMAP_SCAN
-  // ioctl (Linux 6.7+): fills `ranges` with [start, end) byte ranges.
-  // Returns UnimplementedError when the kernel or source cannot do it.
+  // ioctl (Linux 6.7+): appends to `ranges` [start, end) byte ranges, cut
+  // where the category changes. Returns UnimplementedError when the kernel
+  // or source cannot do it.
   struct Range {
     uint64_t start;
     uint64_t end;
+    // kPageIsPresent or kPageIsSwapped (pagemap.h): every page of the range
+    // is; 0 when the source cannot tell which.
+    uint64_t categories = 0;
   };
   virtual absl::Status ScanPresent(uint64_t start, uint64_t end,
                                    std::vector<Range>& ranges) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "scan/object_pages.h"
 #include "scan/pagemap.h"
 #include "scan/parallel.h"
 #include "scan/unlinked.h"
@@ -34,6 +35,7 @@ struct EntryCounts {
   uint64_t bad_pfns = 0;
   uint64_t pfn_swap = 0;
   uint64_t markers = 0;
+  uint64_t reused_windows = 0;  // ScanStats::object_windows_reused
 };
 
 // Why a process could not be read, from the status of the failing read.
@@ -66,15 +68,16 @@ class ProcessReader {
  public:
   // `read_pages` and `read_smaps` override the options' (Scan() turns
   // pagemap off for a page size it cannot decode).
-  ProcessReader(ProcSource& source, const ScanOptions& options,
-                bool read_pages, bool read_smaps, const ParentMap& parents,
-                const KeepFn& keep, SegmentStore& store,
+  ProcessReader(ProcSource& source, const ScanOptions& options, bool read_pages,
+                bool read_smaps, const ParentMap& parents, const KeepFn& keep,
+                SegmentStore& store, ObjectPages* objects,
                 TmpfsDevices tmpfs_devices)
       : source_(source),
         options_(options),
         read_pages_(read_pages),
         read_smaps_(read_smaps),
         store_(store),
+        objects_(objects),
         parents_(parents),
         keep_(keep),
         tmpfs_devices_(std::move(tmpfs_devices)) {}
@@ -279,10 +282,19 @@ class ProcessReader {
     // Windows follow the object offset for file and shared memory, so the
     // same part of an object falls in the same window in every process.
     Window& w = window_;
-    w.runs.clear();
-    w.exclusive = true;
+    w.Reset();
     w.key_delta = m.inode != 0 ? (m.offset >> kPageShift) - vpn : 0;
     w.end = vpn;
+    w.object.reset();
+    if (objects_ != nullptr && m.shared && m.inode != 0) {
+      w.object = ObjectName{m.dev_major, m.dev_minor, m.inode};
+      if (scan_works_.load(std::memory_order_relaxed) &&
+          objects_->Knows(*w.object)) {
+        absl::Status s = ReadKnownObject(h, vpn, end, rec, counts);
+        if (!s.ok()) return s;
+        return Flush(rec);
+      }
+    }
     bool scan = false;
     thread_local std::vector<ProcHandle::Range> ranges;
     while (vpn < end) {
@@ -324,6 +336,112 @@ class ProcessReader {
     return Flush(rec);
   }
 
+  // Reads [vpn, end) of a MAP_SHARED mapping of an object ObjectPages
+  // knows (window_.object). PAGEMAP_SCAN gives the present and swapped
+  // ranges; a window whose pages are all present, at the positions of a
+  // reading ObjectPages holds, takes that reading's segment. The other
+  // windows' ranges are read as usual (and remembered). The first window
+  // taken checks that its first page's PFN is the reading's: if not, the
+  // name stands for another object here and every window is read.
+  absl::Status ReadKnownObject(ProcHandle& h, uint64_t vpn, const uint64_t end,
+                               ProcessRecord& rec, EntryCounts& counts) {
+    Window& w = window_;
+    bool checked = false, same_object = false;
+    // Stretches to read, merged as the sparse path merges them.
+    uint64_t from = 0, to = 0;
+    auto read_queued = [&]() -> absl::Status {
+      if (from == to) return absl::OkStatus();
+      auto n = ReadRange(h, from, to, rec, counts);
+      from = to = 0;
+      return n.status();
+    };
+    auto queue = [&](uint64_t a, uint64_t b) -> absl::Status {
+      if (from != to && a - to <= kScanMergeGap) {
+        to = b;
+        return absl::OkStatus();
+      }
+      absl::Status s = read_queued();
+      from = a;
+      to = b;
+      return s;
+    };
+    thread_local std::vector<ProcHandle::Range> ranges;
+    thread_local std::vector<std::pair<uint64_t, uint64_t>> parts;
+    while (vpn < end) {
+      // Whole windows per call, up to kScanWindow pages.
+      const uint64_t stop_key =
+          (vpn + w.key_delta + kScanWindow) / kWindowPages * kWindowPages;
+      const uint64_t stop = std::min(end, stop_key - w.key_delta);
+      ranges.clear();
+      absl::Status s =
+          h.ScanPresent(vpn << kPageShift, stop << kPageShift, ranges);
+      if (absl::IsUnimplemented(s) || absl::IsInvalidArgument(s)) {
+        scan_works_.store(false, std::memory_order_relaxed);  // old kernel
+        if (absl::Status q = queue(vpn, end); !q.ok()) return q;
+        return read_queued();
+      }
+      if (!s.ok()) return s;
+      size_t i = 0;
+      uint64_t at = ranges.empty() ? 0 : ranges[0].start >> kPageShift;
+      while (i < ranges.size()) {
+        // The window holding page `at`, and its ranges' parts.
+        const uint64_t key = at + w.key_delta;
+        const uint64_t window_end = at + (kWindowPages - key % kWindowPages);
+        const uint64_t base = key - key % kWindowPages;
+        WindowPattern pattern;
+        bool all_present = true;
+        parts.clear();
+        while (i < ranges.size()) {
+          const uint64_t a = std::max(at, ranges[i].start >> kPageShift);
+          if (a >= window_end) break;
+          const uint64_t b = std::min(ranges[i].end >> kPageShift, window_end);
+          parts.emplace_back(a, b);
+          if (ranges[i].categories != kPageIsPresent) all_present = false;
+          const auto pa = static_cast<uint16_t>(a + w.key_delta - base);
+          const auto pb = static_cast<uint16_t>(b + w.key_delta - base);
+          if (!pattern.empty() && pattern.back().second == pa) {
+            pattern.back().second = pb;
+          } else {
+            pattern.push_back({pa, pb});
+          }
+          if (b < ranges[i].end >> kPageShift) {
+            at = b;  // the range goes on in the next window
+            break;
+          }
+          if (++i < ranges.size()) at = ranges[i].start >> kPageShift;
+        }
+        uint32_t id = ObjectPages::kNone;
+        if (all_present && (!checked || same_object)) {
+          id = objects_->Find(*w.object, key / kWindowPages, pattern);
+        }
+        if (id != ObjectPages::kNone && !checked) {
+          checked = true;
+          uint64_t e = 0;
+          absl::Status r =
+              h.ReadPagemap(parts[0].first, std::span<uint64_t>(&e, 1));
+          if (!r.ok()) return r;
+          same_object = PmIsPresent(e) && (e & kPmFileOrShared) &&
+                        PmPfn(e) == store_.FirstPfn(id);
+          if (!same_object) id = ObjectPages::kNone;
+        }
+        if (id != ObjectPages::kNone) {
+          if (absl::Status q = read_queued(); !q.ok()) return q;
+          if (absl::Status f = Flush(rec); !f.ok()) return f;
+          store_.MarkShared(id);
+          if (absl::Status f = Append(rec, id); !f.ok()) return f;
+          w.end = window_end;
+          ++counts.reused_windows;
+          continue;
+        }
+        for (const auto& [a, b] : parts) {
+          if (absl::Status q = queue(a, b); !q.ok()) return q;
+        }
+      }
+      vpn = stop;
+    }
+    return read_queued();
+  }
+
   // The window being filled: its runs, where it ends, and the offset from
   // a virtual page number to its key (object page or address page).
   struct Window {
@@ -332,18 +450,40 @@ class ProcessReader {
     bool exclusive = true;
     uint64_t end = 0;
     uint64_t key_delta = 0;
+    // For ObjectPages: the object of a MAP_SHARED mapping (else none), the
+    // window's index in it, the positions of its present pages, and
+    // whether every entry read in it was a page of the object kept in runs.
+    std::optional<ObjectName> object;
+    uint64_t index = 0;
+    WindowPattern pattern;
+    bool whole = true;
+
+    void Reset() {
+      runs.clear();
+      exclusive = true;
+      pattern.clear();
+      whole = true;
+    }
   };
 
-  // Stores the window's runs as a segment of the record.
+  // Stores the window's runs as a segment of the record (and, when it is a
+  // whole window of a shared object, in ObjectPages).
   absl::Status Flush(ProcessRecord& rec) {
     Window& w = window_;
     if (w.runs.empty()) {
-      w.exclusive = true;
+      w.Reset();
       return absl::OkStatus();
     }
     const uint32_t id = store_.Intern(w.runs, w.exclusive);
-    w.runs.clear();
-    w.exclusive = true;
+    if (id != SegmentStore::kFailed && w.object && w.whole) {
+      objects_->Add(*w.object, w.index, w.pattern, id);
+    }
+    w.Reset();
+    return Append(rec, id);
+  }
+
+  // Adds segment `id` (kFailed: the budget refused it) to the record.
+  absl::Status Append(ProcessRecord& rec, uint32_t id) {
     if (id == SegmentStore::kFailed ||
         !Reserve(rec.segments, 1, options_.budget)) {
       return Exhausted();
@@ -352,15 +492,15 @@ class ProcessReader {
     return absl::OkStatus();
   }
 
-  // Adds a present page to the window's runs.
-  void AddPage(uint64_t pfn, uint64_t limit, EntryCounts& counts) {
+  // Adds a present page to the window's runs; false when it counts nowhere.
+  bool AddPage(uint64_t pfn, uint64_t limit, EntryCounts& counts) {
     if (pfn == 0) {
       ++counts.zero_pfns;
-      return;
+      return false;
     }
     if (pfn >= limit) {
       ++counts.bad_pfns;
-      return;
+      return false;
     }
     std::vector<PfnRun>& runs = window_.runs;
     if (!runs.empty() && runs.back().pfn + runs.back().count == pfn) {
@@ -368,6 +508,7 @@ class ProcessReader {
     } else {
       runs.push_back({pfn, 1});
     }
+    return true;
   }
 
   // Reads and decodes the entries of [vpn, end); returns how many were
@@ -392,13 +533,24 @@ class ProcessReader {
           if (absl::Status f = Flush(rec); !f.ok()) return f;
           const uint64_t key = vpn + i + w.key_delta;
           w.end = vpn + i + (kWindowPages - key % kWindowPages);
+          w.index = key / kWindowPages;
         }
         if (PmIsPresent(e)) {
           ++used;
           if (!(e & kPmExclusive)) w.exclusive = false;
-          AddPage(PmPfn(e), limit, counts);
+          const bool kept = AddPage(PmPfn(e), limit, counts);
+          if (w.object) {
+            if (kept && (e & kPmFileOrShared)) {
+              AddToPattern(w.pattern,
+                           static_cast<uint16_t>((vpn + i + w.key_delta) %
+                                                 kWindowPages));
+            } else {
+              w.whole = false;
+            }
+          }
         } else if (PmIsSwapped(e)) {
           ++used;
+          w.whole = false;
           switch (PmSwapEntryKind(e)) {
             case SwapEntryKind::kSwap:
               if (!Reserve(rec.swap, 1, options_.budget)) return Exhausted();
@@ -432,6 +584,7 @@ class ProcessReader {
   const bool read_pages_;
   const bool read_smaps_;
   SegmentStore& store_;
+  ObjectPages* const objects_;  // null: ScanOptions::object_pages off
   std::atomic<bool> scan_works_{true};
   const ParentMap& parents_;
   const KeepFn& keep_;
@@ -627,11 +780,14 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
   std::atomic<uint64_t> bad_pfns{0};
   std::atomic<uint64_t> pfn_swap{0};
   std::atomic<uint64_t> markers{0};
+  std::atomic<uint64_t> reused_windows{0};
   std::atomic<size_t> done{0};
   std::atomic<bool> exhausted{false};
   result.segments = std::make_unique<SegmentStore>(options.budget);
-  ProcessReader reader(source, options, read_pages, read_smaps,
-                       result.parents, keep, *result.segments,
+  std::optional<ObjectPages> objects;
+  if (options.object_pages) objects.emplace(options.budget);
+  ProcessReader reader(source, options, read_pages, read_smaps, result.parents,
+                       keep, *result.segments, objects ? &*objects : nullptr,
                        ReadTmpfsDevices(source));
 
   arena.execute([&] {
@@ -645,6 +801,8 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
       bad_pfns.fetch_add(counts.bad_pfns, std::memory_order_relaxed);
       pfn_swap.fetch_add(counts.pfn_swap, std::memory_order_relaxed);
       markers.fetch_add(counts.markers, std::memory_order_relaxed);
+      reused_windows.fetch_add(counts.reused_windows,
+                               std::memory_order_relaxed);
       if (over) exhausted.store(true);
       if (outcomes[i] != Outcome::kRecord) {
         if (options.budget != nullptr) {
@@ -703,6 +861,7 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
   stats.out_of_range_pfns = bad_pfns.load();
   stats.pfn_swap_entries = pfn_swap.load();
   stats.pte_markers = markers.load();
+  stats.object_windows_reused = reused_windows.load();
   bool any_real_pfn = false;
   for (const ProcessRecord& r : result.processes) {
     if (!r.segments.empty()) {
@@ -728,11 +887,11 @@ absl::StatusOr<ScanResult> Scan(ProcSource& source, const ScanOptions& options,
     auto segs = ParseSysvShm(*shm);
     if (segs.ok()) result.sysv = std::move(*segs);
   }
-  result.shmem_objects = ReadShmemObjects(source, result.processes,
-                                          &stats.shmem_objects_unknown);
-  stats.seconds = std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
+  result.shmem_objects =
+      ReadShmemObjects(source, result.processes, &stats.shmem_objects_unknown);
+  stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   return result;
 }
 

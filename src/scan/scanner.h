@@ -81,6 +81,12 @@ struct ScanOptions {
   // read after the scan, and only when a scanned process maps an unlinked
   // object: otherwise there is nothing a holder could keep alive.
   bool shm_holders = false;
+  // A MAP_SHARED mapping of an object whose windows another process's
+  // read already holds (ObjectPages) is walked with PAGEMAP_SCAN, and a
+  // window whose pages are present where they were then takes that read's
+  // PFNs instead of reading its entries again. Off for a capture, which
+  // must hold every entry it answers with.
+  bool object_pages = true;
   MemoryBudget* budget = nullptr;             // may be null: no cap
   // Called from the scan threads as processes finish; must be thread-safe.
   std::function<void(size_t done, size_t total)> progress;
@@ -105,6 +111,9 @@ struct ScanStats {
   // device-private), counted as that page, and PTE markers, counted nowhere.
   uint64_t pfn_swap_entries = 0;
   uint64_t pte_markers = 0;
+  // Windows (kWindowPages) of shared objects whose PFNs came from another
+  // process's read (ScanOptions::object_pages), not from pagemap.
+  uint64_t object_windows_reused = 0;
   // Why page-level numbers (RSS/USS by page) cannot be had from this scan,
   // or empty: PFNs hidden (no CAP_SYS_ADMIN), or a page size other than
   // scan::kPageSize. Then every record has its smaps_rollup read, so PSS

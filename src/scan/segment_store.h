@@ -44,6 +44,21 @@ class SegmentStore {
   // every Intern() of it says so.
   uint32_t Intern(std::span<const PfnRun> runs, bool exclusive = false);
 
+  // Segment `id` is used once more without being read again (ObjectPages
+  // gave it): its pages are not mapped once any more.
+  void MarkShared(uint32_t id) {
+    Shard& s = shards_[id & kShardMask];
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.exclusive[id >> kShardBits] = 0;
+  }
+
+  // The first PFN of segment `id`; may run while Intern() does.
+  uint64_t FirstPfn(uint32_t id) {
+    Shard& s = shards_[id & kShardMask];
+    std::lock_guard<std::mutex> lock(s.mu);
+    return s.segments[id >> kShardBits].front().pfn;
+  }
+
   // Whether every page of segment `id` was read exclusively mapped: the
   // kernel saw one page-table reference to it in the whole system (see
   // PageCatalog, which then needs no kpagecount for it).

@@ -123,7 +123,8 @@ TEST(FaultRenderTest, JsonIsValidAndFaultsAreCounted) {
       "invalid_pfns_excluded": 0, "kernel_threads": 0,
       "migration_entries_as_pages": 0, "pte_markers_excluded": 0,
       "processes_scanned": 3, "seconds": 0.0, "self_excluded": false,
-      "shmem_swap_unknown_objects": 0, "threads": 2,
+      "shmem_swap_unknown_objects": 0, "shared_windows_reused": 0,
+      "threads": 2,
       "unreadable": 2, "unreadable_pids": [13, 14], "vanished": 1,
       "zero_pages_excluded": 0})"));
   const nlohmann::json& split = doc["splits"][0];
