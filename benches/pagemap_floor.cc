@@ -8,8 +8,10 @@
 //
 // --scan uses the PAGEMAP_SCAN ioctl (Linux 6.7+) to find present ranges
 // first and reads only those. --scan-only stops at the ranges (present or
-// swapped, split where file and anonymous pages meet) and reads no entry:
-// the limit of a scan that takes a shared object's PFNs from a cache.
+// swapped) and reads no entry: the limit of a scan that takes shared
+// objects' PFNs from a cache (memstats asks PAGEMAP_SCAN the same; asking
+// for PAGE_IS_FILE too makes the kernel look at every page's struct page,
+// which on Linux 6.18 costs about what reading the entries does).
 // --smaps reads each process's /proc/PID/smaps whole instead (the floor of
 // memstats top and snapshot, which need every mapping's Pss) and counts the
 // bytes read; --rollup reads smaps_rollup.
@@ -42,7 +44,6 @@ struct pm_scan_arg {
       category_inverted, category_mask, category_anyof_mask, return_mask;
 };
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
-#define PAGE_IS_FILE (1 << 2)
 #define PAGE_IS_PRESENT (1 << 3)
 #define PAGE_IS_SWAPPED (1 << 4)
 #endif
@@ -102,7 +103,6 @@ uint64_t ReadProcess(int pid, Mode mode) {
       arg.vec_len = regions.size();
       arg.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
       arg.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
-      if (mode == Mode::kScanOnly) arg.return_mask |= PAGE_IS_FILE;
       long n = ioctl(fd, PAGEMAP_SCAN, &arg);
       if (n < 0) break;
       if (mode == Mode::kScanOnly) {

@@ -6,7 +6,7 @@ Starts a workload of known shape with the project's layout helper
   - benches/pagemap_floor (plain pagemap reads; and with --scan, PAGEMAP_SCAN
     first), the cost floor of page-level accounting; --scan-only (the
     PAGEMAP_SCAN ranges alone, no entry read), the limit of a scan that
-    takes shared objects' PFNs from a cache, and
+    takes shared objects' PFNs from a cache (ObjectPages), and
   - memstats groups with three splitters (uid, an env variable, comm),
 each with 1 and 2 threads on the same processes, and prints the ratios and
 memstats's peak RSS (from wait4 of the child). Needs root. Usage:
