@@ -256,6 +256,35 @@ TEST(ScannerObjectPagesTest, WindowsWithPagesLeftOutAreNotRemembered) {
             (std::vector<PfnRun>{{kFirstPfn, kPages}}));
 }
 
+// Many mappers on two threads (the TSan run checks ObjectPages here): the
+// same pages as reading every mapper, whichever reads first.
+TEST(ScannerObjectPagesTest, ParallelMappersGiveTheSamePages) {
+  FakeProcSource src;
+  src.EnablePagemapScan();
+  for (int pid = 10; pid < 42; ++pid) {
+    std::vector<uint64_t> pfns = AllPresent();
+    if (pid % 3 == 0) pfns[pid] = 0;  // some read their own first window
+    AddMapper(src, pid, pfns);
+  }
+  ScanOptions on = OneThread();
+  on.threads = 2;
+  ScanOptions off = on;
+  off.object_pages = false;
+  auto a = Scan(src, on, KeepAll());
+  auto b = Scan(src, off, KeepAll());
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  ASSERT_EQ(a->processes.size(), 32u);
+  ASSERT_EQ(b->processes.size(), 32u);
+  for (size_t i = 0; i < 32; ++i) {
+    EXPECT_EQ(ExpandPages(*a->segments, a->processes[i]),
+              ExpandPages(*b->segments, b->processes[i]))
+        << a->processes[i].id.pid;
+  }
+  EXPECT_GT(a->stats.object_windows_reused, 0u);
+  EXPECT_EQ(b->stats.object_windows_reused, 0u);
+}
+
 // Without PAGEMAP_SCAN (before Linux 6.7) every mapper is read.
 TEST(ScannerObjectPagesTest, WithoutPagemapScanEveryMapperIsRead) {
   FakeProcSource src;
