@@ -58,6 +58,9 @@ class FakeProcSource : public scan::ProcSource {
   // Answer ScanPresent() as the kernel's PAGEMAP_SCAN does (else it is
   // unsupported, as before Linux 6.7).
   void EnablePagemapScan() { pagemap_scan_ = true; }
+  // ScanPresent() answers ranges without their categories (0), as a
+  // capture's replay does.
+  void HideScanCategories() { scan_categories_ = false; }
 
   // Every read as "PID/file" or "kpageflags@PFN", in order (a task list as
   // "PID/task").
@@ -172,7 +175,7 @@ class FakeProcSource : public scan::ProcSource {
             ranges.back().categories == c) {
           ranges.back().end += page;
         } else {
-          ranges.push_back({a, a + page, c});
+          ranges.push_back({a, a + page, src_->scan_categories_ ? c : 0});
         }
       }
       return absl::OkStatus();
@@ -240,6 +243,7 @@ class FakeProcSource : public scan::ProcSource {
   int kpage_errno_ = 0;
   uint64_t page_size_ = 4096;
   bool pagemap_scan_ = false;
+  bool scan_categories_ = true;
   mutable std::mutex mu_;
   std::vector<std::string> reads_;
 };

@@ -101,8 +101,11 @@ class ReplayHandle : public scan::ProcHandle {
     return absl::OkStatus();
   }
 
-  // The present (or swapped) stretches of [start, end), merged: the
-  // scanner reads what they cover, which is all it needs from them.
+  // The present and the swapped stretches of [start, end), as the kernel
+  // gives them: the scanner reads what they cover, or takes a shared
+  // object's window from another process's read (scan::ObjectPages). A
+  // run's entries are all present or all swapped (they differ in the PFN
+  // or swap offset only).
   absl::Status ScanPresent(uint64_t start, uint64_t end,
                            std::vector<Range>& ranges) override {
     const uint64_t first = start >> scan::kPageShift;
@@ -112,13 +115,20 @@ class ReplayHandle : public scan::ProcHandle {
     }
     for (auto it = FirstRunEndingAfter(first);
          it != p_.pagemap.end() && it->vpn < last; ++it) {
+      const uint64_t category = scan::PmIsPresent(it->entry)
+                                    ? scan::kPageIsPresent
+                                : scan::PmIsSwapped(it->entry)
+                                    ? scan::kPageIsSwapped
+                                    : 0;
+      if (category == 0) continue;  // flags alone: no page, no swap
       const uint64_t from = std::max(it->vpn, first) << scan::kPageShift;
       const uint64_t to = std::min(it->vpn + it->count, last)
                           << scan::kPageShift;
-      if (!ranges.empty() && ranges.back().end == from) {
+      if (!ranges.empty() && ranges.back().end == from &&
+          ranges.back().categories == category) {
         ranges.back().end = to;
       } else {
-        ranges.push_back({from, to});
+        ranges.push_back({from, to, category});
       }
     }
     return absl::OkStatus();

@@ -289,6 +289,7 @@ class ProcessReader {
     if (objects_ != nullptr && m.shared && m.inode != 0) {
       w.object = ObjectName{m.dev_major, m.dev_minor, m.inode};
       if (scan_works_.load(std::memory_order_relaxed) &&
+          scan_categories_.load(std::memory_order_relaxed) &&
           objects_->Knows(*w.object)) {
         absl::Status s = ReadKnownObject(h, vpn, end, rec, counts);
         if (!s.ok()) return s;
@@ -392,6 +393,11 @@ class ProcessReader {
         bool all_present = true;
         parts.clear();
         while (i < ranges.size()) {
+          if (ranges[i].categories == 0) {
+            // A source that cannot tell present from swapped (a capture's
+            // replay): no window can be taken; later mappings read plainly.
+            scan_categories_.store(false, std::memory_order_relaxed);
+          }
           const uint64_t a = std::max(at, ranges[i].start >> kPageShift);
           if (a >= window_end) break;
           const uint64_t b = std::min(ranges[i].end >> kPageShift, window_end);
@@ -586,6 +592,8 @@ class ProcessReader {
   SegmentStore& store_;
   ObjectPages* const objects_;  // null: ScanOptions::object_pages off
   std::atomic<bool> scan_works_{true};
+  // ProcHandle::ScanPresent tells present from swapped (ReadKnownObject).
+  std::atomic<bool> scan_categories_{true};
   const ParentMap& parents_;
   const KeepFn& keep_;
   const TmpfsDevices tmpfs_devices_;

@@ -58,6 +58,8 @@ void Erase(json& j) {
       "seconds",  "time",           "meminfo",       "filtered_out",
       "kernel_threads", "existing", "vanished",      "vanished_pids",
       "unreadable", "unreadable_pids",
+      // Which process read a shared object first depends on the threads.
+      "shared_windows_reused",
       // The PSS of the libraries' page cache, which every process on the
       // machine that maps libc shares: it moves with the other builds.
       "pss", "pss_file", "text", "ptotal", "percent",

@@ -285,6 +285,29 @@ TEST(ScannerObjectPagesTest, ParallelMappersGiveTheSamePages) {
   EXPECT_EQ(b->stats.object_windows_reused, 0u);
 }
 
+// A source whose PAGEMAP_SCAN cannot tell present from swapped (a
+// capture's replay): nothing is taken, and once that is known the later
+// mappings are read as plain mappings are, without a scan first.
+TEST(ScannerObjectPagesTest, RangesWithoutCategoriesAreRead) {
+  FakeProcSource src;
+  src.EnablePagemapScan();
+  src.HideScanCategories();
+  for (int pid : {10, 11, 12}) AddMapper(src, pid, AllPresent());
+  auto r = Scan(src, OneThread(), KeepAll());
+  ASSERT_OK(r);
+  EXPECT_EQ(r->stats.object_windows_reused, 0u);
+  for (int pid : {10, 11, 12}) {
+    EXPECT_EQ(ExpandPages(*r->segments, Record(*r, pid)),
+              (std::vector<PfnRun>{{kFirstPfn, kPages}}))
+        << pid;
+  }
+  const std::vector<std::string> reads = src.reads();
+  EXPECT_NE(std::find(reads.begin(), reads.end(), "11/pagemap_scan"),
+            reads.end());
+  EXPECT_EQ(std::find(reads.begin(), reads.end(), "12/pagemap_scan"),
+            reads.end());
+}
+
 // Without PAGEMAP_SCAN (before Linux 6.7) every mapper is read.
 TEST(ScannerObjectPagesTest, WithoutPagemapScanEveryMapperIsRead) {
   FakeProcSource src;
