@@ -115,11 +115,10 @@ class ReplayHandle : public scan::ProcHandle {
     }
     for (auto it = FirstRunEndingAfter(first);
          it != p_.pagemap.end() && it->vpn < last; ++it) {
-      const uint64_t category = scan::PmIsPresent(it->entry)
-                                    ? scan::kPageIsPresent
-                                : scan::PmIsSwapped(it->entry)
-                                    ? scan::kPageIsSwapped
-                                    : 0;
+      const uint64_t category =
+          scan::PmIsPresent(it->entry)   ? scan::kPageIsPresent
+          : scan::PmIsSwapped(it->entry) ? scan::kPageIsSwapped
+                                         : 0;
       if (category == 0) continue;  // flags alone: no page, no swap
       const uint64_t from = std::max(it->vpn, first) << scan::kPageShift;
       const uint64_t to = std::min(it->vpn + it->count, last)

@@ -31,9 +31,8 @@ std::string MaskSeconds(const std::string& json) {
   static const std::regex kSeconds("\"seconds\": ?[0-9.e+-]+");
   static const std::regex kTime("\"time\": ?\"[0-9]{2}:[0-9]{2}:[0-9]{2}\"");
   static const std::regex kReused("\"shared_windows_reused\": ?[0-9]+");
-  std::string out =
-      std::regex_replace(std::regex_replace(json, kSeconds, "\"seconds\":X"),
-                         kTime, "\"time\":X");
+  std::string out = std::regex_replace(
+      std::regex_replace(json, kSeconds, "\"seconds\":X"), kTime, "\"time\":X");
   return std::regex_replace(out, kReused, "\"shared_windows_reused\":X");
 }
 
