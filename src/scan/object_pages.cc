@@ -10,6 +10,10 @@ constexpr uint64_t kReadingBytes = 96;
 
 }  // namespace
 
+ObjectPages::~ObjectPages() {
+  if (budget_ != nullptr) budget_->Release(charged_.load());
+}
+
 void ObjectPages::Add(const ObjectName& object, uint64_t window,
                       const WindowPattern& pattern, uint32_t segment) {
   const WindowKey key{object, window};
@@ -24,7 +28,10 @@ void ObjectPages::Add(const ObjectName& object, uint64_t window,
         if (r.pattern == pattern) return;
       }
     }
-    if (budget_ != nullptr && !budget_->TryCharge(kReadingBytes)) return;
+    if (budget_ != nullptr) {
+      if (!budget_->TryCharge(kReadingBytes)) return;
+      charged_.fetch_add(kReadingBytes, std::memory_order_relaxed);
+    }
     ws.windows[key].push_back({pattern, segment});
   }
   NameShard& ns = names_[absl::HashOf(object) % kShards];

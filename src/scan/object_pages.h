@@ -25,6 +25,7 @@
 #define MEMSTATS_SCAN_OBJECT_PAGES_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <utility>
@@ -70,6 +71,10 @@ class ObjectPages {
   static constexpr size_t kMaxPatterns = 4;
 
   explicit ObjectPages(MemoryBudget* budget = nullptr) : budget_(budget) {}
+  // Gives the budget back what the readings were charged.
+  ~ObjectPages();
+  ObjectPages(const ObjectPages&) = delete;
+  ObjectPages& operator=(const ObjectPages&) = delete;
 
   // Remembers that window `window` of `object` had its pages present at
   // `pattern` (REQUIRES: not empty), stored as segment `segment`. The first
@@ -114,6 +119,7 @@ class ObjectPages {
   };
 
   MemoryBudget* budget_;
+  std::atomic<uint64_t> charged_{0};
   std::array<WindowShard, kShards> windows_;
   std::array<NameShard, kShards> names_;
 };

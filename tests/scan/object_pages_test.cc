@@ -60,6 +60,17 @@ TEST(ObjectPagesTest, ABudgetThatRefusesLeavesItUnremembered) {
   EXPECT_EQ(budget.used(), 0u);
 }
 
+TEST(ObjectPagesTest, GivesTheBudgetBackWhenDone) {
+  MemoryBudget budget;
+  {
+    ObjectPages pages(&budget);
+    pages.Add(kFile, 0, {{0, 512}}, 1);
+    pages.Add(kFile, 1, {{0, 512}}, 2);
+    EXPECT_GT(budget.used(), 0u);
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
 TEST(ObjectPagesTest, PatternsMergeTouchingPositions) {
   WindowPattern p;
   AddToPattern(p, 0);
