@@ -53,14 +53,17 @@ struct ObjectName {
 // ascending and not touching.
 using WindowPattern = absl::InlinedVector<std::pair<uint16_t, uint16_t>, 2>;
 
-// Appends page position `pos` (above every position already in) to
-// `pattern`.
-inline void AddToPattern(WindowPattern& pattern, uint16_t pos) {
-  if (!pattern.empty() && pattern.back().second == pos) {
-    ++pattern.back().second;
+// Appends positions [from, to) (above every position already in) to
+// `pattern`, extending its last range when they touch.
+inline void AddToPattern(WindowPattern& pattern, uint16_t from, uint16_t to) {
+  if (!pattern.empty() && pattern.back().second == from) {
+    pattern.back().second = to;
   } else {
-    pattern.push_back({pos, static_cast<uint16_t>(pos + 1)});
+    pattern.push_back({from, to});
   }
+}
+inline void AddToPattern(WindowPattern& pattern, uint16_t pos) {
+  AddToPattern(pattern, pos, static_cast<uint16_t>(pos + 1));
 }
 
 class ObjectPages {

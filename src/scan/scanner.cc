@@ -403,13 +403,8 @@ class ProcessReader {
           const uint64_t b = std::min(ranges[i].end >> kPageShift, window_end);
           parts.emplace_back(a, b);
           if (ranges[i].categories != kPageIsPresent) all_present = false;
-          const auto pa = static_cast<uint16_t>(a + w.key_delta - base);
-          const auto pb = static_cast<uint16_t>(b + w.key_delta - base);
-          if (!pattern.empty() && pattern.back().second == pa) {
-            pattern.back().second = pb;
-          } else {
-            pattern.push_back({pa, pb});
-          }
+          AddToPattern(pattern, static_cast<uint16_t>(a + w.key_delta - base),
+                       static_cast<uint16_t>(b + w.key_delta - base));
           if (b < ranges[i].end >> kPageShift) {
             at = b;  // the range goes on in the next window
             break;
