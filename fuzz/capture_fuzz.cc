@@ -3,24 +3,39 @@
 // decoders), with the content checksum off so that changed bytes reach the
 // decoders. Whatever parses is replayed: a scan of it, its kpageflags and
 // a pagemap read of every process must give an answer or an error, never a
-// crash; and it must survive a write and a second read unchanged in size.
+// crash (every window of page runs is decoded by a pagemap read of its
+// pages); and it must survive a write and a second read unchanged in size.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "capture/capture_file.h"
 #include "capture/replay_source.h"
 #include "scan/scanner.h"
+#include "scan/segment_store.h"
 
 namespace {
 
 using memstats::capture::CaptureData;
 
 void Replay(CaptureData data) {
+  // Every window of page runs, decoded by a pagemap read of its pages
+  // (the scan reads only the present and swapped stretches).
+  std::vector<std::pair<int, memstats::capture::PageWindows::Window>> windows;
+  for (const auto& [pid, p] : data.processes) {
+    for (const auto& w : p.page_windows.windows) windows.emplace_back(pid, w);
+  }
   auto source = memstats::capture::NewReplaySource(std::move(data), "fuzz");
+  std::vector<uint64_t> entries(memstats::scan::kWindowPages);
+  for (const auto& [pid, w] : windows) {
+    auto h = source->OpenProcess(pid);
+    if (!h.ok()) continue;
+    (void)(*h)->ReadPagemap(w.index * memstats::scan::kWindowPages, entries);
+  }
   memstats::scan::ScanOptions options;
   options.threads = 1;
   options.shm_holders = true;

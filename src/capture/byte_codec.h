@@ -62,6 +62,12 @@ class ByteReader {
   // left, so a corrupt count cannot make the caller reserve too much.
   bool Count(uint64_t& n) { return Varint(n) && n <= in_.size() - pos_; }
   bool AtEnd() const { return pos_ == in_.size(); }
+  // What is left of the input, as a view; the reader is then at its end.
+  std::string_view Rest() {
+    const std::string_view v = in_.substr(pos_);
+    pos_ = in_.size();
+    return v;
+  }
 
  private:
   std::string_view in_;

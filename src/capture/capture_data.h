@@ -14,15 +14,18 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "capture/page_windows.h"
 #include "scan/shmem_object.h"
 
 namespace memstats::capture {
 
 // The name and version in a capture's meta table. A reader refuses any
 // other version. 2: the checksum covers the compressed blobs, and each
-// process's page runs carry their length (decoded side by side).
+// process's page runs carry their length (decoded side by side). 3: the
+// page runs are stored window by window, beside the present and swapped
+// stretches (page_windows.h), and decoded only when a read needs them.
 inline constexpr char kFormatName[] = "memstats-capture";
-inline constexpr int kFormatVersion = 2;
+inline constexpr int kFormatVersion = 3;
 
 // One answer of the live source: its text, or the error it gave (code and
 // message), replayed as the same Status.
@@ -73,9 +76,12 @@ struct CapturedProcess {
   // ListTasks()/ListFds() as space-separated numbers.
   std::map<std::string, Answer> answers;
   // The pages whose pagemap entries were read (every mapping), and the
-  // non-zero entries among them, sorted by vpn.
+  // non-zero entries among them, sorted by vpn: as recorded (`pagemap`,
+  // what a capture writes), or as a capture file stores them
+  // (`page_windows`, what reading one gives; `pagemap` is then empty).
   std::vector<VpnRange> covered;
   std::vector<PagemapRun> pagemap;
+  PageWindows page_windows;
   std::vector<ShmemAnswer> shmem;
 };
 

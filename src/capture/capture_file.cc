@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -19,7 +20,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "capture/byte_codec.h"
+#include "capture/page_windows.h"
 #include "history/sqlite.h"
+#include "scan/huge_page_allocator.h"
 #include "scan/parallel.h"
 #include "tbb/task_arena.h"
 
@@ -46,13 +49,6 @@ uint64_t Fnv1a(uint64_t h, std::string_view bytes) {
   return h;
 }
 constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
-
-uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-int64_t UnZigZag(uint64_t v) {
-  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
-}
 
 void PutAnswer(ByteWriter& w, const Answer& a) {
   w.Varint(static_cast<uint64_t>(a.code));
@@ -140,11 +136,10 @@ bool DecodeProcesses(std::string_view bytes, CaptureData& d) {
 
 // pagemap: count, then per process: pid and the length in bytes of the
 // rest (so that processes decode side by side): covered ranges as (gap
-// from the previous end, length); runs as (gap from the previous run's
-// end, count, entry flags (bits 55-63), zigzag difference of the low 55
-// bits from what continuing the previous run would give).
-constexpr uint64_t kLowBits = (uint64_t{1} << 55) - 1;
-
+// from the previous end, length); the present and swapped stretches as
+// (gap, length, kind); the windows as (index, less the previous one's,
+// byte length); then the windows' runs (page_windows.cc), decoded when a
+// replay reads them.
 std::string EncodeProcessPagemap(const CapturedProcess& p) {
   ByteWriter w;
   w.Varint(p.covered.size());
@@ -154,18 +149,25 @@ std::string EncodeProcessPagemap(const CapturedProcess& p) {
     w.Varint(c.end - c.first);
     at = c.end;
   }
-  w.Varint(p.pagemap.size());
+  const PageWindows stored =
+      p.pagemap.empty() ? PageWindows{} : StoreRuns(p.pagemap);
+  const PageWindows& pw = p.pagemap.empty() ? p.page_windows : stored;
+  w.Varint(pw.stretches.size());
   at = 0;
-  uint64_t next = 0;
-  for (const PagemapRun& r : p.pagemap) {
-    w.Varint(r.vpn - at);
-    w.Varint(r.count);
-    w.Varint(r.entry >> 55);
-    const uint64_t low = r.entry & kLowBits;
-    w.Varint(ZigZag(static_cast<int64_t>(low - next)));
-    at = r.vpn + r.count;
-    next = low + PagemapStep(r.entry) * r.count;
+  for (const PageStretch& s : pw.stretches) {
+    w.Varint(s.first - at);
+    w.Varint(s.end - s.first);
+    w.Varint(s.kind);
+    at = s.end;
   }
+  w.Varint(pw.windows.size());
+  uint64_t index = 0;
+  for (const PageWindows::Window& win : pw.windows) {
+    w.Varint(win.index - index);
+    w.Varint(win.size);
+    index = win.index;
+  }
+  w.bytes().append(pw.bytes);
   return std::move(w.bytes());
 }
 
@@ -179,9 +181,13 @@ std::string EncodePagemap(const CaptureData& d) {
   return std::move(w.bytes());
 }
 
-bool DecodeProcessPagemap(std::string_view bytes, CapturedProcess& p) {
+// Reads the tables; the windows' runs are checked when a read decodes them.
+bool DecodeProcessPagemap(std::string_view bytes,
+                          const PageWindows::Storage& storage,
+                          CapturedProcess& p) {
+  constexpr uint64_t kMaxVpn = uint64_t{1} << 52;
   ByteReader r(bytes);
-  uint64_t covered = 0, runs = 0;
+  uint64_t covered = 0, stretches = 0, windows = 0;
   if (!r.Count(covered)) return false;
   uint64_t at = 0;
   for (uint64_t k = 0; k < covered; ++k) {
@@ -193,36 +199,41 @@ bool DecodeProcessPagemap(std::string_view bytes, CapturedProcess& p) {
     p.covered.push_back({at + gap, at + gap + len});
     at += gap + len;
   }
-  if (!r.Count(runs)) return false;
-  p.pagemap.reserve(runs);
+  PageWindows& pw = p.page_windows;
+  if (!r.Count(stretches)) return false;
+  pw.stretches.reserve(stretches);
   at = 0;
-  uint64_t next = 0;
-  for (uint64_t k = 0; k < runs; ++k) {
-    uint64_t gap = 0, count = 0, flags = 0, delta = 0;
-    if (!r.Varint(gap) || !r.Varint(count) || !r.Varint(flags) ||
-        !r.Varint(delta) || flags >= 512 || count == 0 ||
-        gap > (uint64_t{1} << 52) || count > (uint64_t{1} << 52)) {
+  for (uint64_t k = 0; k < stretches; ++k) {
+    uint64_t gap = 0, len = 0, kind = 0;
+    if (!r.Varint(gap) || !r.Varint(len) || !r.Varint(kind) ||
+        gap > kMaxVpn || len > kMaxVpn) {
       return false;
     }
-    const uint64_t low =
-        (next + static_cast<uint64_t>(UnZigZag(delta))) & kLowBits;
-    const uint64_t entry = (flags << 55) | low;
-    PagemapRun run{at + gap, count, entry};
-    // A run's entries stay in their 55 bits, and runs ascend.
-    const uint64_t step = PagemapStep(entry);
-    if (entry == 0 || (step != 0 && (kLowBits - low) / step < count - 1)) {
-      return false;
-    }
-    p.pagemap.push_back(run);
-    at = run.vpn + count;
-    next = low + step * count;
+    pw.stretches.push_back({at + gap, at + gap + len, kind});
+    at += gap + len;
   }
-  return r.AtEnd();
+  if (!r.Count(windows)) return false;
+  pw.windows.reserve(windows);
+  uint64_t index = 0, offset = 0;
+  for (uint64_t k = 0; k < windows; ++k) {
+    uint64_t step = 0, size = 0;
+    if (!r.Varint(step) || !r.Varint(size) || step > kMaxVpn ||
+        size > bytes.size()) {
+      return false;
+    }
+    index += step;
+    pw.windows.push_back({index, offset, size});
+    offset += size;
+  }
+  pw.bytes = r.Rest();
+  pw.storage = storage;
+  return WellFormed(pw);
 }
 
 // Each process's part is decoded on its own, side by side on the calling
 // thread's oneTBB arena.
-bool DecodePagemap(std::string_view bytes, CaptureData& d) {
+bool DecodePagemap(std::string_view bytes, const PageWindows::Storage& storage,
+                   CaptureData& d) {
   ByteReader r(bytes);
   uint64_t n = 0;
   if (!r.Count(n)) return false;
@@ -243,7 +254,7 @@ bool DecodePagemap(std::string_view bytes, CaptureData& d) {
   if (!r.AtEnd()) return false;
   std::atomic<bool> ok{true};
   scan::ParallelFor(size_t{0}, parts.size(), [&](size_t i) {
-    if (!DecodeProcessPagemap(parts[i].second, *parts[i].first)) {
+    if (!DecodeProcessPagemap(parts[i].second, storage, *parts[i].first)) {
       ok.store(false, std::memory_order_relaxed);
     }
   });
@@ -521,7 +532,9 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
           absl::StrFormat("%016x", ContentChecksum(meta, stored))) {
     return bad("corrupted (checksum mismatch)");
   }
-  std::map<std::string, std::string> raw;
+  // Each blob decompressed. The page runs' blob stays alive in the page
+  // windows that view it, one part a process: never copied.
+  std::map<std::string, std::shared_ptr<scan::HugeVector<char>>> raw;
   for (const auto& [blob_name, z] : stored) {
     const uint64_t raw_size = raw_sizes[blob_name];
     const unsigned long long frame =
@@ -530,9 +543,9 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
         frame != raw_size || raw_size > z.size() * kMaxRatio + (1 << 20)) {
       return bad(absl::StrCat("corrupted (blob ", blob_name, ")"));
     }
-    std::string out(raw_size, '\0');
+    auto out = std::make_shared<scan::HugeVector<char>>(raw_size);
     const size_t n =
-        ZSTD_decompress(out.data(), out.size(), z.data(), z.size());
+        ZSTD_decompress(out->data(), out->size(), z.data(), z.size());
     if (ZSTD_isError(n) || n != raw_size) {
       return bad(absl::StrCat("corrupted (blob ", blob_name, ": ",
                               ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short",
@@ -540,13 +553,18 @@ absl::StatusOr<CaptureData> ParseCapture(std::string_view bytes,
     }
     raw[blob_name] = std::move(out);
   }
+  auto view = [&raw](const char* blob) {
+    const scan::HugeVector<char>& v = *raw[blob];
+    return std::string_view(v.data(), v.size());
+  };
   bool decoded = false;
   tbb::task_arena arena(std::max(1, options.threads));
   arena.execute([&] {
-    decoded = DecodeSystem(raw["system"], d) && DecodeUsers(raw["users"], d) &&
-              DecodeProcesses(raw["processes"], d) &&
-              DecodePagemap(raw["pagemap"], d) &&
-              DecodeKpages(raw["kpages"], d);
+    decoded = DecodeSystem(view("system"), d) &&
+              DecodeUsers(view("users"), d) &&
+              DecodeProcesses(view("processes"), d) &&
+              DecodePagemap(view("pagemap"), raw["pagemap"], d) &&
+              DecodeKpages(view("kpages"), d);
   });
   if (!decoded) return bad("corrupted (bad blob content)");
   // What the replay relies on: numeric lists, sorted covered ranges.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "scan/pagemap.h"
+#include "scan/segment_store.h"
 
 namespace memstats::capture {
 namespace {
@@ -81,20 +82,33 @@ class ReplayHandle : public scan::ProcHandle {
       return NotCaptured(absl::StrCat("pagemap pages ", first_vpn, "-",
                                       first_vpn + out.size()));
     }
-    // Zeros only where no run is: most of a populated range is runs.
+    // Zeros only where no run is: most of a populated range is runs. Only
+    // the windows the read overlaps are decoded.
     const uint64_t end = first_vpn + out.size();
     uint64_t at = first_vpn;  // entries before it are written
-    auto it = FirstRunEndingAfter(first_vpn);
-    for (; it != p_.pagemap.end() && it->vpn < end; ++it) {
-      const uint64_t step = PagemapStep(it->entry);
-      const uint64_t from = std::max(it->vpn, first_vpn);
-      const uint64_t to = std::min(it->vpn + it->count, end);
-      std::fill(out.begin() + static_cast<ptrdiff_t>(at - first_vpn),
-                out.begin() + static_cast<ptrdiff_t>(from - first_vpn), 0);
-      for (uint64_t v = from; v < to; ++v) {
-        out[v - first_vpn] = it->entry + step * (v - it->vpn);
+    const PageWindows& pw = p_.page_windows;
+    thread_local std::vector<PagemapRun> runs;
+    for (size_t i = FirstWindowEndingAfter(first_vpn);
+         i < pw.windows.size() && pw.windows[i].index * scan::kWindowPages < end;
+         ++i) {
+      runs.clear();
+      if (!DecodeWindow(pw, i, runs)) {
+        return misses_.Note(absl::FailedPreconditionError(absl::StrCat(
+            name_, ": corrupted (page runs of process ", pid_, ")")));
       }
-      at = to;
+      for (const PagemapRun& r : runs) {
+        if (r.vpn + r.count <= first_vpn) continue;
+        if (r.vpn >= end) break;
+        const uint64_t step = PagemapStep(r.entry);
+        const uint64_t from = std::max(r.vpn, first_vpn);
+        const uint64_t to = std::min(r.vpn + r.count, end);
+        std::fill(out.begin() + static_cast<ptrdiff_t>(at - first_vpn),
+                  out.begin() + static_cast<ptrdiff_t>(from - first_vpn), 0);
+        for (uint64_t v = from; v < to; ++v) {
+          out[v - first_vpn] = r.entry + step * (v - r.vpn);
+        }
+        at = to;
+      }
     }
     std::fill(out.begin() + static_cast<ptrdiff_t>(at - first_vpn), out.end(),
               0);
@@ -113,16 +127,16 @@ class ReplayHandle : public scan::ProcHandle {
     if (!Covered(first, last)) {
       return NotCaptured(absl::StrCat("pagemap pages ", first, "-", last));
     }
-    for (auto it = FirstRunEndingAfter(first);
-         it != p_.pagemap.end() && it->vpn < last; ++it) {
-      const uint64_t category =
-          scan::PmIsPresent(it->entry)   ? scan::kPageIsPresent
-          : scan::PmIsSwapped(it->entry) ? scan::kPageIsSwapped
-                                         : 0;
-      if (category == 0) continue;  // flags alone: no page, no swap
-      const uint64_t from = std::max(it->vpn, first) << scan::kPageShift;
-      const uint64_t to = std::min(it->vpn + it->count, last)
-                          << scan::kPageShift;
+    const std::vector<PageStretch>& stretches = p_.page_windows.stretches;
+    for (auto it = std::partition_point(
+             stretches.begin(), stretches.end(),
+             [first](const PageStretch& s) { return s.end <= first; });
+         it != stretches.end() && it->first < last; ++it) {
+      const uint64_t category = it->kind == PageStretch::kPresent
+                                    ? scan::kPageIsPresent
+                                    : scan::kPageIsSwapped;
+      const uint64_t from = std::max(it->first, first) << scan::kPageShift;
+      const uint64_t to = std::min(it->end, last) << scan::kPageShift;
       if (!ranges.empty() && ranges.back().end == from &&
           ranges.back().categories == category) {
         ranges.back().end = to;
@@ -182,11 +196,14 @@ class ReplayHandle : public scan::ProcHandle {
     --it;
     return it->first <= first && end <= it->end;
   }
-  std::vector<PagemapRun>::const_iterator FirstRunEndingAfter(
-      uint64_t vpn) const {
-    return std::partition_point(
-        p_.pagemap.begin(), p_.pagemap.end(),
-        [vpn](const PagemapRun& r) { return r.vpn + r.count <= vpn; });
+  size_t FirstWindowEndingAfter(uint64_t vpn) const {
+    const auto& windows = p_.page_windows.windows;
+    return static_cast<size_t>(
+        std::partition_point(windows.begin(), windows.end(),
+                             [vpn](const PageWindows::Window& w) {
+                               return (w.index + 1) * scan::kWindowPages <= vpn;
+                             }) -
+        windows.begin());
   }
 
   int pid_;
@@ -200,6 +217,13 @@ class ReplaySource : public scan::ProcSource {
  public:
   ReplaySource(CaptureData data, std::string name)
       : d_(std::move(data)), name_(std::move(name)), objects_(d_) {
+    // Runs as recorded (a capture not read from a file) are stored as a
+    // file would hold them: one way to answer.
+    for (auto& [pid, p] : d_.processes) {
+      if (p.pagemap.empty()) continue;
+      p.page_windows = StoreRuns(p.pagemap);
+      p.pagemap = {};
+    }
     for (const auto& [uid, user] : d_.users) by_name_.emplace(user, uid);
   }
 

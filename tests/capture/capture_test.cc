@@ -128,10 +128,16 @@ TEST(Capture, DataSurvivesTheFile) {
   const CapturedProcess& p = back.processes.at(10);
   EXPECT_EQ(p.answers, d.processes.at(10).answers);
   EXPECT_EQ(p.covered, (std::vector<VpnRange>{{0x400, 0x40a}}));
-  EXPECT_EQ(p.pagemap,
+  EXPECT_TRUE(p.pagemap.empty());  // read back as windows
+  std::vector<PagemapRun> runs;
+  ASSERT_TRUE(DecodeAllRuns(p.page_windows, runs));
+  EXPECT_EQ(runs,
             (std::vector<PagemapRun>{{0x400, 4, kPresent | 1000},
                                      {0x404, 1, kPresent | 2000},
                                      {0x406, 2, kSwapped | (7 << 5) | 1}}));
+  EXPECT_EQ(p.page_windows.stretches,
+            (std::vector<PageStretch>{{0x400, 0x405, PageStretch::kPresent},
+                                      {0x406, 0x408, PageStretch::kSwapped}}));
   EXPECT_EQ(back.system, d.system);
 }
 

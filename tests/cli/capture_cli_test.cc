@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "capture/capture_file.h"
 #include "cli/run_memstats.h"
 #include "gtest/gtest.h"
 #include "history/history_test_util.h"
@@ -187,7 +188,7 @@ TEST(CaptureCli, BadCapturesAreRefusedByName) {
     cases.push_back(
         {name,
          absl::StrCat("written by ", by, " memstats (capture format version ",
-                      version, "; this one reads version 2)")});
+                      version, "; this one reads version 3)")});
   }
   WriteFile(dir.File("empty"), "");
   cases.push_back({"empty", "not a memstats capture (not an SQLite database)"});
@@ -215,6 +216,45 @@ TEST(CaptureCli, BadCapturesAreRefusedByName) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "memstats: error: " + dir.File("link") +
                        ": is a symbolic link; not followed\n");
+}
+
+// A window of page runs is decoded only when a read reaches it: one whose
+// bytes were changed before the file was written (so its checksum holds)
+// fails the analysis that reads it, by name, with nothing printed.
+TEST(CaptureCli, ACorruptedWindowOfPageRunsFailsTheScanThatReadsIt) {
+  TempDir dir;
+  const std::string good = dir.File("good.msnap");
+  Capture("basic", good);
+  auto data = capture::ParseCapture(ReadWhole(good), good);
+  ASSERT_TRUE(data.ok()) << data.status();
+  int pid = 0;
+  for (auto& [p, process] : data->processes) {
+    capture::PageWindows& w = process.page_windows;
+    if (w.windows.empty()) continue;
+    std::string bytes(w.bytes);
+    bytes[w.windows[0].offset] = 0x7f;  // more runs than the window holds
+    w.SetBytes(std::move(bytes));
+    pid = p;
+    break;
+  }
+  ASSERT_NE(pid, 0);
+  auto written = capture::SerializeCapture(*data);
+  ASSERT_TRUE(written.ok()) << written.status();
+  const std::string bad = dir.File("bad.msnap");
+  WriteFile(bad, *written);
+  for (bool json : {false, true}) {
+    std::vector<std::string> args = {"--from", bad, "groups", "--split-uid"};
+    if (json) args.push_back("--json");
+    RunResult r = RunMemstats(args);
+    EXPECT_EQ(r.exit_code, 2) << r.Describe();
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, absl::StrCat("memstats: error: ", bad,
+                                  ": corrupted (page runs of process ", pid,
+                                  ")\n"));
+  }
+  // The same capture unchanged reads.
+  RunResult r = RunMemstats({"--from", good, "groups", "--split-uid"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
 }
 
 TEST(CaptureCli, BadOutputPathsLeaveNothingBehind) {
