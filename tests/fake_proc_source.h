@@ -53,6 +53,9 @@ class FakeProcSource : public scan::ProcSource {
     system_[name] = std::move(text);
   }
   void DenyKpage() { kpage_errno_ = EACCES; }
+  // What NoKsmPages() says (false, as for any source that cannot tell).
+  void SetNoKsmPages(bool none) { no_ksm_pages_ = none; }
+  bool NoKsmPages() const override { return no_ksm_pages_; }
   // The system's page size (PageSize()).
   void SetPageSize(uint64_t bytes) { page_size_ = bytes; }
   // Answer ScanPresent() as the kernel's PAGEMAP_SCAN does (else it is
@@ -241,6 +244,7 @@ class FakeProcSource : public scan::ProcSource {
   std::map<std::string, std::string> system_;
   std::map<uint64_t, uint64_t> kpageflags_, kpagecount_;
   int kpage_errno_ = 0;
+  bool no_ksm_pages_ = false;
   uint64_t page_size_ = 4096;
   bool pagemap_scan_ = false;
   bool scan_categories_ = true;

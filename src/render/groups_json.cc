@@ -82,6 +82,7 @@ json GroupsJson(const sets::Report& report) {
   scan["pte_markers_excluded"] = s.pte_markers;
   scan["shmem_swap_unknown_objects"] = s.shmem_objects_unknown;
   scan["shared_windows_reused"] = s.object_windows_reused;
+  scan["pages_kind_from_pagemap"] = report.kind_from_pagemap;
   doc["scan"] = std::move(scan);
   json splits = json::array();
   for (const sets::SplitReport& split : report.splits) {

@@ -373,6 +373,22 @@ class LiveProcSource : public ProcSource {
 
   std::string Describe() const override { return root_; }
 
+  bool NoKsmPages() const override {
+    if (self_pid_ == 0) return false;  // not this machine's /proc
+    auto text = ReadFileAt(AT_FDCWD, "/sys/kernel/mm/ksm/pages_shared",
+                           "/sys/kernel/mm/ksm/pages_shared");
+    if (!text.ok()) {
+      // No ksm directory where sysfs shows the memory manager's: a kernel
+      // built without KSM.
+      struct stat st;
+      return absl::IsNotFound(text.status()) &&
+             ::stat("/sys/kernel/mm/transparent_hugepage", &st) == 0 &&
+             ::stat("/sys/kernel/mm/ksm", &st) != 0 && errno == ENOENT;
+    }
+    uint64_t shared = 0;
+    return absl::SimpleAtoi(*text, &shared) && shared == 0;
+  }
+
   // A /proc-shaped tree read with --procfs-root was made on a machine of
   // this one's page size (the files hold no page size of their own).
   uint64_t PageSize() const override {

@@ -126,6 +126,10 @@ class ProcSource {
   // (and fixtures) ask this machine's passwd database (SystemUserName).
   virtual std::optional<std::string> UserName(uint32_t uid) const;
   virtual std::optional<uint32_t> UserId(std::string_view name) const;
+  // True only when no page of the system is a KSM page now: the live
+  // /proc's kernel has no KSM, or /sys/kernel/mm/ksm/pages_shared reads 0.
+  // False when that cannot be told (fixture trees, captures, fakes).
+  virtual bool NoKsmPages() const { return false; }
   // memstats's own pid among this source's processes, or 0 when it is not
   // one of them (a fixture tree). Commands leave it out unless --self.
   virtual int SelfPid() const { return 0; }

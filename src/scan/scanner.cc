@@ -447,8 +447,10 @@ class ProcessReader {
   // a virtual page number to its key (object page or address page).
   struct Window {
     std::vector<PfnRun> runs;
-    // Every page in runs was present with PM_MMAP_EXCLUSIVE set.
+    // Every page in runs was present with PM_MMAP_EXCLUSIVE set; and
+    // with PM_FILE clear (anonymous).
     bool exclusive = true;
+    bool anon = true;
     uint64_t end = 0;
     uint64_t key_delta = 0;
     // For ObjectPages: the object of a MAP_SHARED mapping (else none), the
@@ -462,6 +464,7 @@ class ProcessReader {
     void Reset() {
       runs.clear();
       exclusive = true;
+      anon = true;
       pattern.clear();
       whole = true;
     }
@@ -475,7 +478,7 @@ class ProcessReader {
       w.Reset();
       return absl::OkStatus();
     }
-    const uint32_t id = store_.Intern(w.runs, w.exclusive);
+    const uint32_t id = store_.Intern(w.runs, w.exclusive, w.anon);
     if (id != SegmentStore::kFailed && w.object && w.whole) {
       objects_->Add(*w.object, w.index, w.pattern, id);
     }
@@ -539,6 +542,7 @@ class ProcessReader {
         if (PmIsPresent(e)) {
           ++used;
           if (!(e & kPmExclusive)) w.exclusive = false;
+          if (e & kPmFileOrShared) w.anon = false;
           const bool kept = AddPage(PmPfn(e), limit, counts);
           if (w.object) {
             if (kept && (e & kPmFileOrShared)) {

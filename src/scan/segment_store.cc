@@ -6,7 +6,8 @@
 
 namespace memstats::scan {
 
-uint32_t SegmentStore::Intern(std::span<const PfnRun> runs, bool exclusive) {
+uint32_t SegmentStore::Intern(std::span<const PfnRun> runs, bool exclusive,
+                              bool anon) {
   // Two cheap accumulators the compiler can keep in registers; a collision
   // only costs a comparison, since equal hashes are checked run by run.
   uint64_t a = 0, b = 0;
@@ -38,7 +39,7 @@ uint32_t SegmentStore::Intern(std::span<const PfnRun> runs, bool exclusive) {
       (static_cast<uint32_t>(shard.segments.size()) << kShardBits) |
       shard_index;
   shard.segments.emplace_back(runs.begin(), runs.end());
-  shard.exclusive.push_back(exclusive ? 1 : 0);
+  shard.exclusive.push_back(!exclusive ? 0 : anon ? kExclusiveAnon : kExclusive);
   shard.bytes += bytes;
   ids.push_back(id);
   return id;

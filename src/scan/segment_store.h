@@ -40,9 +40,11 @@ class SegmentStore {
   // Returns the id of the segment equal to `runs` (REQUIRES: not empty),
   // adding it when new; kFailed when the memory budget refuses a new one.
   // `exclusive`: pagemap marked every page of the runs exclusively mapped
-  // (PM_MMAP_EXCLUSIVE, bit 56); the segment stays exclusive only while
-  // every Intern() of it says so.
-  uint32_t Intern(std::span<const PfnRun> runs, bool exclusive = false);
+  // (PM_MMAP_EXCLUSIVE, bit 56); `anon`, besides, none of them a file or
+  // shared page (PM_FILE, bit 61, clear: an anonymous folio). The segment
+  // stays so only while every Intern() of it says so.
+  uint32_t Intern(std::span<const PfnRun> runs, bool exclusive = false,
+                  bool anon = false);
 
   // Segment `id` is used once more without being read again (ObjectPages
   // gave it): its pages are not mapped once any more.
@@ -64,7 +66,13 @@ class SegmentStore {
   // PageCatalog, which then needs no kpagecount for it).
   bool exclusive(uint32_t id) const {
     const Shard& s = shards_[id & kShardMask];
-    return s.exclusive[id >> kShardBits] != 0;
+    return (s.exclusive[id >> kShardBits] & kExclusive) != 0;
+  }
+  // Whether every page of segment `id` was read exclusively mapped and
+  // anonymous (see PageCatalog, which may then need no kpageflags for it).
+  bool exclusive_anon(uint32_t id) const {
+    const Shard& s = shards_[id & kShardMask];
+    return (s.exclusive[id >> kShardBits] & kExclusiveAnon) == kExclusiveAnon;
   }
 
   std::span<const PfnRun> Get(uint32_t id) const {
@@ -88,6 +96,9 @@ class SegmentStore {
   uint64_t bytes_used() const;
 
  private:
+  // Bits of Shard::exclusive.
+  static constexpr uint8_t kExclusive = 1;
+  static constexpr uint8_t kExclusiveAnon = 3;  // exclusive and anonymous
   static constexpr uint32_t kShardBits = 6;
   static constexpr uint32_t kShards = 1u << kShardBits;
   static constexpr uint32_t kShardMask = kShards - 1;
@@ -97,7 +108,7 @@ class SegmentStore {
     // content hash -> ids with that hash
     absl::flat_hash_map<uint64_t, absl::InlinedVector<uint32_t, 1>> by_hash;
     std::vector<std::vector<PfnRun>> segments;
-    std::vector<uint8_t> exclusive;  // per segment
+    std::vector<uint8_t> exclusive;  // per segment: kExclusive, kExclusiveAnon
     uint64_t bytes = 0;
   };
 

@@ -1,9 +1,11 @@
 #include "sets/page_catalog.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "scan/pagemap.h"
 #include "scan/parallel.h"
+#include "scan/parsers.h"
 #include "scan/pfn_bitmap.h"
 #include "tbb/task_arena.h"
 
@@ -37,6 +39,38 @@ bool PageCatalog::AllReadExclusive(uint32_t first, uint32_t end) const {
     if (!(info_[i] & kReadExclusiveBit)) return false;
   }
   return true;
+}
+
+bool PageCatalog::AllReadExclusiveAnon(uint32_t first, uint32_t end) const {
+  for (uint32_t i = first; i < end; ++i) {
+    if ((info_[i] & (kReadAnonBit | kReadNotAnonBit)) != kReadAnonBit) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ExclusiveAnonPagesArePlain(scan::ProcSource& source) {
+  if (!source.NoKsmPages()) return false;
+  auto text = source.ReadSystemFile("meminfo");
+  if (!text.ok()) return false;
+  auto meminfo = scan::ParseMeminfo(*text);
+  if (!meminfo.ok()) return false;
+  auto field = [&](const char* name) -> std::optional<uint64_t> {
+    auto it = meminfo->find(name);
+    if (it == meminfo->end()) return std::nullopt;
+    return it->second;
+  };
+  const auto swap_cached = field("SwapCached");
+  const auto hugetlb = field("Hugetlb");  // every pool's bytes, since 4.16
+  const auto total = field("HugePages_Total");
+  const auto free = field("HugePages_Free");
+  const auto size = field("Hugepagesize");
+  if (!swap_cached || *swap_cached != 0 || !hugetlb) return false;
+  if (*hugetlb == 0) return true;  // no hugetlb page at all
+  // Pools of the default size only, none of their pages in use.
+  return total && free && size && *hugetlb == *total * *size &&
+         *free == *total;
 }
 
 absl::StatusOr<PageCatalog> PageCatalog::Build(
@@ -86,15 +120,21 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   c.info_.assign(total, 0);
   segments.ForEach([&](uint32_t id) {
     if (uses[id] == 0) return;
-    const bool exclusive = segments.exclusive(id);
+    const uint8_t read =
+        (segments.exclusive(id) ? kReadExclusiveBit : 0) |
+        (segments.exclusive_anon(id) ? kReadAnonBit : kReadNotAnonBit);
     for (const auto& run : segments.Get(id)) {
       uint32_t base = c.IndexOf(run.pfn);
       for (uint64_t k = 0; k < run.count; ++k) {
         refs.Add(static_cast<uint32_t>(base + k), uses[id]);
-        if (exclusive) c.info_[base + k] = kReadExclusiveBit;
+        c.info_[base + k] |= read;
       }
     }
   });
+  // Checked after the scan: a KSM page, a hugetlb page or a swap-cache
+  // page that came and went while the scan ran is not seen (a page that
+  // changes during the scan is read as whatever it was then).
+  const bool plain = ExclusiveAnonPagesArePlain(source);
 
   c.mapcount_.Assign(total);
   // The PFN space is cut into slices read side by side; a span never
@@ -103,7 +143,8 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
       1, std::min<uint64_t>(words, static_cast<uint64_t>(threads) * 8));
   const uint64_t slice_words = (words + slices - 1) / slices;
   std::vector<absl::Status> status(slices);
-  std::vector<uint64_t> zero(slices, 0), invalid(slices, 0), ksm(slices, 0);
+  std::vector<uint64_t> zero(slices, 0), invalid(slices, 0), ksm(slices, 0),
+      implied(slices, 0);
   // (index, mapcount) of pages whose mapcount does not fit in 16 bits.
   std::vector<std::vector<std::pair<uint32_t, uint64_t>>> big(slices);
   auto read_slice = [&](uint64_t slice) {
@@ -116,11 +157,21 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
          p = scan::NextSetPfn(c.bits_, p)) {
       const uint64_t span = scan::KpageSpanLast(c.bits_, p, stop) - p + 1;
       std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
-      absl::Status st = source.ReadKpageflags(p, f);
+      // A span starts and ends at referenced PFNs, whose pages are
+      // indices first..end - 1 of the catalog.
+      const uint32_t first = c.IndexOf(p), end = c.IndexOf(p + span - 1) + 1;
+      absl::Status st;
+      if (plain && c.AllReadExclusiveAnon(first, end)) {
+        // Anonymous folios (PM_FILE clear), none of them KSM or hugetlb
+        // or in the swap cache: of their flags, only KPF_ANON matters.
+        // (Exclusive too: their mapcount is filled in below.)
+        std::fill(f.begin(), f.end(), uint64_t{1} << scan::kKpfAnon);
+        implied[slice] += end - first;
+      } else {
+        st = source.ReadKpageflags(p, f);
+      }
       if (st.ok()) {
-        // A span starts and ends at referenced PFNs, whose pages are
-        // indices first..last of the catalog.
-        if (c.AllReadExclusive(c.IndexOf(p), c.IndexOf(p + span - 1) + 1)) {
+        if (c.AllReadExclusive(first, end)) {
           // One page-table reference each in the whole system, the one
           // the scan saw: the mapcount kpagecount would give.
           std::fill(n.begin(), n.end(), 1);
@@ -166,6 +217,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     c.zero_pages_ += zero[i];
     c.invalid_pfns_ += invalid[i];
     c.ksm_pages_ += ksm[i];
+    c.flags_implied_ += implied[i];
     for (const auto& [idx, count] : big[i]) c.mapcount_.Set(idx, count);
   }
   return c;

@@ -30,7 +30,10 @@
 //    no process outside the scan maps it, and its mapcount is the
 //    references the scan saw (below: at least those), which for a page
 //    read once is 1. Spans where every page is such are not read from
-//    kpagecount;
+//    kpagecount; spans where besides every page was anonymous (pagemap
+//    bit 61 clear) are not read from kpageflags either, on a machine with
+//    no KSM, swap-cache or hugetlb page in use (ExclusiveAnonPagesArePlain
+//    below): their kind is anon, with no other flag;
 //  - how many references to it the scan saw;
 //  - its share of PSS per reference, page_size / mapcount, in fixed point
 //    (kPssShift bits, as the kernel's smaps does). The mapcount used is at
@@ -137,6 +140,9 @@ class PageCatalog {
   // A KSM page (KPF_KSM), and how many distinct ones the catalog holds.
   bool ksm(uint32_t i) const { return info_[i] & kKsmBit; }
   uint64_t ksm_pages() const { return ksm_pages_; }
+  // Distinct pages whose kpageflags were not read: exclusive anonymous
+  // pages while ExclusiveAnonPagesArePlain.
+  uint64_t flags_implied() const { return flags_implied_; }
   // An anonymous page that is also in the swap cache (KPF_SWAPCACHE):
   // meminfo counts it in both AnonPages and SwapCached.
   bool anon_in_swap_cache(uint32_t i) const { return info_[i] & kSwapCacheBit; }
@@ -175,9 +181,17 @@ class PageCatalog {
   // While Build runs: every reference to the page was read exclusively
   // mapped (scan::SegmentStore::exclusive). Replaced by the page's info.
   static constexpr uint8_t kReadExclusiveBit = 0x08;
+  // While Build runs: a reference to the page was in a segment read
+  // exclusively mapped and anonymous (SegmentStore::exclusive_anon); one
+  // was in another segment.
+  static constexpr uint8_t kReadAnonBit = 0x04;
+  static constexpr uint8_t kReadNotAnonBit = 0x02;
 
   // Whether every page of indices [first, end) has kReadExclusiveBit.
   bool AllReadExclusive(uint32_t first, uint32_t end) const;
+  // Whether every reference to the pages of [first, end) was read
+  // exclusively mapped and anonymous.
+  bool AllReadExclusiveAnon(uint32_t first, uint32_t end) const;
 
   // In huge pages where the kernel allows (scan/huge_page_allocator.h).
   scan::HugeVector<uint64_t> bits_;       // bit p set: PFN p is referenced
@@ -188,7 +202,21 @@ class PageCatalog {
   uint64_t zero_pages_ = 0;
   uint64_t invalid_pfns_ = 0;
   uint64_t ksm_pages_ = 0;
+  uint64_t flags_implied_ = 0;
 };
+
+// Whether a present page that pagemap marks exclusively mapped and not a
+// file or shared page (bit 56 set, bit 61 clear) is, for the catalog, a
+// plain anonymous page, so that its kpageflags need not be read. The
+// kernel sets bit 61 exactly when the page's folio is not anonymous
+// (fs/proc/task_mmu.c: !folio_test_anon), and bit 56 only for a page it
+// found (never the zero page, never a PFN mapping). An anonymous folio is
+// also a KSM page (KPF_KSM), a private hugetlb page (KPF_HUGE) or in the
+// swap cache (KPF_SWAPCACHE), which the catalog tells apart; so true only
+// when there are none: `source` knows no KSM page exists
+// (ProcSource::NoKsmPages), and its meminfo shows SwapCached 0 and no
+// hugetlb page in use (Hugetlb 0, or only default-size pools, all free).
+bool ExclusiveAnonPagesArePlain(scan::ProcSource& source);
 
 }  // namespace memstats::sets
 

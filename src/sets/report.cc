@@ -109,6 +109,7 @@ absl::StatusOr<Report> BuildReport(const scan::ScanResult& scan,
   if (report.page_level) {
     report.zero_pages = (*catalog)->zero_pages();
     report.invalid_pfns = (*catalog)->invalid_pfns();
+    report.kind_from_pagemap = (*catalog)->flags_implied();
   }
   const PageCatalog* pages = *catalog ? &**catalog : nullptr;
   SwapCatalog swap(scan.processes);

@@ -54,6 +54,9 @@ struct Report {
   std::string page_level_note;
   uint64_t zero_pages = 0;    // distinct zero pages left out
   uint64_t invalid_pfns = 0;  // distinct PFNs naming no page, left out
+  // Distinct pages whose kind came from pagemap alone, their kpageflags
+  // not read (PageCatalog::flags_implied).
+  uint64_t kind_from_pagemap = 0;
   std::vector<SplitReport> splits;
   std::vector<ProcessReport> processes;  // with --list-processes
 };

@@ -60,6 +60,9 @@ void Erase(json& j) {
       "unreadable", "unreadable_pids",
       // Which process read a shared object first depends on the threads.
       "shared_windows_reused",
+      // A capture cannot tell that the machine had no KSM page: its
+      // replay takes every kind from the captured kpageflags.
+      "pages_kind_from_pagemap",
       // The PSS of the libraries' page cache, which every process on the
       // machine that maps libc shares: it moves with the other builds.
       "pss", "pss_file", "text", "ptotal", "percent",

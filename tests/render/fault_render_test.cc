@@ -121,8 +121,8 @@ TEST(FaultRenderTest, JsonIsValidAndFaultsAreCounted) {
   EXPECT_EQ(doc["scan"], nlohmann::json::parse(R"({
       "beyond_ram_entries_excluded": 0, "filtered_out": 0,
       "invalid_pfns_excluded": 0, "kernel_threads": 0,
-      "migration_entries_as_pages": 0, "pte_markers_excluded": 0,
-      "processes_scanned": 3, "seconds": 0.0, "self_excluded": false,
+      "migration_entries_as_pages": 0, "pages_kind_from_pagemap": 0,
+      "pte_markers_excluded": 0, "processes_scanned": 3, "seconds": 0.0, "self_excluded": false,
       "shmem_swap_unknown_objects": 0, "shared_windows_reused": 0,
       "threads": 2,
       "unreadable": 2, "unreadable_pids": [13, 14], "vanished": 1,

@@ -129,26 +129,35 @@ TEST(ScannerHoldsTest, OffByDefault) {
 
 // A window is exclusive when every page in it was present with
 // PM_MMAP_EXCLUSIVE (pagemap bit 56); one page without it, or a page under
-// migration (a swap entry naming a PFN), and the window is not.
+// migration (a swap entry naming a PFN), and the window is not. It is
+// exclusive and anonymous when besides no page had bit 61 (file or shared).
 TEST(ScannerExclusiveTest, WindowsAreExclusiveWhenEveryPageIs) {
   FakeProcSource src;
   FakeProcSource::Process& p = AddProcess(src, 10, {100, 101});
-  // A second window (2 MiB on) with one page of each kind.
+  // A second window (2 MiB on) with one page of each kind; a third with
+  // an exclusive anonymous page and an exclusive file page.
   p.files["maps"] =
       "00010000-00018000 rw-p 00000000 00:00 0 \n"
-      "00400000-00403000 rw-p 00000000 00:00 0 \n";
+      "00400000-00403000 rw-p 00000000 00:00 0 \n"
+      "00800000-00802000 rw-p 00000000 00:00 0 \n";
   for (auto& [vpn, e] : p.pagemap) e |= kPmExclusive;
   p.pagemap[0x400] = kPmPresent | kPmExclusive | 300;
   p.pagemap[0x401] = kPmPresent | 301;
   // Under migration: a swap entry of type 25 naming PFN 302.
   p.pagemap[0x402] = kPmSwapped | (302ULL << 5) | 25;
+  p.pagemap[0x800] = kPmPresent | kPmExclusive | 400;
+  p.pagemap[0x801] = kPmPresent | kPmExclusive | kPmFileOrShared | 401;
   auto r = Scan(src, Options(), KeepAll());
   ASSERT_OK(r);
   ASSERT_EQ(r->processes.size(), 1u);
   const ProcessRecord& rec = r->processes[0];
-  ASSERT_EQ(rec.segments.size(), 2u);
+  ASSERT_EQ(rec.segments.size(), 3u);
   EXPECT_TRUE(r->segments->exclusive(rec.segments[0]));
+  EXPECT_TRUE(r->segments->exclusive_anon(rec.segments[0]));
   EXPECT_FALSE(r->segments->exclusive(rec.segments[1]));
+  EXPECT_FALSE(r->segments->exclusive_anon(rec.segments[1]));
+  EXPECT_TRUE(r->segments->exclusive(rec.segments[2]));
+  EXPECT_FALSE(r->segments->exclusive_anon(rec.segments[2]));
 }
 
 TEST(UnlinkedTest, WhatIsAnUnlinkedObject) {

@@ -48,6 +48,28 @@ TEST(SegmentStoreTest, ExclusiveOnlyWhileEveryInternSaysSo) {
   EXPECT_TRUE(store.exclusive(a));
 }
 
+// Exclusive and anonymous likewise; anonymous alone is not recorded.
+TEST(SegmentStoreTest, ExclusiveAnonOnlyWhileEveryInternSaysSo) {
+  SegmentStore store;
+  const uint32_t anon = store.Intern(std::vector<PfnRun>{{100, 3}}, true, true);
+  const uint32_t file = store.Intern(std::vector<PfnRun>{{200, 2}}, true, false);
+  const uint32_t shared =
+      store.Intern(std::vector<PfnRun>{{300, 1}}, false, true);
+  const uint32_t twice = store.Intern(std::vector<PfnRun>{{400, 1}}, true, true);
+  const uint32_t given = store.Intern(std::vector<PfnRun>{{500, 1}}, true, true);
+  EXPECT_TRUE(store.exclusive_anon(anon));
+  EXPECT_TRUE(store.exclusive(file));
+  EXPECT_FALSE(store.exclusive_anon(file));
+  EXPECT_FALSE(store.exclusive_anon(shared));
+  EXPECT_TRUE(store.exclusive_anon(twice));
+  EXPECT_EQ(store.Intern(std::vector<PfnRun>{{400, 1}}, true, true), twice);
+  EXPECT_FALSE(store.exclusive_anon(twice));
+  EXPECT_FALSE(store.exclusive(twice));
+  store.MarkShared(given);
+  EXPECT_FALSE(store.exclusive_anon(given));
+  EXPECT_TRUE(store.exclusive_anon(anon));
+}
+
 // The scan's large arrays: at a 2 MiB boundary from 2 MiB up (where THP
 // can back them), plain memory below; zeroed arrays read 0 until written.
 TEST(HugePageAllocatorTest, LargeArraysAreHugePageAligned) {

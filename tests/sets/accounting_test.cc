@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "absl/strings/str_replace.h"
 #include "fake_proc_source.h"
 #include "gtest/gtest.h"
 #include "scan/pagemap.h"
@@ -195,6 +196,88 @@ TEST(AccountingTest, ExclusivePagesNeedNoKpagecount) {
   EXPECT_EQ(a.groups[1].uss_pages[0], 0u);
   EXPECT_EQ(a.catalog.pss_share(a.catalog.IndexOf(920000)),
             (scan::kPageSize << kPssShift) / 2);
+}
+
+// Pages every read of which was exclusively mapped and anonymous (bit 56
+// set, bit 61 clear), on a machine with no KSM page, no page in the swap
+// cache and no hugetlb page in use: neither kpageflags nor kpagecount is
+// read; they are anonymous pages mapped once. Their kpageflags here say
+// "file" and kpagecount 5, which a read would have believed. Pages read
+// exclusive but of a file, or exclusive anonymous by two processes, are
+// read. Each condition the machine fails makes the catalog read them all.
+TEST(AccountingTest, ExclusiveAnonPagesNeedNoKpageflags) {
+  const std::string kPlain =
+      "MemTotal: 1000 kB\nSwapCached: 0 kB\nHugePages_Total: 0\n"
+      "HugePages_Free: 0\nHugepagesize: 2048 kB\nHugetlb: 0 kB\n";
+  struct Machine {
+    const char* name;
+    bool no_ksm;
+    std::string meminfo;
+    bool implied;
+  };
+  const Machine machines[] = {
+      {"plain", true, kPlain, true},
+      {"KSM pages, or cannot tell", false, kPlain, false},
+      {"a page in the swap cache", true,
+       absl::StrReplaceAll(kPlain, {{"SwapCached: 0", "SwapCached: 4"}}),
+       false},
+      {"a default-size huge page in use", true,
+       absl::StrReplaceAll(kPlain, {{"HugePages_Total: 0", "HugePages_Total: 2"},
+                                    {"Hugetlb: 0", "Hugetlb: 4096"},
+                                    {"HugePages_Free: 0", "HugePages_Free: 1"}}),
+       false},
+      {"a default-size pool, all free", true,
+       absl::StrReplaceAll(kPlain, {{"HugePages_Total: 0", "HugePages_Total: 2"},
+                                    {"Hugetlb: 0", "Hugetlb: 4096"},
+                                    {"HugePages_Free: 0", "HugePages_Free: 2"}}),
+       true},
+      {"a pool of another size (1 GiB)", true,
+       absl::StrReplaceAll(kPlain, {{"Hugetlb: 0", "Hugetlb: 1048576"}}),
+       false},
+      {"no Hugetlb line (before 4.16)", true,
+       absl::StrReplaceAll(kPlain, {{"Hugetlb: 0 kB\n", ""}}), false},
+  };
+  for (const Machine& m : machines) {
+    SCOPED_TRACE(m.name);
+    FakeProcSource src;
+    src.SetNoKsmPages(m.no_ksm);
+    src.SetSystemFile("meminfo", m.meminfo);
+    EXPECT_EQ(ExclusiveAnonPagesArePlain(src), m.implied);
+    SetRange(src, 900000, 8, kFileFlags, 5);
+    SetRange(src, 910000, 4, kFileFlags, 1);
+    SetRange(src, 920000, 2, kAnonFlags, 2);
+    std::vector<ProcessRecord> recs(3);
+    for (int i = 0; i < 3; ++i) recs[i].id.pid = 10 + i;
+    const std::vector<PfnRun> anon = {{900000, 8}};
+    const std::vector<PfnRun> file = {{910000, 4}};
+    const std::vector<PfnRun> both = {{920000, 2}};
+    scan::SegmentStore store;
+    recs[0].segments = {store.Intern(anon, true, true),
+                        store.Intern(file, true, false)};
+    recs[1].segments = {store.Intern(both, true, true)};
+    recs[2].segments = {store.Intern(both, true, true)};
+    auto c = PageCatalog::Build(recs, store, src, nullptr);
+    ASSERT_OK(c);
+    const std::vector<std::string> reads = src.reads();
+    auto read = [&reads](const std::string& what) {
+      return std::find(reads.begin(), reads.end(), what) != reads.end();
+    };
+    EXPECT_EQ(read("kpageflags@900000"), !m.implied);
+    EXPECT_FALSE(read("kpagecount@900000"));  // exclusive either way
+    EXPECT_TRUE(read("kpageflags@910000"));
+    EXPECT_TRUE(read("kpageflags@920000"));
+    EXPECT_TRUE(read("kpagecount@920000"));
+    EXPECT_EQ(c->flags_implied(), m.implied ? 8u : 0u);
+    const uint32_t i = c->IndexOf(900003);
+    EXPECT_EQ(c->kind(i), m.implied ? PageKind::kAnon : PageKind::kFile);
+    EXPECT_TRUE(c->mapped_once(i));
+    EXPECT_FALSE(c->mapped_outside(i));
+    EXPECT_FALSE(c->ksm(i));
+    EXPECT_FALSE(c->anon_in_swap_cache(i));
+    EXPECT_EQ(c->kind(c->IndexOf(910001)), PageKind::kFile);
+    EXPECT_EQ(c->kind(c->IndexOf(920001)), PageKind::kAnon);
+    EXPECT_EQ(c->mapcount(c->IndexOf(920001)), 2u);
+  }
 }
 
 // Counts past 16 bits (a page mapped by 70,000 processes) go to the side
