@@ -1,6 +1,7 @@
 #include "sets/page_catalog.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 
 #include "scan/pagemap.h"
@@ -34,20 +35,39 @@ bool Charge(scan::MemoryBudget* budget, uint64_t bytes) {
 
 }  // namespace
 
-bool PageCatalog::AllReadExclusive(uint32_t first, uint32_t end) const {
-  for (uint32_t i = first; i < end; ++i) {
-    if (!(info_[i] & kReadExclusiveBit)) return false;
+template <typename Needs, typename Read>
+absl::Status PageCatalog::ReadNeeded(const PageCatalog& c, uint64_t p,
+                                     std::span<uint64_t> out, Needs&& needs,
+                                     Read&& read, uint64_t implied_value,
+                                     uint64_t* implied) {
+  // Per entry: 0 not referenced, 1 implied, 2 to read.
+  std::array<uint8_t, scan::kKpageMaxSpan> what;
+  for (uint64_t k = 0; k < out.size(); ++k) {
+    what[k] = !c.Referenced(p + k) ? 0 : needs(c.IndexOf(p + k)) ? 2 : 1;
   }
-  return true;
-}
-
-bool PageCatalog::AllReadExclusiveAnon(uint32_t first, uint32_t end) const {
-  for (uint32_t i = first; i < end; ++i) {
-    if ((info_[i] & (kReadAnonBit | kReadNotAnonBit)) != kReadAnonBit) {
-      return false;
+  // The entries to read, in reads that also cover entries not needed
+  // across a short gap (a read costs more than a few entries).
+  for (uint64_t k = 0; k < out.size();) {
+    if (what[k] != 2) {
+      ++k;
+      continue;
     }
+    uint64_t last = k;
+    for (uint64_t q = k + 1; q < out.size() && q - last <= scan::kKpageMaxGap + 1;
+         ++q) {
+      if (what[q] == 2) last = q;
+    }
+    if (absl::Status s = read(p + k, out.subspan(k, last - k + 1)); !s.ok()) {
+      return s;
+    }
+    k = last + 1;
   }
-  return true;
+  for (uint64_t k = 0; k < out.size(); ++k) {
+    if (what[k] != 1) continue;
+    out[k] = implied_value;
+    if (implied != nullptr) ++*implied;
+  }
+  return absl::OkStatus();
 }
 
 bool ExclusiveAnonPagesArePlain(scan::ProcSource& source) {
@@ -157,27 +177,25 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
          p = scan::NextSetPfn(c.bits_, p)) {
       const uint64_t span = scan::KpageSpanLast(c.bits_, p, stop) - p + 1;
       std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
-      // A span starts and ends at referenced PFNs, whose pages are
-      // indices first..end - 1 of the catalog.
-      const uint32_t first = c.IndexOf(p), end = c.IndexOf(p + span - 1) + 1;
-      absl::Status st;
-      if (plain && c.AllReadExclusiveAnon(first, end)) {
-        // Anonymous folios (PM_FILE clear), none of them KSM or hugetlb
-        // or in the swap cache: of their flags, only KPF_ANON matters.
-        // (Exclusive too: their mapcount is filled in below.)
-        std::fill(f.begin(), f.end(), uint64_t{1} << scan::kKpfAnon);
-        implied[slice] += end - first;
-      } else {
-        st = source.ReadKpageflags(p, f);
-      }
+      // Exclusive pages need no kpagecount: one page-table reference each
+      // in the whole system, the one the scan saw, the mapcount kpagecount
+      // would give. Exclusive anonymous folios (PM_FILE clear), when none
+      // is KSM or hugetlb or in the swap cache, need no kpageflags: of
+      // their flags only KPF_ANON matters. The others are read.
+      absl::Status st = ReadNeeded(
+          c, p, f,
+          [&c, plain](uint32_t i) { return !(plain && c.ReadExclusiveAnon(i)); },
+          [&source](uint64_t q, std::span<uint64_t> out) {
+            return source.ReadKpageflags(q, out);
+          },
+          uint64_t{1} << scan::kKpfAnon, &implied[slice]);
       if (st.ok()) {
-        if (c.AllReadExclusive(first, end)) {
-          // One page-table reference each in the whole system, the one
-          // the scan saw: the mapcount kpagecount would give.
-          std::fill(n.begin(), n.end(), 1);
-        } else {
-          st = source.ReadKpagecount(p, n);
-        }
+        st = ReadNeeded(
+            c, p, n, [&c](uint32_t i) { return !c.ReadExclusive(i); },
+            [&source](uint64_t q, std::span<uint64_t> out) {
+              return source.ReadKpagecount(q, out);
+            },
+            1, nullptr);
       }
       if (!st.ok()) {
         status[slice] = st;

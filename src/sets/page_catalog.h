@@ -47,6 +47,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -187,11 +188,23 @@ class PageCatalog {
   static constexpr uint8_t kReadAnonBit = 0x04;
   static constexpr uint8_t kReadNotAnonBit = 0x02;
 
-  // Whether every page of indices [first, end) has kReadExclusiveBit.
-  bool AllReadExclusive(uint32_t first, uint32_t end) const;
-  // Whether every reference to the pages of [first, end) was read
-  // exclusively mapped and anonymous.
-  bool AllReadExclusiveAnon(uint32_t first, uint32_t end) const;
+  // Whether every reference to page i was read exclusively mapped; and
+  // besides, anonymous.
+  bool ReadExclusive(uint32_t i) const { return info_[i] & kReadExclusiveBit; }
+  bool ReadExclusiveAnon(uint32_t i) const {
+    return (info_[i] & (kReadAnonBit | kReadNotAnonBit)) == kReadAnonBit;
+  }
+  // Fills `out`, the kpageflags or kpagecount entries of PFNs p, p + 1,
+  // ...: `implied_value` for each referenced PFN whose page `needs(index)`
+  // says needs no read (counted in *implied when given), and the others
+  // with `read(pfn, entries)`, in reads across gaps of at most
+  // scan::kKpageMaxGap entries not needed. REQUIRES: out.size() <=
+  // scan::kKpageMaxSpan.
+  template <typename Needs, typename Read>
+  static absl::Status ReadNeeded(const PageCatalog& c, uint64_t p,
+                                 std::span<uint64_t> out, Needs&& needs,
+                                 Read&& read, uint64_t implied_value,
+                                 uint64_t* implied);
 
   // In huge pages where the kernel allows (scan/huge_page_allocator.h).
   scan::HugeVector<uint64_t> bits_;       // bit p set: PFN p is referenced

@@ -486,6 +486,25 @@ TEST_F(E2eTest, PssFromKpagecountAgreesWithSmaps) {
 // processes do not change while they wait; as insurance against the page
 // cache changing under us (reclaim, migration), the checker runs before and
 // after memstats and the comparison only counts when both runs agree.
+// No KSM page (/sys/kernel/mm/ksm/pages_shared 0, or no KSM at all),
+// meminfo's SwapCached and Hugetlb 0.
+bool PlainAnonMachine() {
+  std::ifstream ksm("/sys/kernel/mm/ksm/pages_shared");
+  int64_t shared = 0;
+  if (ksm && !(ksm >> shared)) return false;
+  std::istringstream meminfo(ReadWholeFile("/proc/meminfo"));
+  std::map<std::string, int64_t> kb;
+  std::string key;
+  int64_t value = 0;
+  while (meminfo >> key >> value) {
+    kb[key] = value;
+    meminfo.ignore(64, '\n');
+  }
+  return shared == 0 && kb.contains("SwapCached:") &&
+         kb["SwapCached:"] == 0 && kb.contains("Hugetlb:") &&
+         kb["Hugetlb:"] == 0;
+}
+
 TEST_F(E2eTest, MatchesIndependentChecker) {
   LayoutHelper h;
   ASSERT_TRUE(h.ok()) << h.error();
@@ -518,6 +537,17 @@ TEST_F(E2eTest, MatchesIndependentChecker) {
   // 2 MiB windows: every child after the first mapper takes them all.
   EXPECT_EQ(I(m["scan"], "shared_windows_reused"),
             (kShared + kSysv) / 2 * kChildren);
+  // Each child's private memory is exclusively mapped and anonymous: on a
+  // machine with no KSM page, no page in the swap cache and no hugetlb
+  // page (as sysfs and meminfo tell this test), its kind comes from
+  // pagemap, its kpageflags not read. At most every anonymous page.
+  const int64_t kinds = I(m["scan"], "pages_kind_from_pagemap");
+  if (PlainAnonMachine()) {
+    EXPECT_GE(kinds, kChildren * kChildPriv * kMiB / 4096);
+    EXPECT_LE(kinds, I(FindSplit(m, "pids")->at("totals"), "anon_rss") / 4096);
+  } else {
+    EXPECT_EQ(kinds, 0);
+  }
 
   auto compare = [&](const json& mine, const json& theirs,
                      const std::string& where) {
