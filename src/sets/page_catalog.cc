@@ -35,40 +35,41 @@ bool Charge(scan::MemoryBudget* budget, uint64_t bytes) {
 
 }  // namespace
 
-template <typename Needs, typename Read>
-absl::Status PageCatalog::ReadNeeded(const PageCatalog& c, uint64_t p,
-                                     std::span<uint64_t> out, Needs&& needs,
-                                     Read&& read, uint64_t implied_value,
-                                     uint64_t* implied) {
-  // Per entry: 0 not referenced, 1 implied, 2 to read.
-  std::array<uint8_t, scan::kKpageMaxSpan> what;
-  for (uint64_t k = 0; k < out.size(); ++k) {
-    what[k] = !c.Referenced(p + k) ? 0 : needs(c.IndexOf(p + k)) ? 2 : 1;
-  }
-  // The entries to read, in reads that also cover entries not needed
-  // across a short gap (a read costs more than a few entries).
+namespace {
+
+// What a referenced entry of a kpage span needs (Build).
+constexpr uint8_t kReferenced = 1;
+constexpr uint8_t kNeedsFlags = 2;
+constexpr uint8_t kNeedsCount = 4;
+
+// Reads into out[k] the entries of PFN p + k whose need[k] has `bit`,
+// with `read(pfn, entries)`, in reads that also cover entries not needed
+// across a gap of at most scan::kKpageMaxGap (a read costs more than a
+// few entries).
+template <typename Read>
+absl::Status ReadWhere(std::span<const uint8_t> need, uint8_t bit, uint64_t p,
+                       std::span<uint64_t> out, Read&& read) {
   for (uint64_t k = 0; k < out.size();) {
-    if (what[k] != 2) {
+    if (!(need[k] & bit)) {
       ++k;
       continue;
     }
     uint64_t last = k;
-    for (uint64_t q = k + 1; q < out.size() && q - last <= scan::kKpageMaxGap + 1;
-         ++q) {
-      if (what[q] == 2) last = q;
+    for (uint64_t q = k + 1;
+         q < out.size() && q - last <= scan::kKpageMaxGap + 1; ++q) {
+      if (need[q] & bit) last = q;
     }
     if (absl::Status s = read(p + k, out.subspan(k, last - k + 1)); !s.ok()) {
       return s;
     }
     k = last + 1;
   }
-  for (uint64_t k = 0; k < out.size(); ++k) {
-    if (what[k] != 1) continue;
-    out[k] = implied_value;
-    if (implied != nullptr) ++*implied;
-  }
   return absl::OkStatus();
 }
+
+}  // namespace
+
+uint32_t PageCounts::GetBig(uint32_t i) const { return big_.at(i); }
 
 bool ExclusiveAnonPagesArePlain(scan::ProcSource& source) {
   if (!source.NoKsmPages()) return false;
@@ -173,37 +174,52 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
         std::min(max_pfn + 1, (slice + 1) * slice_words * 64);  // exclusive
     std::vector<uint64_t> flags(scan::kKpageMaxSpan),
         counts(scan::kKpageMaxSpan);
+    std::array<uint8_t, scan::kKpageMaxSpan> need;
     for (uint64_t p = scan::NextSetPfn(c.bits_, begin); p < stop;
          p = scan::NextSetPfn(c.bits_, p)) {
       const uint64_t span = scan::KpageSpanLast(c.bits_, p, stop) - p + 1;
       std::span<uint64_t> f(flags.data(), span), n(counts.data(), span);
+      // Per entry: referenced, and which files its page needs read.
       // Exclusive pages need no kpagecount: one page-table reference each
       // in the whole system, the one the scan saw, the mapcount kpagecount
       // would give. Exclusive anonymous folios (PM_FILE clear), when none
       // is KSM or hugetlb or in the swap cache, need no kpageflags: of
-      // their flags only KPF_ANON matters. The others are read.
-      absl::Status st = ReadNeeded(
-          c, p, f,
-          [&c, plain](uint32_t i) { return !(plain && c.ReadExclusiveAnon(i)); },
-          [&source](uint64_t q, std::span<uint64_t> out) {
-            return source.ReadKpageflags(q, out);
-          },
-          uint64_t{1} << scan::kKpfAnon, &implied[slice]);
+      // their flags only KPF_ANON matters. Referenced PFNs in order have
+      // consecutive indices, from the span's first.
+      const uint32_t first = c.IndexOf(p);
+      uint32_t idx = first;
+      for (uint64_t k = 0; k < span; ++k) {
+        if (!c.Referenced(p + k)) {
+          need[k] = 0;
+          continue;
+        }
+        need[k] = kReferenced |
+                  (plain && c.ReadExclusiveAnon(idx) ? 0 : kNeedsFlags) |
+                  (c.ReadExclusive(idx) ? 0 : kNeedsCount);
+        ++idx;
+      }
+      absl::Status st = ReadWhere(
+          need, kNeedsFlags, p, f, [&source](uint64_t q, std::span<uint64_t> o) {
+            return source.ReadKpageflags(q, o);
+          });
       if (st.ok()) {
-        st = ReadNeeded(
-            c, p, n, [&c](uint32_t i) { return !c.ReadExclusive(i); },
-            [&source](uint64_t q, std::span<uint64_t> out) {
-              return source.ReadKpagecount(q, out);
-            },
-            1, nullptr);
+        st = ReadWhere(need, kNeedsCount, p, n,
+                       [&source](uint64_t q, std::span<uint64_t> o) {
+                         return source.ReadKpagecount(q, o);
+                       });
       }
       if (!st.ok()) {
         status[slice] = st;
         return;
       }
-      for (uint64_t k = 0; k < span; ++k, ++p) {
-        if (!c.Referenced(p)) continue;
-        const uint32_t idx = c.IndexOf(p);
+      idx = first;
+      for (uint64_t k = 0; k < span; ++k) {
+        if (need[k] == 0) continue;
+        if (!(need[k] & kNeedsFlags)) {
+          f[k] = uint64_t{1} << scan::kKpfAnon;
+          ++implied[slice];
+        }
+        if (!(need[k] & kNeedsCount)) n[k] = 1;
         const PageKind kind = KindFromFlags(f[k]);
         if (kind == PageKind::kIgnored) {
           ++(scan::KpfHas(f[k], scan::kKpfNoPage) ? invalid : zero)[slice];
@@ -225,7 +241,9 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
         if (!c.mapcount_.SetSmall(idx, mapcount)) {
           big[slice].emplace_back(idx, mapcount);
         }
+        ++idx;
       }
+      p += span;
     }
   };
   tbb::task_arena arena(std::max(1, threads));

@@ -83,7 +83,7 @@ class PageCounts {
   void Assign(size_t n) { small_.assign(n, 0); }
   uint32_t Get(uint32_t i) const {
     const uint16_t v = small_[i];
-    return v != kBig ? v : big_.at(i);
+    return v != kBig ? v : GetBig(i);
   }
   // Stores v when it fits in 16 bits; otherwise returns false and leaves
   // page i for Set. Pages apart may be stored from different threads.
@@ -104,6 +104,8 @@ class PageCounts {
   }
 
  private:
+  uint32_t GetBig(uint32_t i) const;  // out of line: rare
+
   scan::HugeVector<uint16_t> small_;
   absl::flat_hash_map<uint32_t, uint32_t> big_;
 };
@@ -194,17 +196,7 @@ class PageCatalog {
   bool ReadExclusiveAnon(uint32_t i) const {
     return (info_[i] & (kReadAnonBit | kReadNotAnonBit)) == kReadAnonBit;
   }
-  // Fills `out`, the kpageflags or kpagecount entries of PFNs p, p + 1,
-  // ...: `implied_value` for each referenced PFN whose page `needs(index)`
-  // says needs no read (counted in *implied when given), and the others
-  // with `read(pfn, entries)`, in reads across gaps of at most
-  // scan::kKpageMaxGap entries not needed. REQUIRES: out.size() <=
-  // scan::kKpageMaxSpan.
-  template <typename Needs, typename Read>
-  static absl::Status ReadNeeded(const PageCatalog& c, uint64_t p,
-                                 std::span<uint64_t> out, Needs&& needs,
-                                 Read&& read, uint64_t implied_value,
-                                 uint64_t* implied);
+
 
   // In huge pages where the kernel allows (scan/huge_page_allocator.h).
   scan::HugeVector<uint64_t> bits_;       // bit p set: PFN p is referenced
