@@ -27,20 +27,21 @@ uint64_t PagemapStep(uint64_t entry) {
   return 0;
 }
 
+bool Continues(const PagemapRun& run, uint64_t vpn, uint64_t entry) {
+  return run.vpn + run.count == vpn &&
+         run.entry + PagemapStep(run.entry) * run.count == entry &&
+         (entry >> 55) == (run.entry >> 55);
+}
+
 void AppendPagemapRuns(uint64_t first_vpn, std::span<const uint64_t> entries,
                        std::vector<PagemapRun>& runs) {
   for (size_t i = 0; i < entries.size(); ++i) {
     const uint64_t e = entries[i];
     if (e == 0) continue;
     const uint64_t vpn = first_vpn + i;
-    if (!runs.empty()) {
-      PagemapRun& r = runs.back();
-      const uint64_t step = PagemapStep(r.entry);
-      if (r.vpn + r.count == vpn && r.entry + step * r.count == e &&
-          (e >> 55) == (r.entry >> 55)) {
-        ++r.count;
-        continue;
-      }
+    if (!runs.empty() && Continues(runs.back(), vpn, e)) {
+      ++runs.back().count;
+      continue;
     }
     runs.push_back({vpn, 1, e});
   }

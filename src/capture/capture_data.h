@@ -47,6 +47,9 @@ struct PagemapRun {
   bool operator==(const PagemapRun&) const = default;
 };
 uint64_t PagemapStep(uint64_t entry);
+// Whether `entry` at page `vpn` continues `run`: the next page, the next
+// PFN or swap offset, the same flags.
+bool Continues(const PagemapRun& run, uint64_t vpn, uint64_t entry);
 // Appends the non-zero entries of out (entries of first_vpn...) as runs,
 // extending the last run of `runs` when it continues.
 void AppendPagemapRuns(uint64_t first_vpn, std::span<const uint64_t> entries,

@@ -150,16 +150,11 @@ bool DecodeAllRuns(const PageWindows& w, std::vector<PagemapRun>& out) {
     runs.clear();
     if (!DecodeWindow(w, i, runs)) return false;
     for (const PagemapRun& r : runs) {
-      if (!out.empty()) {
-        PagemapRun& last = out.back();
-        if (last.vpn + last.count == r.vpn &&
-            (last.entry >> 55) == (r.entry >> 55) &&
-            last.entry + PagemapStep(last.entry) * last.count == r.entry) {
-          last.count += r.count;
-          continue;
-        }
+      if (!out.empty() && Continues(out.back(), r.vpn, r.entry)) {
+        out.back().count += r.count;
+      } else {
+        out.push_back(r);
       }
-      out.push_back(r);
     }
   }
   return true;

@@ -33,10 +33,6 @@ bool Charge(scan::MemoryBudget* budget, uint64_t bytes) {
   return budget == nullptr || budget->TryCharge(bytes);
 }
 
-}  // namespace
-
-namespace {
-
 // What a referenced entry of a kpage span needs (Build).
 constexpr uint8_t kReferenced = 1;
 constexpr uint8_t kNeedsFlags = 2;
