@@ -3,9 +3,12 @@
 // ones, nothing more, with N threads. memstats's time is reported as a ratio
 // to this, measured in the same script on the same processes.
 //
-//   pagemap_floor [--threads N] [--scan | --scan-only | --smaps | --rollup]
+//   pagemap_floor [--threads N]
+//                 [--merge | --scan | --scan-only | --smaps | --rollup]
 //                 PID...
 //
+// --merge reads adjacent mappings with one pread while
+// their entries fit its buffer (8192), as memstats does.
 // --scan uses the PAGEMAP_SCAN ioctl (Linux 6.7+) to find present ranges
 // first and reads only those. --scan-only stops at the ranges (present or
 // swapped) and reads no entry: the limit of a scan that takes shared
@@ -79,17 +82,32 @@ uint64_t CountPresent(int fd, uint64_t start, uint64_t end,
   return present;
 }
 
-enum class Mode { kRead, kScan, kScanOnly };
+enum class Mode { kRead, kMerge, kScan, kScanOnly };
 
 uint64_t ReadProcess(int pid, Mode mode) {
-  const bool scan = mode != Mode::kRead;
+  const bool scan = mode == Mode::kScan || mode == Mode::kScanOnly;
   int fd = open(("/proc/" + std::to_string(pid) + "/pagemap").c_str(),
                 O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   std::vector<uint64_t> buf(8192);
   std::vector<page_region> regions(4096);
   uint64_t present = 0;
-  for (const Vma& v : ReadMaps(pid)) {
+  std::vector<Vma> vmas = ReadMaps(pid);
+  if (mode == Mode::kMerge) {
+    // Adjacent mappings, together at most a buffer's worth
+    // of entries, are read with one pread.
+    for (size_t i = 0; i < vmas.size();) {
+      uint64_t from = vmas[i].start, to = vmas[i].end;
+      for (++i; i < vmas.size() && vmas[i].start == to &&
+                ((vmas[i].end - from) >> 12) <= buf.size();
+           ++i) {
+        to = vmas[i].end;
+      }
+      present += CountPresent(fd, from, to, buf);
+    }
+    vmas.clear();
+  }
+  for (const Vma& v : vmas) {
     if (!scan) {
       present += CountPresent(fd, v.start, v.end, buf);
       continue;
@@ -155,6 +173,8 @@ int main(int argc, char** argv) {
       threads = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--scan")) {
       mode = Mode::kScan;
+    } else if (!std::strcmp(argv[i], "--merge")) {
+      mode = Mode::kMerge;
     } else if (!std::strcmp(argv[i], "--scan-only")) {
       mode = Mode::kScanOnly;
     } else if (!std::strcmp(argv[i], "--smaps")) {

@@ -3,7 +3,9 @@
 
 Starts a workload of known shape with the project's layout helper
 (tests/e2e/layout_helper.cc), then in one run times
-  - benches/pagemap_floor (plain pagemap reads; and with --scan, PAGEMAP_SCAN
+  - benches/pagemap_floor (plain pagemap reads, one per mapping; with
+    --merge, one per stretch of adjacent small mappings, as memstats reads
+    them; with --scan, PAGEMAP_SCAN
     first), the cost floor of page-level accounting; --scan-only (the
     PAGEMAP_SCAN ranges alone, no entry read), the limit of a scan that
     takes shared objects' PFNs from a cache (ObjectPages), and
@@ -211,10 +213,11 @@ def main():
         return
     base = a.baseline and os.path.join(a.baseline, "src/cli/memstats")
     extra = " baseline s | baseline ratio | baseline peak RSS MiB |" if base else ""
-    print("| scenario | threads | refs | floor s | floor+scan s "
-          "| scan-only s | memstats s | ratio | ratio to scan-only "
+    print("| scenario | threads | refs | floor s | floor merged s "
+          "| floor+scan s | scan-only s | memstats s | ratio "
+          "| ratio to merged | ratio to scan-only "
           "| memstats peak RSS MiB |" + extra)
-    print("| --- " * (13 if base else 10) + "|")
+    print("| --- " * (15 if base else 12) + "|")
     for name in a.scenario or DEFAULT:
         helper, pids = start_helper(a.build, SCENARIOS[name])
         try:
@@ -225,17 +228,20 @@ def main():
                            "MEMSTATS_E2E_ROLE", "--split-comm", "--json"])
                 commands = [[floor] + t + pids, [floor, "--scan"] + t + pids,
                             [floor, "--scan-only"] + t + pids,
-                            [memstats] + groups]
+                            [memstats] + groups,
+                            [floor, "--merge"] + t + pids]
                 if base:
                     commands.append([base] + groups)
                 results = interleaved(commands, a.repeat)
-                (f, _, out), (fs, _, _), (so, _, _), (m, rss, _) = results[:4]
+                (f, _, out), (fs, _, _), (so, _, _), (m, rss, _), (
+                    fm, _, _) = results[:5]
                 refs = out.decode().split()[0].split("=")[1]
-                row = ("| %s | %d | %s | %.3f | %.3f | %.3f | %.3f | %.2f "
-                       "| %.2f | %.1f |" % (name, threads, refs, f, fs, so, m,
-                                            m / f, m / so, rss))
+                row = ("| %s | %d | %s | %.3f | %.3f | %.3f | %.3f | %.3f "
+                       "| %.2f | %.2f | %.2f | %.1f |" % (
+                           name, threads, refs, f, fm, fs, so, m, m / f,
+                           m / fm, m / so, rss))
                 if base:
-                    b, brss, _ = results[4]
+                    b, brss, _ = results[5]
                     row += " %.3f | %.2f | %.1f |" % (b, b / f, brss)
                 print(row, flush=True)
         finally:

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "scan/object_pages.h"
 #include "scan/pagemap.h"
+#include "scan/pagemap_ahead.h"
 #include "scan/parallel.h"
 #include "scan/unlinked.h"
 #include "tbb/task_arena.h"
@@ -247,12 +248,14 @@ class ProcessReader {
   Outcome ReadPages(ProcHandle& h, const std::vector<MapEntry>& maps,
                     const std::vector<int>& object_of, ProcessRecord& rec,
                     EntryCounts& counts, bool& budget_exceeded) {
+    ahead_.Clear();
     for (size_t k = 0; k < maps.size(); ++k) {
       const MapEntry& m = maps[k];
       // [vsyscall] sits above the user address range pagemap covers.
       if (m.path == "[vsyscall]") continue;
       const auto first = static_cast<uint32_t>(rec.segments.size());
-      absl::Status s = ReadMapping(h, m, rec, counts);
+      absl::Status s = ahead_.Prepare(h, maps, k, kPagemapChunk, kPageShift);
+      if (s.ok()) s = ReadMapping(h, m, rec, counts);
       if (!s.ok()) {
         if (absl::IsResourceExhausted(s)) {
           budget_exceeded = true;
@@ -528,9 +531,12 @@ class ProcessReader {
     uint64_t used = 0;
     while (vpn < end) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(end - vpn, buf.size()));
-      std::span<uint64_t> entries(buf.data(), n);
-      absl::Status s = h.ReadPagemap(vpn, entries);
-      if (!s.ok()) return s;
+      std::span<const uint64_t> entries = ahead_.Find(vpn, n);
+      if (entries.empty()) {
+        absl::Status s = h.ReadPagemap(vpn, std::span<uint64_t>(buf.data(), n));
+        if (!s.ok()) return s;
+        entries = std::span<const uint64_t>(buf.data(), n);
+      }
       for (size_t i = 0; i < n; ++i) {
         const uint64_t e = entries[i];
         if (vpn + i >= w.end) {
@@ -598,9 +604,12 @@ class ProcessReader {
   const TmpfsDevices tmpfs_devices_;
   // One window per thread: the reader runs on every scan thread.
   static thread_local Window window_;
+  // Entries of the adjacent small mappings being read (ReadPages).
+  static thread_local PagemapAhead ahead_;
 };
 
 thread_local ProcessReader::Window ProcessReader::window_;
+thread_local PagemapAhead ProcessReader::ahead_;
 
 // ScanOptions::shm_holders, after the scan: when a scanned process maps an
 // unlinked object, the open fds of every scanned process (added to its

@@ -79,5 +79,39 @@ TEST(ScannerReadsTest, KernelThreadsAreKnownFromTheFirstStat) {
   EXPECT_EQ(of_2, std::vector<std::string>{"2/stat"});
 }
 
+// Adjacent mappings whose entries fit one pread's buffer (8192) are read
+// with one pread (PagemapAhead): the three of a library, side by side, are
+// one read; a mapping alone, one; a mapping larger than the buffer is read
+// in chunks, and so is the small one after it, alone. Every page counts as
+// when each mapping was read by itself.
+TEST(ScannerReadsTest, AdjacentSmallMappingsAreReadTogether) {
+  FakeProcSource src;
+  FakeProcSource::Process& p = AddProcess(src, 10, {});
+  p.files["maps"] =
+      "00010000-00012000 r--p 00000000 08:01 77 /usr/lib/libx.so\n"
+      "00012000-00015000 r-xp 00002000 08:01 77 /usr/lib/libx.so\n"
+      "00015000-00016000 rw-p 00000000 00:00 0 \n"
+      "00020000-00022000 rw-p 00000000 00:00 0 \n"
+      "10000000-12001000 rw-p 00000000 00:00 0 \n"
+      "12001000-12002000 rw-p 00000000 00:00 0 \n";
+  const uint64_t big = 0x10000000 >> kPageShift;  // 8193 pages from here
+  const std::vector<std::pair<uint64_t, uint64_t>> present = {
+      {0x10, 500}, {0x11, 502},       {0x12, 504},
+      {0x14, 506}, {0x15, 508},       {0x21, 510},
+      {big, 600},  {big + 8192, 700}, {big + 8193, 800}};
+  for (const auto& [vpn, pfn] : present) p.pagemap[vpn] = kPmPresent | pfn;
+  auto r = Scan(src, Options(), KeepAll());
+  ASSERT_OK(r);
+  ASSERT_EQ(r->processes.size(), 1u);
+  const std::vector<std::string> reads = src.reads();
+  // 0x10-0x16 (6 entries), 0x20-0x22 (2), the big mapping in two reads
+  // (8192 + 1) and the one after it (1).
+  EXPECT_EQ(Count(reads, "10/pagemap"), 5u);
+  EXPECT_EQ(p.pagemap_entries_read, 6u + 2u + 8193u + 1u);
+  std::vector<PfnRun> want;
+  for (const auto& [vpn, pfn] : present) want.push_back({pfn, 1});
+  EXPECT_EQ(ExpandPages(*r->segments, r->processes[0]), want);
+}
+
 }  // namespace
 }  // namespace memstats::scan
