@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "scan/huge_page_allocator.h"
 
@@ -18,14 +19,19 @@ constexpr uint32_t kMaxGroups = kNone;
 // did, plus one, and bit 31 is set once a second group has. The words
 // start as untouched zero memory (scan::ZeroedArray): items a split never
 // visits (pages mapped once in all the system, which accounting adds up a
-// segment at a time) cost it no memory.
+// segment at a time) cost it no memory. A word about to be written is
+// written before it is first read (Fresh): a read of untouched memory maps
+// the shared zero page, and the write after it would fault again to copy
+// it and flush the TLB; a write first faults once.
 class Owners {
  public:
-  explicit Owners(size_t n) : owner_(n) {}
+  explicit Owners(size_t n)
+      : owner_(n), fresh_((n + kWordsPerPage - 1) / kWordsPerPage, 1) {}
 
   // Notes that `group` references item i. Returns true the first time the
   // group does (the item joins the group's RSS).
   bool Visit(size_t i, uint32_t group) {
+    Fresh(i);
     const uint32_t o = owner_[i];
     const uint32_t last = o & kGroupMask;
     if (last == group + 1) return false;
@@ -38,6 +44,7 @@ class Owners {
   // group's first visit (an ignored page, which counts nowhere, may come
   // twice).
   bool VisitOnce(size_t i, uint32_t group) {
+    Fresh(i);
     const uint32_t o = owner_[i];
     if (o == 0) {
       owner_[i] = group + 1;
@@ -52,13 +59,29 @@ class Owners {
     return (o == 0 || (o & kShared)) ? kNone : (o & kGroupMask) - 1;
   }
   // Makes item i nobody's sole item (SoleOwner: kNone) from now on.
-  void MarkDone(size_t i) { owner_[i] |= kShared; }
+  void MarkDone(size_t i) {
+    Fresh(i);
+    owner_[i] |= kShared;
+  }
   size_t size() const { return owner_.size(); }
 
  private:
   static constexpr uint32_t kGroupMask = 0x0fffffff;
   static constexpr uint32_t kShared = 0x80000000;
+  static constexpr size_t kWordsPerPage = 4096 / sizeof(uint32_t);
+
+  // Before word i is read and written: if its page was never written,
+  // writes it (it is zero) so that the page is made writable in one fault.
+  void Fresh(size_t i) {
+    uint8_t& fresh = fresh_[i / kWordsPerPage];
+    if (fresh) {
+      fresh = 0;
+      owner_[i] = 0;
+    }
+  }
+
   scan::ZeroedArray<uint32_t> owner_;
+  std::vector<uint8_t> fresh_;  // per page of owner_: never written
 };
 
 }  // namespace memstats::sets::internal
