@@ -83,4 +83,29 @@ check "the bash completion is registered for memstats" \
   bash -c 'source /usr/share/bash-completion/completions/memstats && complete -p memstats'
 check "memstats groups --split-uid runs from / with exit 0" \
   bash -c 'cd / && /usr/bin/memstats groups --split-uid >/dev/null'
+check "memstats links no TLS library (serve's module does)" \
+  bash -c '! ldd /usr/bin/memstats | grep -q libssl'
+# serve loads /usr/lib/<multiarch>/memstats/memstats-http.so: its /healthz
+# answers "ok" once the first scan completed.
+check "memstats serve loads its HTTP module and answers /healthz" bash -c '
+  log=$(mktemp)
+  /usr/bin/memstats serve --listen 127.0.0.1:0 --interval 1s 2>"$log" &
+  pid=$!
+  port=
+  for _ in $(seq 100); do
+    port=$(sed -n "s|.*http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p" "$log")
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  status=1
+  for _ in $(seq 100); do
+    [ -n "$port" ] || break
+    if python3 -c "import sys, urllib.request as u; sys.exit(u.urlopen(\"http://127.0.0.1:$port/healthz\").read() != b\"ok\\n\")" 2>/dev/null; then
+      status=0
+      break
+    fi
+    sleep 0.2
+  done
+  kill "$pid"; wait "$pid"; cat "$log" >&2; rm -f "$log"
+  exit "$status"'
 exit "$failed"

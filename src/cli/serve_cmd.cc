@@ -104,7 +104,11 @@ int RunServe(Context& ctx, const CLI::App& sub, const ServeArgs& a) {
   std::atomic<bool> http_failed{false};  // outlives the server's thread
   serve::Server server(latest, MEMSTATS_VERSION);
   if (absl::Status s = server.Bind(a.address); !s.ok()) {
-    throw UsageError(absl::StrCat("--listen ", s.message()));
+    if (absl::IsInvalidArgument(s)) {
+      throw UsageError(absl::StrCat("--listen ", s.message()));
+    }
+    std::cerr << "memstats: error: the HTTP server: " << s.message() << "\n";
+    return kExitFailure;
   }
   server.Start([&http_failed] {
     std::cerr << "memstats: error: the HTTP server stopped\n";

@@ -1,5 +1,6 @@
 #include "serve/exporter.h"
 
+#include <dlfcn.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,7 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "httplib.h"
+#include "serve/module_file.h"
 
 namespace memstats::serve {
 namespace {
@@ -144,47 +145,61 @@ HttpReply HealthReply(const LatestScan& latest) {
 }
 
 struct Server::Impl {
-  httplib::Server http;
+  const LatestScan& latest;
+  std::string version;
+  std::unique_ptr<HttpListener> http;  // made by Bind()
 };
 
-Server::Server(const LatestScan& latest, std::string version)
-    : impl_(std::make_unique<Impl>()) {
-  httplib::Server& http = impl_->http;
-  http.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
-  http.set_payload_max_length(kMaxPayload);
-  http.set_keep_alive_timeout(kIdleSeconds);
-  http.set_read_timeout(kReadSeconds, 0);
-  auto send = [](httplib::Response& res, const HttpReply& reply) {
-    res.status = reply.status;
-    res.set_content(reply.body, reply.content_type);
+namespace {
+
+// The module's listener answering /metrics and /healthz from `latest`.
+absl::StatusOr<std::unique_ptr<HttpListener>> MakeListener(
+    const LatestScan& latest, const std::string& version) {
+  absl::StatusOr<void*> module = LoadModule(kHttpModuleFile);
+  if (!module.ok()) return module.status();
+  auto abi = reinterpret_cast<int (*)()>(::dlsym(*module, "memstats_http_abi"));
+  auto make = reinterpret_cast<decltype(&memstats_http_listener)>(
+      ::dlsym(*module, "memstats_http_listener"));
+  if (abi == nullptr || make == nullptr || abi() != kHttpModuleAbi) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kHttpModuleFile,
+                     ": not the module of this memstats (rebuild or "
+                     "reinstall memstats)"));
+  }
+  HttpSettings settings;
+  settings.threads = kHttpThreads;
+  settings.max_payload = kMaxPayload;
+  settings.idle_seconds = kIdleSeconds;
+  settings.read_seconds = kReadSeconds;
+  settings.paths = {"/metrics", "/healthz"};
+  settings.not_found_body =
+      "not found: memstats serves /metrics and /healthz\n";
+  const HttpHandler handler = [&latest, version](const std::string& path,
+                                                 const std::string& accept) {
+    if (path == "/healthz") return HealthReply(latest);
+    return MetricsReply(latest, accept, std::chrono::steady_clock::now(),
+                        version);
   };
-  http.Get("/metrics", [&latest, version = std::move(version), send](
-                           const httplib::Request& req,
-                           httplib::Response& res) {
-    send(res, MetricsReply(latest, req.get_header_value("Accept"),
-                           std::chrono::steady_clock::now(), version));
-  });
-  http.Get("/healthz",
-           [&latest, send](const httplib::Request&, httplib::Response& res) {
-             send(res, HealthReply(latest));
-           });
-  // Any other path or method (the handler runs for unmatched requests).
-  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 404) {
-      res.set_content("not found: memstats serves /metrics and /healthz\n",
-                      "text/plain; charset=utf-8");
-    }
-  });
+  return std::unique_ptr<HttpListener>(make(&settings, &handler));
+}
+
+}  // namespace
+
+Server::Server(const LatestScan& latest, std::string version)
+    : impl_(std::make_unique<Impl>(Impl{latest, std::move(version), nullptr})) {
 }
 
 Server::~Server() { Stop(); }
 
 absl::Status Server::Bind(const ListenAddress& address) {
-  if (address.port == 0) {
-    port_ = impl_->http.bind_to_any_port(address.host);
-    if (port_ > 0) return absl::OkStatus();
-  } else if (impl_->http.bind_to_port(address.host, address.port)) {
-    port_ = address.port;
+  if (impl_->http == nullptr) {
+    auto http = MakeListener(impl_->latest, impl_->version);
+    if (!http.ok()) return http.status();
+    impl_->http = std::move(*http);
+  }
+  const int port = impl_->http->Bind(address.host, address.port);
+  if (port > 0) {
+    port_ = port;
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(
@@ -194,20 +209,20 @@ absl::Status Server::Bind(const ListenAddress& address) {
 
 void Server::Start(std::function<void()> on_failure) {
   thread_ = std::thread([this, on_failure = std::move(on_failure)] {
-    impl_->http.listen_after_bind();
+    impl_->http->Listen();
     serving_done_.store(true);
     if (!stopping_.load() && on_failure) on_failure();
   });
   // httplib's stop() does nothing before its loop runs: wait for it, so
   // that a Stop() right after Start() is not lost.
-  while (!impl_->http.is_running() && !serving_done_.load()) {
+  while (!impl_->http->IsRunning() && !serving_done_.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
 void Server::Stop() {
   stopping_.store(true);
-  impl_->http.stop();
+  if (impl_->http != nullptr) impl_->http->Stop();
   if (thread_.joinable()) thread_.join();
 }
 

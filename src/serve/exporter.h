@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "render/prometheus.h"
+#include "serve/http_module.h"
 #include "serve/listen_address.h"
 #include "sets/report.h"
 
@@ -48,12 +49,6 @@ class LatestScan {
   std::atomic<uint64_t> failures_{0};
 };
 
-struct HttpReply {
-  int status = 200;
-  std::string content_type;
-  std::string body;
-};
-
 // True when an Accept header asks for OpenMetrics (names
 // application/openmetrics-text with a q above 0).
 bool WantsOpenMetrics(std::string_view accept);
@@ -66,7 +61,8 @@ HttpReply MetricsReply(const LatestScan& latest, std::string_view accept,
 // The answer to GET /healthz: 200 "ok" once a scan completed, 503 before.
 HttpReply HealthReply(const LatestScan& latest);
 
-// The HTTP server, on threads of its own (a small pool).
+// The HTTP server, on threads of its own (a small pool), from the module
+// memstats-http.so (http_module.h), loaded by the first Bind().
 class Server {
  public:
   Server(const LatestScan& latest, std::string version);
@@ -76,7 +72,8 @@ class Server {
 
   // Binds and listens on `address` (port 0: a free one). Fails with
   // InvalidArgument naming the cause: address already in use, not an
-  // address of this machine, permission denied.
+  // address of this machine, permission denied; with FailedPrecondition
+  // when the module cannot be loaded (LoadModule).
   absl::Status Bind(const ListenAddress& address);
   // The port bound. REQUIRES: Bind() succeeded.
   int port() const { return port_; }

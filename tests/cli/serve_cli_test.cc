@@ -5,9 +5,12 @@
 // output).
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -246,6 +249,56 @@ TEST(ServeCli, AddressInUse) {
                  "memstats: error: --listen 127.0.0.1:" + port +
                      ": address already in use\n");
   ::close(fd);
+}
+
+// The HTTP server is a module (memstats-http.so) loaded from beside the
+// binary or ../lib/<multiarch>/memstats: a binary without one says where it
+// looked, and one that others could have replaced (writable by group, a
+// symbolic link) is refused by name. Exit 1 (the installation, not the input,
+// is wrong), nothing on stdout.
+TEST(ServeCli, MissingOrUntrustedHttpModuleIsRefused) {
+  char tmpl[] = "/tmp/memstats_module_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string binary = dir + "/memstats";
+  const std::string module = dir + "/memstats-http.so";
+  const std::string built = MemstatsBinary();
+  const std::string built_module =
+      built.substr(0, built.rfind('/')) + "/memstats-http.so";
+  std::filesystem::copy_file(built, binary);
+  auto serve = [&] {
+    return RunCommand({binary, "--procfs-root", kFixture, "serve", "--listen",
+                       "127.0.0.1:0", "--interval", "1s"});
+  };
+  RunResult r = serve();
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_EQ(r.out, "");
+  // ../lib/x86_64-linux-gnu/memstats on Debian's amd64.
+  EXPECT_TRUE(
+      r.err.starts_with("memstats: error: the HTTP server: cannot "
+                        "find memstats-http.so in " +
+                        dir + " or " + dir + "/../lib/"))
+      << r.err;
+  EXPECT_TRUE(r.err.ends_with("/memstats\n")) << r.err;
+
+  std::filesystem::copy_file(built_module, module);
+  ASSERT_EQ(::chmod(module.c_str(), 0664), 0);
+  struct stat st = {};
+  ASSERT_EQ(::stat(module.c_str(), &st), 0);
+  r = serve();
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_EQ(r.err, "memstats: error: the HTTP server: " + module +
+                       ": writable by group " + std::to_string(st.st_gid) +
+                       " (mode 0664)\n");
+
+  ASSERT_EQ(::unlink(module.c_str()), 0);
+  ASSERT_EQ(::symlink(built_module.c_str(), module.c_str()), 0);
+  r = serve();
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_EQ(r.err, "memstats: error: the HTTP server: " + module +
+                       ": Too many levels of symbolic links\n");
+
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
