@@ -21,8 +21,8 @@ uint32_t SegmentStore::Intern(std::span<const PfnRun> runs, bool exclusive,
   std::lock_guard<std::mutex> lock(shard.mu);
   auto& ids = shard.by_hash[h];
   for (uint32_t id : ids) {
-    const std::vector<PfnRun>& seg = shard.segments[id >> kShardBits];
-    if (std::equal(seg.begin(), seg.end(), runs.begin(), runs.end())) {
+    const Segment& seg = shard.segments[id >> kShardBits];
+    if (std::equal(seg.runs, seg.runs + seg.size, runs.begin(), runs.end())) {
       // The same pages read again (another process, another mapping):
       // whatever the first read said, they are not mapped once any more.
       shard.exclusive[id >> kShardBits] = 0;
@@ -38,7 +38,14 @@ uint32_t SegmentStore::Intern(std::span<const PfnRun> runs, bool exclusive,
   const uint32_t id =
       (static_cast<uint32_t>(shard.segments.size()) << kShardBits) |
       shard_index;
-  shard.segments.emplace_back(runs.begin(), runs.end());
+  if (shard.blocks.empty() || shard.blocks.back().size() + runs.size() >
+                                  shard.blocks.back().capacity()) {
+    shard.blocks.emplace_back().reserve(std::max(kBlockRuns, runs.size()));
+  }
+  std::vector<PfnRun>& block = shard.blocks.back();
+  const PfnRun* at = block.data() + block.size();
+  block.insert(block.end(), runs.begin(), runs.end());
+  shard.segments.push_back({at, runs.size()});
   shard.exclusive.push_back(!exclusive ? 0 : anon ? kExclusiveAnon : kExclusive);
   shard.bytes += bytes;
   ids.push_back(id);

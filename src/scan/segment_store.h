@@ -58,7 +58,7 @@ class SegmentStore {
   uint64_t FirstPfn(uint32_t id) {
     Shard& s = shards_[id & kShardMask];
     std::lock_guard<std::mutex> lock(s.mu);
-    return s.segments[id >> kShardBits].front().pfn;
+    return s.segments[id >> kShardBits].runs->pfn;
   }
 
   // Whether every page of segment `id` was read exclusively mapped: the
@@ -76,9 +76,8 @@ class SegmentStore {
   }
 
   std::span<const PfnRun> Get(uint32_t id) const {
-    const Shard& s = shards_[id & kShardMask];
-    const std::vector<PfnRun>& v = s.segments[id >> kShardBits];
-    return {v.data(), v.size()};
+    const Segment& seg = shards_[id & kShardMask].segments[id >> kShardBits];
+    return {seg.runs, seg.size};
   }
 
   // Calls f(id) for every segment.
@@ -103,11 +102,22 @@ class SegmentStore {
   static constexpr uint32_t kShards = 1u << kShardBits;
   static constexpr uint32_t kShardMask = kShards - 1;
 
+  // Runs are stored in blocks of kBlockRuns, a segment's runs in one block
+  // (a segment has at most kWindowPages runs): one allocation per block,
+  // not one per segment (a small process adds a dozen segments), and a
+  // block never moves.
+  static constexpr size_t kBlockRuns = 4096;
+  struct Segment {
+    const PfnRun* runs;
+    size_t size;
+  };
   struct Shard {
     std::mutex mu;
     // content hash -> ids with that hash
     absl::flat_hash_map<uint64_t, absl::InlinedVector<uint32_t, 1>> by_hash;
-    std::vector<std::vector<PfnRun>> segments;
+    std::vector<Segment> segments;
+    // Each reserved to its full size once: appending never moves it.
+    std::vector<std::vector<PfnRun>> blocks;
     std::vector<uint8_t> exclusive;  // per segment: kExclusive, kExclusiveAnon
     uint64_t bytes = 0;
   };
