@@ -1,10 +1,10 @@
 #include "scan/proc_source.h"
 
 #include <dirent.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <pwd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +13,7 @@
 #include <cstring>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -128,13 +129,19 @@ using Fd = UniqueFd;
 // with `short_read_ends`, until a read returns less than it was asked for.
 absl::StatusOr<std::string> ReadAll(int fd, std::string_view what,
                                     bool short_read_ends = false) {
-  std::string out;
+  // A seq_file (maps, smaps) returns at most its buffer, a page or more, per
+  // read: every read asks at least a page, so that none is spent on the few
+  // bytes left at the end of the buffer. The text is read into a buffer of
+  // the thread's, kept between files (released when a file made it large),
+  // and copied out at its size.
+  constexpr size_t kMinRead = 4096;
+  constexpr size_t kKeep = size_t{1} << 20;
+  thread_local std::vector<char> buf(4 * kMinRead);
   size_t len = 0;
-  out.resize(4096);
   while (true) {
-    if (len == out.size()) out.resize(out.size() * 2);
-    const size_t want = out.size() - len;
-    ssize_t n = ::read(fd, out.data() + len, want);
+    if (buf.size() - len < kMinRead) buf.resize(buf.size() * 2);
+    const size_t want = buf.size() - len;
+    ssize_t n = ::read(fd, buf.data() + len, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(errno, what);
@@ -143,7 +150,11 @@ absl::StatusOr<std::string> ReadAll(int fd, std::string_view what,
     len += static_cast<size_t>(n);
     if (short_read_ends && static_cast<size_t>(n) < want) break;
   }
-  out.resize(len);
+  std::string out(buf.data(), len);
+  if (buf.size() > kKeep) {
+    buf.resize(4 * kMinRead);
+    buf.shrink_to_fit();
+  }
   return out;
 }
 
@@ -178,32 +189,35 @@ absl::StatusOr<std::vector<int>> ListNumericEntries(int dirfd, const char* name,
                                                     int flags,
                                                     std::string_view what,
                                                     bool with_zero = false) {
-  int fd = ::openat(dirfd, name, flags | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoToStatus(errno, what);
-  DIR* dir = ::fdopendir(fd);
-  if (dir == nullptr) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoToStatus(err, what);
-  }
+  Fd fd(::openat(dirfd, name, flags | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoToStatus(errno, what);
+  // getdents64 itself: readdir's fdopendir costs three more system calls
+  // (fstat, two fcntl) per directory, and a process's task list is read
+  // for every process.
+  thread_local std::vector<char> buf(32768);
   std::vector<int> ids;
   while (true) {
-    errno = 0;
-    const struct dirent* e = ::readdir(dir);
-    if (e == nullptr) break;
-    int id;
-    const char c = e->d_name[0];
-    if (((c >= '1' && c <= '9') || (with_zero && c == '0')) &&
-        absl::SimpleAtoi(e->d_name, &id) && (id > 0 || with_zero) &&
-        (c != '0' || e->d_name[1] == '\0')) {
-      ids.push_back(id);
+    const ssize_t n = ::getdents64(fd.get(), buf.data(), buf.size());
+    // getdents64 of /proc/PID/task fails with ENOENT/ESRCH once the
+    // process is gone.
+    if (n < 0) return ErrnoToStatus(errno, what);
+    if (n == 0) break;
+    for (ssize_t at = 0; at < n;) {
+      dirent64 entry;
+      std::memcpy(&entry, buf.data() + at,
+                  std::min(sizeof entry, static_cast<size_t>(n - at)));
+      if (entry.d_reclen == 0) break;  // never from the kernel
+      at += entry.d_reclen;
+      const char* name_at = entry.d_name;
+      int id;
+      const char c = name_at[0];
+      if (((c >= '1' && c <= '9') || (with_zero && c == '0')) &&
+          absl::SimpleAtoi(name_at, &id) && (id > 0 || with_zero) &&
+          (c != '0' || name_at[1] == '\0')) {
+        ids.push_back(id);
+      }
     }
   }
-  // readdir of /proc/PID/task fails with ENOENT/ESRCH once the process is
-  // gone.
-  int err = errno;
-  ::closedir(dir);
-  if (err != 0) return ErrnoToStatus(err, what);
   std::sort(ids.begin(), ids.end());
   return ids;
 }
