@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <pwd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,6 +75,13 @@ std::optional<uint32_t> SystemUserId(std::string_view name) {
     if (rc != 0 || result == nullptr) return std::nullopt;
     return result->pw_uid;
   }
+}
+
+absl::StatusOr<std::string> ProcSource::ReadProcessFile(int pid,
+                                                        std::string_view name) {
+  auto h = OpenProcess(pid);
+  if (!h.ok()) return h.status();
+  return (*h)->ReadFile(name);
 }
 
 std::optional<std::string> ProcSource::UserName(uint32_t uid) const {
@@ -369,6 +378,25 @@ class LiveProcSource : public ProcSource {
     if (!dir.valid()) return ErrnoToStatus(errno, what);
     return std::unique_ptr<ProcHandle>(
         new LiveProcHandle(pid, std::move(dir), std::move(what)));
+  }
+
+  absl::StatusOr<std::string> ReadProcessFile(int pid,
+                                              std::string_view name) override {
+    const std::string path = absl::StrCat(pid, "/", std::string(name));
+    // Beneath the root and through no symbolic link (a --procfs-root tree
+    // may be writable by others), as OpenProcess's O_NOFOLLOW directory.
+    open_how how = {};
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+    const long fd =
+        ::syscall(SYS_openat2, root_fd_.get(), path.c_str(), &how, sizeof how);
+    if (fd < 0) {
+      if (errno == ENOSYS) return ProcSource::ReadProcessFile(pid, name);
+      return ErrnoToStatus(errno, absl::StrCat(root_, "/", path));
+    }
+    Fd file(static_cast<int>(fd));
+    return ReadAll(file.get(), absl::StrCat(root_, "/", path),
+                   ShortReadEnds(name));
   }
 
   absl::StatusOr<std::string> ReadSystemFile(std::string_view name) override {

@@ -99,6 +99,13 @@ class ProcSource {
 
   virtual absl::StatusOr<std::unique_ptr<ProcHandle>> OpenProcess(int pid) = 0;
 
+  // Reads /proc/PID/<name> whole, as OpenProcess(pid)->ReadFile(name) does.
+  // The live source opens the file itself (openat2 with no symbolic link
+  // on the way), without the directory's open and close: the scan's first
+  // pass reads stat of every process this way.
+  virtual absl::StatusOr<std::string> ReadProcessFile(int pid,
+                                                      std::string_view name);
+
   // Reads a file of the proc root, e.g. "meminfo", "sysvipc/shm".
   virtual absl::StatusOr<std::string> ReadSystemFile(std::string_view name) = 0;
 

@@ -655,9 +655,7 @@ ParentMap ReadParents(ProcSource& source, const std::vector<int>& pids,
   flags.assign(pids.size(), std::nullopt);
   arena.execute([&] {
     ParallelFor(size_t{0}, pids.size(), [&](size_t i) {
-      auto h = source.OpenProcess(pids[i]);
-      if (!h.ok()) return;
-      auto text = (*h)->ReadFile("stat");
+      auto text = source.ReadProcessFile(pids[i], "stat");
       if (!text.ok()) return;
       auto stat = ParseStat(*text);
       if (!stat.ok()) return;

@@ -80,6 +80,32 @@ TEST_F(ProcTreeTest, TaskSymlinkIsNotFollowed) {
             absl::StatusCode::kInternal);
 }
 
+// ReadProcessFile reads PID/NAME beneath the root without a directory
+// handle, and through no symbolic link: neither at the file, nor at the
+// process directory (a tree others can write could plant either), as
+// OpenProcess's O_NOFOLLOW refuses them.
+TEST_F(ProcTreeTest, ReadProcessFileFollowsNoSymlink) {
+  Write("5/stat", "5 (five) S 1 5 5 0 -1 4194560\n");
+  Write("elsewhere/stat", "6 (planted) S 1\n");
+  fs::create_directory_symlink("elsewhere", root_ / "6");
+  Write("7/real", "7 (planted) S 1\n");
+  fs::create_symlink("real", root_ / "7" / "stat");
+  auto source = NewLiveProcSource(root_.string());
+  ASSERT_OK(source);
+  auto five = (*source)->ReadProcessFile(5, "stat");
+  ASSERT_OK(five);
+  EXPECT_EQ(*five, "5 (five) S 1 5 5 0 -1 4194560\n");
+  EXPECT_TRUE(absl::IsNotFound((*source)->ReadProcessFile(9, "stat").status()));
+  for (int pid : {6, 7}) {
+    SCOPED_TRACE(pid);
+    auto planted = (*source)->ReadProcessFile(pid, "stat");
+    EXPECT_FALSE(planted.ok());
+    // ELOOP: neither vanished nor denied.
+    EXPECT_EQ(planted.status().code(), absl::StatusCode::kInternal);
+  }
+  EXPECT_FALSE((*source)->OpenProcess(6).ok());
+}
+
 // A child with a 20,000-byte argument and a 10,000-byte environment
 // variable: its cmdline and environ take several reads of 4 KiB and more,
 // each full until the last; what the source reads equals what a plain read
