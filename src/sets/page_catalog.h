@@ -152,10 +152,12 @@ class PageCatalog {
   // The page's mapcount: kpagecount, or the references the scan saw when
   // more (a page unmapped between the two reads counts once).
   uint32_t mapcount(uint32_t i) const { return mapcount_.Get(i); }
-  // page_size / mapcount << kPssShift.
+  // page_size / mapcount << kPssShift. A page mapped once (its info byte
+  // says so) is whole without a look at the mapcounts.
   uint32_t pss_share(uint32_t i) const {
     constexpr uint32_t kWhole = static_cast<uint32_t>(scan::kPageSize)
                                 << kPssShift;
+    if (mapped_once(i)) return kWhole;
     const uint32_t n = mapcount(i);
     return n <= 1 ? kWhole : kWhole / n;
   }
