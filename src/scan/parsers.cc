@@ -308,6 +308,12 @@ absl::StatusOr<StatusInfo> ParseStatus(std::string_view text) {
       std::string_view real = NextToken(&rest);
       if (!ToInt(real, &info.uid)) return at.Bad("Uid", real);
       have_uid = true;
+    } else if (key == "State") {
+      std::string_view v = Trim(value);
+      if (!v.empty()) info.state = v.front();
+    } else if (key == "Threads") {
+      std::string_view v = Trim(value);
+      if (!ToInt(v, &info.threads)) return at.Bad("Threads", v);
     } else if (key == "Kthread") {
       std::string_view v = Trim(value);
       if (v != "0" && v != "1") return at.Bad("Kthread", v);

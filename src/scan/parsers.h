@@ -28,6 +28,8 @@ struct StatusInfo {
   std::optional<bool> kthread;  // absent on kernels without the field
   uint64_t vm_pte_bytes = 0;
   uint64_t vm_hwm_bytes = 0;  // peak resident set size
+  char state = '?';           // State's letter (R, S, Z, ...)
+  int threads = 0;            // Threads: live threads; 0 without the line
 };
 absl::StatusOr<StatusInfo> ParseStatus(std::string_view text);
 

@@ -116,6 +116,10 @@ class ProcessReader {
     id.comm = status->name;
     rec.vm_pte_bytes = status->vm_pte_bytes;
     rec.vm_hwm_bytes = status->vm_hwm_bytes;
+    // One live thread, the leader (not a zombie leader whose last thread
+    // is another): its stack is [stack], and there is no task list to read.
+    const bool only_leader =
+        status->threads == 1 && status->state != 'Z' && status->state != 'X';
 
     const uint8_t wanted = options_.identity;
     if (wanted & kIdCmdline) {
@@ -180,7 +184,7 @@ class ProcessReader {
       rec.smaps = *rollup;
     }
     if (detail) {
-      Outcome o = ReadUsage(h, rec, budget_exceeded, sum_smaps);
+      Outcome o = ReadUsage(h, rec, budget_exceeded, sum_smaps, only_leader);
       if (o != Outcome::kRecord) return o;
     }
     return StillRunning(h) ? Outcome::kRecord : Outcome::kVanished;
@@ -205,12 +209,18 @@ class ProcessReader {
   // Full smaps, summed per category (ScanOptions::mapping_detail). The
   // threads' stack pointers are read first: if the process exits meanwhile,
   // the smaps read fails and the process is counted vanished rather than
-  // recorded with its thread stacks taken for anonymous memory.
+  // recorded with its thread stacks taken for anonymous memory. A process
+  // whose only live thread is its leader (`only_leader`) has none.
   Outcome ReadUsage(ProcHandle& h, ProcessRecord& rec, bool& budget_exceeded,
-                    bool sum_totals) {
+                    bool sum_totals, bool only_leader) {
     const int pid = h.pid();
-    const std::vector<uint64_t> sps = ReadThreadStackPointers(
-        h, &rec.threads, &rec.unknown_thread_stacks);
+    std::vector<uint64_t> sps;
+    if (only_leader) {
+      rec.threads = 1;
+    } else {
+      sps =
+          ReadThreadStackPointers(h, &rec.threads, &rec.unknown_thread_stacks);
+    }
 
     auto text = h.ReadFile("smaps");
     if (!text.ok()) return FailureOutcome(text.status());

@@ -122,6 +122,8 @@ TEST(ParseStatusTest, CapturedProcess) {
   EXPECT_EQ(s->kthread, std::optional<bool>(false));
   EXPECT_EQ(s->vm_pte_bytes, 80 * kKiB);
   EXPECT_EQ(s->vm_hwm_bytes, 14584 * kKiB);
+  EXPECT_EQ(s->state, 'R');
+  EXPECT_EQ(s->threads, 1);
 }
 
 TEST(ParseStatusTest, CapturedKernelThread) {
@@ -146,6 +148,14 @@ TEST(ParseStatusTest, OlderKernelWithoutKthreadAndSetuidUid) {
   EXPECT_EQ(s->uid, 1000u);
   EXPECT_EQ(s->kthread, std::nullopt);
   EXPECT_EQ(s->vm_pte_bytes, 48 * kKiB);
+  EXPECT_EQ(s->state, 'S');
+  EXPECT_EQ(s->threads, 0);  // no Threads line
+}
+
+TEST(ParseStatusTest, ThreadsMustBeANumber) {
+  EXPECT_FALSE(ParseStatus("Name:\tx\nPPid:\t1\nUid:\t0\t0\t0\t0\n"
+                           "Threads:\tmany\n")
+                   .ok());
 }
 
 TEST(ParseStatusTest, NameKeepsSpacesColonsAndKernelEscapes) {

@@ -104,6 +104,35 @@ TEST(ScannerUsageTest, RowsFromSmapsAndThreadStacksFromSyscall) {
                 "4242/stat"}));
 }
 
+// A process whose status says one live thread, and not a zombie leader,
+// has no thread stack but [stack]: its task list is not read. With two
+// threads, or one thread under a zombie leader (the live thread is another
+// task, whose stack is a thread stack), it is.
+TEST(ScannerUsageTest, OneLiveLeaderNeedsNoTaskList) {
+  struct Case {
+    const char* state;
+    int threads;
+    bool lists_tasks;
+  };
+  for (const Case& c :
+       {Case{"S (sleeping)", 1, false}, Case{"S (sleeping)", 2, true},
+        Case{"Z (zombie)", 1, true}}) {
+    SCOPED_TRACE(absl::StrCat(c.state, " ", c.threads));
+    FakeProcSource src;
+    FakeProcSource::Process& p = AddAllKinds(src);
+    p.files["status"] +=
+        absl::StrCat("State:\t", c.state, "\nThreads:\t", c.threads, "\n");
+    p.tasks =
+        c.threads == 1 ? std::vector<int>{4242} : std::vector<int>{4242, 4243};
+    std::optional<ProcessRecord> rec = ScanOne(src);
+    ASSERT_TRUE(rec.has_value());
+    const std::vector<std::string> reads = src.reads();
+    EXPECT_EQ(std::count(reads.begin(), reads.end(), "4242/task"),
+              c.lists_tasks ? 1 : 0);
+    EXPECT_EQ(rec->threads, c.threads);
+  }
+}
+
 // With rollup_from_smaps the totals are the full smaps summed (the
 // fixture's 30 mappings: Rss 3916, Pss 1729, Private_Clean 292,
 // Private_Dirty 456, Swap 84 KiB, summed with awk) and smaps_rollup is
