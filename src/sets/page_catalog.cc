@@ -113,14 +113,49 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     return absl::ResourceExhaustedError("memory limit (page bitmap)");
   }
   c.bits_.assign(words, 0);
+  // Solo segments: read exclusively mapped, by one record (the pages of
+  // a private mapping). Their pages are normally in no other segment, so
+  // their references (one) and what their reads said follow from the
+  // segment, and are written below in PFN order, with the pages' kinds,
+  // instead of in a pass of their own in the segments' order (a random
+  // walk over the per-page arrays). A page that left one process and
+  // joined another between two reads can be in two segments: then every
+  // page takes the general pass (`solo_pages` off).
+  const auto solo = [&](uint32_t id) {
+    return uses[id] == 1 && segments.exclusive(id);
+  };
+  scan::HugeVector<uint64_t> solo_bits, solo_anon;
+  bool solo_pages = false, solo_twice = false;
   segments.ForEach([&](uint32_t id) {
     if (uses[id] == 0) return;
+    solo_pages = solo_pages || solo(id);
+  });
+  if (solo_pages) {
+    if (!Charge(budget, words * 16)) {
+      return absl::ResourceExhaustedError("memory limit (page bitmap)");
+    }
+    solo_bits.assign(words, 0);
+    solo_anon.assign(words, 0);
+  }
+  segments.ForEach([&](uint32_t id) {
+    if (uses[id] == 0) return;
+    const bool is_solo = solo_pages && solo(id);
+    const bool anon = is_solo && segments.exclusive_anon(id);
     for (const auto& run : segments.Get(id)) {
       for (uint64_t p = run.pfn; p < run.pfn + run.count; ++p) {
-        c.bits_[p >> 6] |= uint64_t{1} << (p & 63);
+        const uint64_t w = p >> 6, bit = uint64_t{1} << (p & 63);
+        if (is_solo) {
+          solo_twice = solo_twice || (c.bits_[w] & bit) != 0;
+          solo_bits[w] |= bit;
+          if (anon) solo_anon[w] |= bit;
+        } else if (solo_pages) {
+          solo_twice = solo_twice || (solo_bits[w] & bit) != 0;
+        }
+        c.bits_[w] |= bit;
       }
     }
   });
+  solo_pages = solo_pages && !solo_twice;
   c.rank_.resize(words);
   uint32_t total = 0;
   for (uint64_t w = 0; w < words; ++w) {
@@ -136,7 +171,7 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   refs.Assign(total);
   c.info_.assign(total, 0);
   segments.ForEach([&](uint32_t id) {
-    if (uses[id] == 0) return;
+    if (uses[id] == 0 || (solo_pages && solo(id))) return;
     const uint8_t read =
         (segments.exclusive(id) ? kReadExclusiveBit : 0) |
         (segments.exclusive_anon(id) ? kReadAnonBit : kReadNotAnonBit);
@@ -188,6 +223,13 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
         if (!c.Referenced(p + k)) {
           need[k] = 0;
           continue;
+        }
+        const uint64_t w = (p + k) >> 6, bit = uint64_t{1} << ((p + k) & 63);
+        if (solo_pages && (solo_bits[w] & bit)) {
+          refs.SetSmall(idx, 1);
+          c.info_[idx] =
+              kReadExclusiveBit |
+              ((solo_anon[w] & bit) ? kReadAnonBit : kReadNotAnonBit);
         }
         need[k] = kReferenced |
                   (plain && c.ReadExclusiveAnon(idx) ? 0 : kNeedsFlags) |

@@ -280,6 +280,52 @@ TEST(AccountingTest, ExclusiveAnonPagesNeedNoKpageflags) {
   }
 }
 
+// Pages of solo segments (read exclusively mapped, by one record) take
+// their references (one) and read bits from the segment, in PFN order. A
+// page that moved between two processes' reads can sit in two exclusive
+// segments, or in an exclusive and a shared one: then it is referenced
+// twice, and so mapped twice, never once in each.
+TEST(AccountingTest, SoloSegmentsAndAPageInTwoOfThem) {
+  const std::string kPlain =
+      "MemTotal: 1000 kB\nSwapCached: 0 kB\nHugePages_Total: 0\n"
+      "HugePages_Free: 0\nHugepagesize: 2048 kB\nHugetlb: 0 kB\n";
+  struct Case {
+    const char* name;
+    std::vector<PfnRun> second;  // the other record's segment
+    bool second_exclusive;
+  };
+  for (const Case& k :
+       {Case{"apart", {{960000, 2}}, true},
+        Case{"two exclusive segments", {{950003, 2}}, true},
+        Case{"an exclusive and a shared one", {{950003, 2}}, false}}) {
+    SCOPED_TRACE(k.name);
+    FakeProcSource src;
+    src.SetNoKsmPages(true);
+    src.SetSystemFile("meminfo", kPlain);
+    SetRange(src, 950000, 8, kAnonFlags, 1);
+    SetRange(src, 960000, 2, kAnonFlags, 1);
+    std::vector<ProcessRecord> recs(2);
+    scan::SegmentStore store;
+    recs[0].segments = {
+        store.Intern(std::vector<PfnRun>{{950000, 4}}, true, true)};
+    recs[1].segments = {store.Intern(k.second, k.second_exclusive, true)};
+    auto c = PageCatalog::Build(recs, store, src, nullptr);
+    ASSERT_OK(c);
+    const bool twice = k.second.front().pfn == 950003;
+    const uint32_t lone = c->IndexOf(950001), shared = c->IndexOf(950003);
+    EXPECT_EQ(c->references(lone), 1u);
+    EXPECT_TRUE(c->mapped_once(lone));
+    EXPECT_EQ(c->kind(lone), PageKind::kAnon);
+    EXPECT_EQ(c->references(shared), twice ? 2u : 1u);
+    EXPECT_EQ(c->mapped_once(shared), !twice);
+    EXPECT_EQ(c->mapcount(shared), twice ? 2u : 1u);
+    EXPECT_EQ(c->kind(shared), PageKind::kAnon);
+    const uint32_t last = c->IndexOf(k.second.back().pfn + 1);
+    EXPECT_EQ(c->references(last), 1u);
+    EXPECT_TRUE(c->mapped_once(last));
+  }
+}
+
 // Counts past 16 bits (a page mapped by 70,000 processes) go to the side
 // table and come back whole; PSS shares divide by them.
 TEST(AccountingTest, PageCountsPast16Bits) {
