@@ -17,13 +17,16 @@
 namespace memstats::serve {
 namespace {
 
-// Owned by root or the effective user, writable by no one else.
-absl::Status CheckOwner(const struct stat& st, const std::string& what) {
+// Owned by root, the effective user or the binary's owner, writable by no
+// one else.
+absl::Status CheckOwner(const struct stat& st, uid_t binary_owner,
+                        const std::string& what) {
   const uid_t euid = ::geteuid();
-  if (st.st_uid != 0 && st.st_uid != euid) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%s: owned by uid %d, neither root nor this user", what,
-                        static_cast<int>(st.st_uid)));
+  if (st.st_uid != 0 && st.st_uid != euid && st.st_uid != binary_owner) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: owned by uid %d, neither root, this user nor the owner of "
+        "memstats",
+        what, static_cast<int>(st.st_uid)));
   }
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -43,7 +46,8 @@ std::vector<std::string> ModuleDirs(const std::string& exe) {
   return {dir, absl::StrCat(dir, "/../", MEMSTATS_MODULE_DIR)};
 }
 
-absl::Status CheckModuleFile(int dir_fd, int fd, const std::string& path) {
+absl::Status CheckModuleFile(int dir_fd, int fd, uid_t binary_owner,
+                             const std::string& path) {
   struct stat st = {};
   if (::fstat(fd, &st) != 0) {
     return absl::FailedPreconditionError(
@@ -53,13 +57,15 @@ absl::Status CheckModuleFile(int dir_fd, int fd, const std::string& path) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": not a regular file"));
   }
-  if (absl::Status s = CheckOwner(st, path); !s.ok()) return s;
+  if (absl::Status s = CheckOwner(st, binary_owner, path); !s.ok()) {
+    return s;
+  }
   struct stat dir = {};
   if (::fstat(dir_fd, &dir) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": its directory: ", std::strerror(errno)));
   }
-  return CheckOwner(dir, absl::StrCat(path, ": its directory"));
+  return CheckOwner(dir, binary_owner, absl::StrCat(path, ": its directory"));
 }
 
 absl::StatusOr<void*> LoadModule(const std::string& name) {
@@ -71,6 +77,12 @@ absl::StatusOr<void*> LoadModule(const std::string& name) {
   }
   const std::vector<std::string> dirs =
       ModuleDirs(std::string(exe.data(), static_cast<size_t>(n)));
+  // Whoever owns the binary decides what it runs already: root running a
+  // user's build (sudo build/src/cli/memstats serve) may load that user's
+  // module beside it.
+  struct stat self = {};
+  const uid_t binary_owner =
+      ::stat("/proc/self/exe", &self) == 0 ? self.st_uid : 0;
   for (const std::string& dir : dirs) {
     const std::string path = absl::StrCat(dir, "/", name);
     scan::UniqueFd dir_fd(
@@ -83,7 +95,8 @@ absl::StatusOr<void*> LoadModule(const std::string& name) {
       return absl::FailedPreconditionError(
           absl::StrCat(path, ": ", std::strerror(errno)));
     }
-    if (absl::Status s = CheckModuleFile(dir_fd.get(), fd.get(), path);
+    if (absl::Status s =
+            CheckModuleFile(dir_fd.get(), fd.get(), binary_owner, path);
         !s.ok()) {
       return s;
     }

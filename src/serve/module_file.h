@@ -3,8 +3,9 @@
 #ifndef MEMSTATS_SERVE_MODULE_FILE_H_
 #define MEMSTATS_SERVE_MODULE_FILE_H_
 
+#include <sys/types.h>
+
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -20,9 +21,11 @@ std::vector<std::string> ModuleDirs(const std::string& exe);
 
 // Why `fd` (open on the module file) and `dir_fd` (its directory) may not
 // be loaded, or OK: the file must be a regular file, and both must be
-// owned by root or the effective user and writable by no one else (group
-// or others). `path` names the file in the message.
-absl::Status CheckModuleFile(int dir_fd, int fd, const std::string& path);
+// owned by root, the effective user or `binary_owner` (the owner of the
+// running binary, who controls what it runs anyway) and writable by no
+// one else (group or others). `path` names the file in the message.
+absl::Status CheckModuleFile(int dir_fd, int fd, uid_t binary_owner,
+                             const std::string& path);
 
 // dlopen()s `name` from the first of ModuleDirs(/proc/self/exe) that holds
 // it, never following a symbolic link at the file itself and only after

@@ -1,12 +1,19 @@
 // memstats serve's parts without sockets: --listen parsing and the loopback
 // rule, Accept negotiation, and the replies to /metrics and /healthz before
 // and after the first scan.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "serve/exporter.h"
 #include "serve/listen_address.h"
+#include "serve/module_file.h"
 
 namespace memstats::serve {
 namespace {
@@ -146,6 +153,49 @@ TEST(ExporterTest, ScrapesKeepTheScanTheyGot) {
   latest.Publish(std::move(second));
   EXPECT_EQ(held->report.scan.scanned, 1u);
   EXPECT_EQ(latest.Get()->report.scan.scanned, 2u);
+}
+
+// The HTTP module's file and directory (LoadModule): a regular file, owned
+// by root, this user or the owner of the memstats binary (who decides what
+// it runs already), and neither writable by anyone else. chown needs root,
+// which CI is.
+TEST(ModuleFileTest, OwnersAndModes) {
+  if (::geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  char tmpl[] = "/tmp/memstats_module_file_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string path = dir + "/memstats-http.so";
+  std::ofstream(path) << "not loaded here";
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(CheckModuleFile(dir_fd, fd, 0, path).ok());
+
+  ASSERT_EQ(::fchown(fd, 12345, static_cast<gid_t>(-1)), 0);
+  EXPECT_EQ(CheckModuleFile(dir_fd, fd, 0, path).message(),
+            path +
+                ": owned by uid 12345, neither root, this user nor the "
+                "owner of memstats");
+  EXPECT_TRUE(CheckModuleFile(dir_fd, fd, 12345, path).ok());
+
+  ASSERT_EQ(::fchmod(fd, 0664), 0);
+  struct stat st = {};
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  EXPECT_EQ(CheckModuleFile(dir_fd, fd, 12345, path).message(),
+            path + ": writable by group " + std::to_string(st.st_gid) +
+                " (mode 0664)");
+  ASSERT_EQ(::fchmod(fd, 0644), 0);
+  ASSERT_EQ(::fchmod(dir_fd, 0757), 0);
+  EXPECT_EQ(CheckModuleFile(dir_fd, fd, 12345, path).message(),
+            path + ": its directory: writable by others (mode 0757)");
+  ASSERT_EQ(::fchmod(dir_fd, 0700), 0);
+  EXPECT_EQ(CheckModuleFile(dir_fd, dir_fd, 0, path).message(),
+            path + ": not a regular file");
+  ::close(fd);
+  ::close(dir_fd);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
