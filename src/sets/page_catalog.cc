@@ -101,9 +101,16 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
   for (const auto& r : records) {
     for (uint32_t id : r.segments) ++uses[id];
   }
+  // Solo segments: read exclusively mapped, by one record (the pages of
+  // a private mapping); see below.
+  const auto solo = [&](uint32_t id) {
+    return uses[id] == 1 && segments.exclusive(id);
+  };
   uint64_t max_pfn = 0;
+  bool solo_pages = false;
   segments.ForEach([&](uint32_t id) {
     if (uses[id] == 0) return;
+    solo_pages = solo_pages || solo(id);
     for (const auto& run : segments.Get(id)) {
       max_pfn = std::max(max_pfn, run.pfn + run.count - 1);
     }
@@ -113,23 +120,15 @@ absl::StatusOr<PageCatalog> PageCatalog::Build(
     return absl::ResourceExhaustedError("memory limit (page bitmap)");
   }
   c.bits_.assign(words, 0);
-  // Solo segments: read exclusively mapped, by one record (the pages of
-  // a private mapping). Their pages are normally in no other segment, so
-  // their references (one) and what their reads said follow from the
-  // segment, and are written below in PFN order, with the pages' kinds,
-  // instead of in a pass of their own in the segments' order (a random
-  // walk over the per-page arrays). A page that left one process and
-  // joined another between two reads can be in two segments: then every
-  // page takes the general pass (`solo_pages` off).
-  const auto solo = [&](uint32_t id) {
-    return uses[id] == 1 && segments.exclusive(id);
-  };
+  // The pages of solo segments are normally in no other segment, so their
+  // references (one) and what their reads said follow from the segment,
+  // and are written below in PFN order, with the pages' kinds, instead of
+  // in a pass of their own in the segments' order (a random walk over the
+  // per-page arrays). A page that left one process and joined another
+  // between two reads can be in two segments: then every page takes the
+  // general pass (`solo_pages` off).
   scan::HugeVector<uint64_t> solo_bits, solo_anon;
-  bool solo_pages = false, solo_twice = false;
-  segments.ForEach([&](uint32_t id) {
-    if (uses[id] == 0) return;
-    solo_pages = solo_pages || solo(id);
-  });
+  bool solo_twice = false;
   if (solo_pages) {
     if (!Charge(budget, words * 16)) {
       return absl::ResourceExhaustedError("memory limit (page bitmap)");

@@ -198,6 +198,11 @@ TEST(AccountingTest, ExclusivePagesNeedNoKpagecount) {
             (scan::kPageSize << kPssShift) / 2);
 }
 
+// meminfo of a machine with no page in the swap cache and no hugetlb page.
+const std::string kPlain =
+    "MemTotal: 1000 kB\nSwapCached: 0 kB\nHugePages_Total: 0\n"
+    "HugePages_Free: 0\nHugepagesize: 2048 kB\nHugetlb: 0 kB\n";
+
 // Pages every read of which was exclusively mapped and anonymous (bit 56
 // set, bit 61 clear), on a machine with no KSM page, no page in the swap
 // cache and no hugetlb page in use: neither kpageflags nor kpagecount is
@@ -206,9 +211,6 @@ TEST(AccountingTest, ExclusivePagesNeedNoKpagecount) {
 // exclusive but of a file, or exclusive anonymous by two processes, are
 // read. Each condition the machine fails makes the catalog read them all.
 TEST(AccountingTest, ExclusiveAnonPagesNeedNoKpageflags) {
-  const std::string kPlain =
-      "MemTotal: 1000 kB\nSwapCached: 0 kB\nHugePages_Total: 0\n"
-      "HugePages_Free: 0\nHugepagesize: 2048 kB\nHugetlb: 0 kB\n";
   struct Machine {
     const char* name;
     bool no_ksm;
@@ -286,9 +288,6 @@ TEST(AccountingTest, ExclusiveAnonPagesNeedNoKpageflags) {
 // segments, or in an exclusive and a shared one: then it is referenced
 // twice, and so mapped twice, never once in each.
 TEST(AccountingTest, SoloSegmentsAndAPageInTwoOfThem) {
-  const std::string kPlain =
-      "MemTotal: 1000 kB\nSwapCached: 0 kB\nHugePages_Total: 0\n"
-      "HugePages_Free: 0\nHugepagesize: 2048 kB\nHugetlb: 0 kB\n";
   struct Case {
     const char* name;
     std::vector<PfnRun> second;  // the other record's segment
